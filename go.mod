@@ -1,0 +1,3 @@
+module github.com/gostream/gostream
+
+go 1.26.8
