@@ -43,7 +43,9 @@ type FS interface {
 }
 
 // Writer is a file being written. Call Commit or Abort once; after a failed
-// Commit, Abort still removes what was written. Then the Writer is unusable.
+// Commit, Abort still removes what was written. Then the Writer is unusable,
+// except that Abort after a successful Commit removes nothing, so
+// `defer w.Abort(ctx)` is a safe cleanup.
 type Writer interface {
 	io.Writer
 	// Commit closes the file and returns once its bytes are durable.
