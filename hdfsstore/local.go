@@ -144,20 +144,20 @@ type localWriter struct {
 	f      *os.File
 	path   string
 	closed bool
-	state  writerState
+	state  localWriterState
 }
 
-type writerState int
+type localWriterState int
 
 const (
-	writing   writerState = iota
-	failed                // Commit failed: only Abort is allowed
-	committed             // Commit succeeded: the file is in place for good
-	aborted
+	wsWriting   localWriterState = iota
+	wsFailed                     // Commit failed: only Abort is allowed
+	wsCommitted                  // Commit succeeded: the file is in place for good
+	wsAborted
 )
 
 func (w *localWriter) Write(p []byte) (int, error) {
-	if w.state != writing {
+	if w.state != wsWriting {
 		return 0, fmt.Errorf("write %s: %w", w.path, fs.ErrClosed)
 	}
 	return w.f.Write(p)
@@ -167,10 +167,10 @@ func (w *localWriter) Write(p []byte) (int, error) {
 // (fsync of the parent), so a crash can never leave a name pointing at
 // missing data.
 func (w *localWriter) Commit(ctx context.Context) error {
-	if w.state != writing {
+	if w.state != wsWriting {
 		return fmt.Errorf("commit %s: %w", w.path, fs.ErrClosed)
 	}
-	w.state = failed // until every step below succeeds
+	w.state = wsFailed // until every step below succeeds
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("commit %s: %w", w.path, err)
 	}
@@ -184,7 +184,7 @@ func (w *localWriter) Commit(ctx context.Context) error {
 	if err := syncDir(filepath.Dir(w.path)); err != nil {
 		return fmt.Errorf("commit %s: %w", w.path, err)
 	}
-	w.state = committed
+	w.state = wsCommitted
 	return nil
 }
 
@@ -192,10 +192,10 @@ func (w *localWriter) Commit(ctx context.Context) error {
 // nothing, so `defer w.Abort(ctx)` is safe. It ignores ctx: removing a local
 // file does not block, and cleanup often runs after ctx is done.
 func (w *localWriter) Abort(context.Context) error {
-	if w.state == committed || w.state == aborted {
+	if w.state == wsCommitted || w.state == wsAborted {
 		return nil
 	}
-	w.state = aborted
+	w.state = wsAborted
 	if !w.closed {
 		w.closed = true
 		_ = w.f.Close() // the file is being thrown away; its close error does not matter
