@@ -1,0 +1,397 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gostream/gostream/conf"
+	"github.com/gostream/gostream/engine/rdd"
+	"github.com/gostream/gostream/hdfsstore"
+)
+
+// Context is a streaming application's entry point, Spark's
+// StreamingContext: build the DStream graph on it, then Start it.
+type Context struct {
+	conf     *conf.Conf
+	settings settings
+	batch    time.Duration
+	clock    Clock
+	env      *rdd.Env
+	log      *slog.Logger
+	stdout   io.Writer
+
+	graph     graph
+	graphErrs []error
+	remember  time.Duration
+	blocks    *blockTracker
+	bus       *listenerBus
+	sched     *jobScheduler
+
+	inputMu   sync.Mutex
+	inputInfo map[int64]map[int]int64 // batch time (ms) → stream → records, for non-receiver inputs
+
+	mu        sync.Mutex
+	state     contextState
+	err       error
+	stopping  bool
+	done      chan struct{}
+	recvStop  context.CancelFunc // stops receivers
+	genStop   context.CancelFunc // stops batch generation
+	hardStop  context.CancelFunc // cancels everything
+	receivers sync.WaitGroup
+	workers   sync.WaitGroup
+	lastGen   time.Time
+	genCond   *sync.Cond
+}
+
+type contextState int
+
+const (
+	initialized contextState = iota
+	active
+	stopped
+)
+
+// Option configures a Context.
+type Option func(*Context)
+
+// WithClock sets the clock that drives batches (streamtest uses a manual one).
+func WithClock(c Clock) Option { return func(s *Context) { s.clock = c } }
+
+// WithBackend runs tasks on b instead of the local master's goroutines.
+func WithBackend(b rdd.Backend) Option { return func(s *Context) { s.env.Backend = b } }
+
+// WithStdout sets where Print writes (default os.Stdout).
+func WithStdout(w io.Writer) Option { return func(s *Context) { s.stdout = w } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(s *Context) { s.log = l } }
+
+// NewContext returns a context producing a batch every batch duration,
+// configured by c (nil: the built-in defaults).
+func NewContext(c *conf.Conf, batch time.Duration, opts ...Option) (*Context, error) {
+	if c == nil {
+		c = conf.Defaults()
+	}
+	if batch <= 0 {
+		return nil, fmt.Errorf("batch duration %s: must be positive, e.g. 1s", batch)
+	}
+	if batch%time.Millisecond != 0 {
+		return nil, fmt.Errorf("batch duration %s: must be a whole number of milliseconds", batch)
+	}
+	s, err := readSettings(c, batch)
+	if err != nil {
+		return nil, err
+	}
+	ssc := &Context{
+		conf: c, settings: s, batch: batch, clock: RealClock{},
+		env:       &rdd.Env{Parallelism: s.parallelism},
+		log:       slog.Default(),
+		stdout:    os.Stdout,
+		done:      make(chan struct{}),
+		inputInfo: map[int64]map[int]int64{},
+	}
+	ssc.genCond = sync.NewCond(&ssc.mu)
+	for _, o := range opts {
+		o(ssc)
+	}
+	if ssc.env.Backend == nil {
+		ssc.env.Backend = rdd.NewLocalBackend(s.slots)
+	}
+	ssc.blocks = newBlockTracker(s.maxPendingBlocks(batch))
+	ssc.bus = newListenerBus(ssc.log)
+	ssc.sched = newJobScheduler(ssc)
+	if s.checkpointDir != "" {
+		ssc.Checkpoint(s.checkpointDir)
+	}
+	return ssc, nil
+}
+
+// Conf returns the context's configuration.
+func (c *Context) Conf() *conf.Conf { return c.conf }
+
+// BatchDuration is the interval between batches.
+func (c *Context) BatchDuration() time.Duration { return c.batch }
+
+// Env is the environment the context's RDDs run in, for building RDDs in
+// Transform functions.
+func (c *Context) Env() *rdd.Env { return c.env }
+
+// Checkpoint sets the directory where stateful operators keep their state.
+func (c *Context) Checkpoint(dir string) {
+	if _, _, err := c.fileSystem(dir); err != nil {
+		c.graphError(fmt.Errorf("checkpoint directory %s: %w", dir, err))
+		return
+	}
+	c.settings.checkpointDir = dir
+}
+
+// CheckpointDir returns the checkpoint directory ("" when none is set).
+func (c *Context) CheckpointDir() string { return c.settings.checkpointDir }
+
+// Remember makes every stream keep its RDDs at least d, for use after their
+// batch (e.g. by queries from another goroutine).
+func (c *Context) Remember(d time.Duration) { c.remember = d }
+
+// AddListener registers l for the context's events.
+func (c *Context) AddListener(l Listener) { c.bus.add(l) }
+
+// Err returns the errors found while building the graph, if any.
+func (c *Context) Err() error { return errors.Join(c.graphErrs...) }
+
+// graphError records a mistake found while building the graph; Start
+// reports them all.
+func (c *Context) graphError(err error) { c.graphErrs = append(c.graphErrs, err) }
+
+// partitions resolves an optional partition count.
+func (c *Context) partitions(n []int) int {
+	if len(n) > 0 && n[0] > 0 {
+		return n[0]
+	}
+	return c.settings.parallelism
+}
+
+// fileSystem resolves a configured path to a file system and a path in it.
+func (c *Context) fileSystem(p string) (hdfsstore.FS, string, error) {
+	if strings.HasPrefix(p, "hdfs://") {
+		return nil, "", fmt.Errorf("HDFS paths are not supported by this build yet")
+	}
+	p = strings.TrimPrefix(p, "file://")
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return nil, "", err
+	}
+	return hdfsstore.NewLocal(), filepath.ToSlash(abs), nil
+}
+
+// recordInput notes the records a non-receiver input gave batch t.
+func (c *Context) recordInput(t time.Time, stream int, records int64) {
+	c.inputMu.Lock()
+	defer c.inputMu.Unlock()
+	m, ok := c.inputInfo[t.UnixMilli()]
+	if !ok {
+		m = map[int]int64{}
+		c.inputInfo[t.UnixMilli()] = m
+	}
+	m[stream] += records
+}
+
+// recordInputFiles notes the files a file stream gave batch t.
+func (c *Context) recordInputFiles(t time.Time, stream int, files []string) {
+	c.recordInput(t, stream, 0) // record counts of files are known only once read
+}
+
+// Start validates the graph and starts receiving and generating batches.
+func (c *Context) Start() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch c.state {
+	case active:
+		return errors.New("streaming context already started")
+	case stopped:
+		return errors.New("streaming context was stopped; a stopped context cannot be restarted: create a new one")
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	now := c.clock.Now()
+	first := now.Truncate(c.batch).Add(c.batch)
+	c.graph.zero = first.Add(-c.batch)
+	for _, o := range c.graph.outputs {
+		o.node.setRemember(max(o.node.slide, c.remember))
+	}
+	for _, n := range c.graph.nodes {
+		n.setRemember(max(n.slide, c.remember))
+	}
+
+	hardCtx, hardStop := context.WithCancel(context.Background())
+	recvCtx, recvStop := context.WithCancel(hardCtx)
+	genCtx, genStop := context.WithCancel(hardCtx)
+	c.hardStop, c.recvStop, c.genStop = hardStop, recvStop, genStop
+
+	go c.bus.run()
+	for range c.settings.concurrentJobs {
+		c.workers.Add(1)
+		go func() { defer c.workers.Done(); c.sched.work(hardCtx) }()
+	}
+	for _, in := range c.graph.inputs {
+		c.receivers.Add(1)
+		go func() { defer c.receivers.Done(); in.run(recvCtx, hardCtx) }()
+	}
+	c.workers.Add(1)
+	go func() { defer c.workers.Done(); c.generate(genCtx, first) }()
+	c.state = active
+	c.log.Info("streaming context started", "master", c.settings.master, "batchDuration", c.batch,
+		"firstBatch", first.UnixMilli(), "receivers", len(c.graph.inputs), "outputs", len(c.graph.outputs))
+	return nil
+}
+
+func (c *Context) validate() error {
+	if err := c.Err(); err != nil {
+		return fmt.Errorf("invalid streaming graph: %w", err)
+	}
+	if len(c.graph.outputs) == 0 {
+		return errors.New("no output operations registered, so nothing to execute: add Print, SaveAsTextFiles, ForeachRDD or ForeachPartition")
+	}
+	if c.settings.checkpointDir == "" {
+		for _, n := range c.graph.nodes {
+			if n.stateful {
+				return fmt.Errorf("%s (operator #%d) keeps state across batches and needs a checkpoint directory: call Checkpoint(dir) or set %s",
+					n.kind, n.id, conf.CheckpointDirectory)
+			}
+		}
+	}
+	return nil
+}
+
+// generate produces a batch at every batch time until ctx ends.
+func (c *Context) generate(ctx context.Context, first time.Time) {
+	for t := first; c.clock.WaitUntil(ctx, t) == nil; t = t.Add(c.batch) {
+		c.generateBatch(t)
+		c.mu.Lock()
+		c.lastGen = t
+		c.genCond.Broadcast()
+		c.mu.Unlock()
+	}
+}
+
+// generateBatch gives batch t its received blocks, builds its jobs and
+// submits them.
+func (c *Context) generateBatch(t time.Time) {
+	ms := t.UnixMilli()
+	set := &jobSet{info: BatchInfo{BatchTime: t, SubmissionTime: c.clock.Now(), StreamRecords: c.blocks.allocate(t),
+		OutputOps: make([]OutputOpInfo, len(c.graph.outputs))}}
+	addJob := func(id int, name string, run func(context.Context) error, forced bool) {
+		set.jobs = append(set.jobs, &job{set: set, opID: id, name: name, run: run, forced: forced,
+			info: OutputOpInfo{BatchTime: t, ID: id, Name: name}})
+	}
+	for _, op := range c.graph.outputs {
+		run, err := op.job(t)
+		if err != nil {
+			run = func(context.Context) error { return err }
+		}
+		set.info.OutputOps[op.id] = OutputOpInfo{BatchTime: t, ID: op.id, Name: op.kind}
+		if run != nil {
+			addJob(op.id, op.kind, run, false)
+		}
+	}
+	for _, n := range c.graph.nodes {
+		if n.stateful && n.force != nil {
+			if r := n.rddAtMs(ms); r != nil {
+				addJob(-1, "materialize "+n.kind, func(ctx context.Context) error { return n.force(ctx, r) }, true)
+			}
+		}
+	}
+	c.inputMu.Lock()
+	for stream, n := range c.inputInfo[ms] {
+		set.info.StreamRecords[stream] += n
+	}
+	delete(c.inputInfo, ms)
+	c.inputMu.Unlock()
+	c.sched.submit(set)
+}
+
+// batchCompleted frees what batch info.BatchTime held.
+func (c *Context) batchCompleted(info BatchInfo) {
+	c.blocks.release(info.BatchTime)
+	for _, n := range c.graph.nodes {
+		n.forget(info.BatchTime)
+	}
+}
+
+// fail stops the context because of err (the first error wins).
+func (c *Context) fail(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.mu.Unlock()
+	go c.Stop(false)
+}
+
+// Stop stops the context. A graceful stop stops the receivers, then lets
+// every block they received be processed (bounded by
+// gostream.streaming.gracefulStopTimeout); otherwise pending batches are
+// dropped. It returns once everything has stopped; calling it again, or
+// concurrently, waits for the same stop.
+func (c *Context) Stop(graceful bool) {
+	c.mu.Lock()
+	if c.state == initialized {
+		c.state = stopped
+		close(c.done)
+		c.mu.Unlock()
+		return
+	}
+	if c.stopping {
+		c.mu.Unlock()
+		<-c.done
+		return
+	}
+	c.stopping = true
+	c.mu.Unlock()
+
+	if graceful {
+		c.log.Info("stopping gracefully: processing what was received", "timeout", c.settings.gracefulStopTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), c.settings.gracefulStopTimeout)
+		if err := c.drain(ctx); err != nil {
+			c.log.Warn("graceful stop timed out; dropping the batches not processed", "timeout", c.settings.gracefulStopTimeout)
+		}
+		cancel()
+	}
+	c.recvStop()
+	c.genStop()
+	c.hardStop()
+	c.receivers.Wait()
+	c.workers.Wait()
+	c.bus.stop()
+	c.mu.Lock()
+	c.state = stopped
+	close(c.done)
+	c.mu.Unlock()
+	c.log.Info("streaming context stopped", "graceful", graceful)
+}
+
+// drain stops the receivers, waits until a batch has taken every block they
+// stored, stops generating, and waits for the generated batches to finish.
+func (c *Context) drain(ctx context.Context) error {
+	c.recvStop()
+	c.receivers.Wait()
+	stopped := c.clock.Now()
+	stop := context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		c.genCond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer stop()
+	c.mu.Lock()
+	for (c.lastGen.Before(stopped) || c.blocks.hasUnallocated()) && ctx.Err() == nil && c.err == nil {
+		c.genCond.Wait()
+	}
+	c.mu.Unlock()
+	c.genStop()
+	return c.sched.waitIdle(ctx)
+}
+
+// Done is closed once the context has stopped.
+func (c *Context) Done() <-chan struct{} { return c.done }
+
+// AwaitTermination blocks until the context stops or ctx ends, and returns
+// the error that stopped it (nil after a requested stop).
+func (c *Context) AwaitTermination(ctx context.Context) error {
+	select {
+	case <-c.done:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

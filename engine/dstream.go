@@ -1,0 +1,217 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/gostream/gostream/engine/rdd"
+)
+
+// RDD is the batch dataset a DStream produces at each batch time.
+type RDD[T any] = rdd.RDD[T]
+
+// Pair is a key-value element, the input of every keyed operator.
+type Pair[K comparable, V any] = rdd.Pair[K, V]
+
+// Opt is a value that may be absent.
+type Opt[T any] = rdd.Opt[T]
+
+// Joined is the value of a joined pair. CoGrouped holds every value of both
+// sides for one key.
+type (
+	Joined[V, W any]    = rdd.Joined[V, W]
+	CoGrouped[V, W any] = rdd.CoGrouped[V, W]
+)
+
+// KV makes a Pair.
+func KV[K comparable, V any](k K, v V) Pair[K, V] { return rdd.KV(k, v) }
+
+// Some makes a present Opt.
+func Some[T any](v T) Opt[T] { return rdd.Some(v) }
+
+// DStream is a discretized stream: a sequence of RDDs, one per slide
+// interval, built from its parents' RDDs by the same transformation.
+type DStream[T any] struct {
+	ssc     *Context
+	n       *node
+	compute func(t time.Time) (*RDD[T], error)
+}
+
+// Context returns the streaming context the stream belongs to.
+func (d *DStream[T]) Context() *Context { return d.ssc }
+
+// SlideDuration is the interval between the stream's RDDs.
+func (d *DStream[T]) SlideDuration() time.Duration { return d.n.slide }
+
+// Named gives the operator a name, shown in messages and part of the graph
+// fingerprint, so that a checkpoint names what changed in words.
+func (d *DStream[T]) Named(name string) *DStream[T] {
+	d.n.name = name
+	return d
+}
+
+// rddAt returns the RDD of batch time t, generating it once. It returns nil
+// when the stream has no RDD at t (t is not on its slide, or before start).
+func (d *DStream[T]) rddAt(t time.Time) (*RDD[T], error) {
+	ms := t.UnixMilli()
+	d.n.mu.Lock()
+	r, ok := d.n.generated[ms]
+	d.n.mu.Unlock()
+	if ok {
+		return r.(*RDD[T]), nil
+	}
+	if !d.ssc.graph.validTime(d.n, t) {
+		return nil, nil
+	}
+	out, err := d.compute(t)
+	if err != nil {
+		return nil, fmt.Errorf("generate %s at %d: %w", d.label(), ms, err)
+	}
+	if out != nil && d.n.persist {
+		out = out.Cache()
+	}
+	d.n.mu.Lock()
+	d.n.generated[ms] = out
+	d.n.mu.Unlock()
+	return out, nil
+}
+
+// slice returns the RDDs of the stream's valid times in (from, to].
+func (d *DStream[T]) slice(from, to time.Time) ([]*RDD[T], error) {
+	var out []*RDD[T]
+	for t := to; t.After(from); t = t.Add(-d.n.slide) {
+		r, err := d.rddAt(t)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	// oldest first, as the batches came
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+func (d *DStream[T]) label() string {
+	if d.n.name != "" {
+		return fmt.Sprintf("%s %q (#%d)", d.n.kind, d.n.name, d.n.id)
+	}
+	return fmt.Sprintf("%s (#%d)", d.n.kind, d.n.id)
+}
+
+// newStream registers an operator and returns its stream.
+func newStream[T any](ssc *Context, n *node, compute func(t time.Time) (*RDD[T], error)) *DStream[T] {
+	n.force = func(ctx context.Context, r any) error {
+		rr, _ := r.(*RDD[T])
+		if rr == nil {
+			return nil
+		}
+		return rr.ForeachPartition(ctx, "materialize "+n.kind, func(_ context.Context, _ int, items iter.Seq[T]) error {
+			for range items {
+			}
+			return nil
+		})
+	}
+	return &DStream[T]{ssc: ssc, n: ssc.graph.add(n), compute: compute}
+}
+
+// derive is a per-batch transformation: the child's RDD at t is f of the
+// parent's RDD at t.
+func derive[T, U any](d *DStream[T], kind, params string, f func(*RDD[T]) *RDD[U]) *DStream[U] {
+	n := &node{kind: kind, params: params, parents: []*node{d.n}, slide: d.n.slide}
+	return newStream(d.ssc, n, func(t time.Time) (*RDD[U], error) {
+		r, err := d.rddAt(t)
+		if r == nil || err != nil {
+			return nil, err
+		}
+		return f(r), nil
+	})
+}
+
+// Map applies f to every element.
+func Map[T, U any](d *DStream[T], f func(T) U) *DStream[U] {
+	return derive(d, "map", "", func(r *RDD[T]) *RDD[U] { return rdd.Map(r, f) })
+}
+
+// FlatMap applies f to every element and keeps everything f yields, e.g.
+// FlatMap(lines, strings.FieldsSeq).
+func FlatMap[T, U any](d *DStream[T], f func(T) iter.Seq[U]) *DStream[U] {
+	return derive(d, "flatMap", "", func(r *RDD[T]) *RDD[U] { return rdd.FlatMap(r, f) })
+}
+
+// MapPartitions applies f to each partition of each batch as a whole.
+func MapPartitions[T, U any](d *DStream[T], f func(partition int, items iter.Seq[T]) iter.Seq[U]) *DStream[U] {
+	return derive(d, "mapPartitions", "", func(r *RDD[T]) *RDD[U] { return rdd.MapPartitions(r, f) })
+}
+
+// Filter keeps the elements for which keep returns true.
+func (d *DStream[T]) Filter(keep func(T) bool) *DStream[T] {
+	return derive(d, "filter", "", func(r *RDD[T]) *RDD[T] { return rdd.Filter(r, keep) })
+}
+
+// Repartition spreads each batch over n partitions.
+func (d *DStream[T]) Repartition(n int) *DStream[T] {
+	return derive(d, "repartition", fmt.Sprintf("n=%d", n), func(r *RDD[T]) *RDD[T] { return rdd.Repartition(r, n) })
+}
+
+// Union merges this stream with others of the same slide duration.
+func (d *DStream[T]) Union(others ...*DStream[T]) *DStream[T] {
+	all := append([]*DStream[T]{d}, others...)
+	n := &node{kind: "union", slide: d.n.slide}
+	for _, o := range all {
+		n.parents = append(n.parents, o.n)
+		if o.n.slide != d.n.slide {
+			d.ssc.graphError(fmt.Errorf("union of %s and %s: slide durations differ (%s vs %s); union needs streams of one slide duration",
+				d.label(), o.label(), d.n.slide, o.n.slide))
+		}
+	}
+	return newStream(d.ssc, n, func(t time.Time) (*RDD[T], error) {
+		var rs []*RDD[T]
+		for _, o := range all {
+			r, err := o.rddAt(t)
+			if err != nil {
+				return nil, err
+			}
+			if r != nil {
+				rs = append(rs, r)
+			}
+		}
+		return rdd.Union(d.ssc.env, rs...), nil
+	})
+}
+
+// Count returns a stream holding one element per batch: the number of
+// elements of that batch (zero included).
+func (d *DStream[T]) Count() *DStream[int64] {
+	return derive(d, "count", "", rdd.CountAll[T])
+}
+
+// Reduce returns a stream holding one element per batch: all elements folded
+// with the associative function f (nothing for an empty batch).
+func (d *DStream[T]) Reduce(f func(T, T) T) *DStream[T] {
+	return derive(d, "reduce", "", func(r *RDD[T]) *RDD[T] { return rdd.ReduceAll(r, f) })
+}
+
+// Transform applies an arbitrary RDD-to-RDD function to each batch; f runs on
+// the driver when the batch is generated and gets the batch time.
+func Transform[T, U any](d *DStream[T], f func(r *RDD[T], batchTime time.Time) (*RDD[U], error)) *DStream[U] {
+	n := &node{kind: "transform", parents: []*node{d.n}, slide: d.n.slide}
+	return newStream(d.ssc, n, func(t time.Time) (*RDD[U], error) {
+		r, err := d.rddAt(t)
+		if r == nil || err != nil {
+			return nil, err
+		}
+		return f(r, t)
+	})
+}
+
+// CountByValue counts each distinct element per batch.
+func CountByValue[T comparable](d *DStream[T], numPartitions ...int) *DStream[Pair[T, int64]] {
+	parts := d.ssc.partitions(numPartitions)
+	return derive(d, "countByValue", "", func(r *RDD[T]) *RDD[Pair[T, int64]] { return rdd.CountByValue(r, parts) })
+}

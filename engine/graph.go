@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// node is one operator of the DStream graph, type-erased. Its id is its
+// position in the graph, so every process that runs the same setup function
+// gives every operator the same id.
+type node struct {
+	id      int
+	kind    string // "map", "window", "socketTextStream", …
+	name    string // optional, user-given
+	params  string // what, besides kind and parents, makes the operator what it is
+	parents []*node
+	slide   time.Duration
+
+	// Memory of generated RDDs: they are kept remember long after their time.
+	remember    time.Duration
+	parentExtra time.Duration // a window needs its parents to remember this much more
+	persist     bool          // cache generated RDDs: they are read by later batches
+	stateful    bool          // each RDD depends on the previous one: force it every batch
+
+	// force computes every partition of a generated RDD (an any holding
+	// *rdd.RDD[T]); a stateful node's RDD must exist whole before the next.
+	force func(ctx context.Context, r any) error
+
+	mu        sync.Mutex
+	generated map[int64]any // batch time (ms) → *rdd.RDD[T], nil when none at that time
+}
+
+// inputStream is an input that runs while the context is active: a receiver.
+type inputStream interface {
+	run(recvCtx, hardCtx context.Context)
+}
+
+// rddAtMs returns the RDD generated at batch time ms, or nil.
+func (n *node) rddAtMs(ms int64) any {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.generated[ms]
+}
+
+// graph is the set of operators of one Context, in creation order.
+type graph struct {
+	nodes   []*node
+	outputs []*outputOp
+	inputs  []inputStream
+	zero    time.Time // time before the first batch; valid times are zero + k × slide
+}
+
+func (g *graph) add(n *node) *node {
+	n.id = len(g.nodes)
+	n.generated = map[int64]any{}
+	g.nodes = append(g.nodes, n)
+	return n
+}
+
+// validTime reports whether t is a batch time at which n produces an RDD.
+func (g *graph) validTime(n *node, t time.Time) bool {
+	d := t.Sub(g.zero)
+	return d > 0 && d%n.slide == 0
+}
+
+// describe is one line per operator and output: what the fingerprint hashes,
+// and what an error shows when the graph changed.
+func (g *graph) describe() []string {
+	var lines []string
+	for _, n := range g.nodes {
+		ids := make([]string, len(n.parents))
+		for i, p := range n.parents {
+			ids[i] = fmt.Sprint(p.id)
+		}
+		line := fmt.Sprintf("#%d %s(%s) slide=%s", n.id, n.kind, strings.Join(ids, ","), n.slide)
+		if n.name != "" {
+			line += fmt.Sprintf(" name=%q", n.name)
+		}
+		if n.params != "" {
+			line += " " + n.params
+		}
+		lines = append(lines, line)
+	}
+	for i, o := range g.outputs {
+		lines = append(lines, fmt.Sprintf("output %d %s(#%d)", i, o.kind, o.node.id))
+	}
+	return lines
+}
+
+// fingerprint identifies the graph's shape: same setup code, same fingerprint.
+func (g *graph) fingerprint() string {
+	sum := sha256.Sum256([]byte(strings.Join(g.describe(), "\n")))
+	return hex.EncodeToString(sum[:8])
+}
+
+// setRemember makes n keep its RDDs at least d, and its parents as long as
+// n may still need theirs.
+func (n *node) setRemember(d time.Duration) {
+	if d > n.remember {
+		n.remember = d
+	}
+	for _, p := range n.parents {
+		p.setRemember(n.remember + n.parentExtra)
+	}
+}
+
+// forget drops the RDDs generated at or before t - remember.
+func (n *node) forget(t time.Time) {
+	limit := t.Add(-n.remember).UnixMilli()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for ms := range n.generated {
+		if ms <= limit {
+			delete(n.generated, ms)
+		}
+	}
+}

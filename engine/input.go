@@ -1,0 +1,162 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gostream/gostream/engine/rdd"
+	"github.com/gostream/gostream/hdfsstore"
+)
+
+// Queue feeds a QueueStream: each Push is one batch's worth of records.
+// Safe for concurrent use.
+type Queue[T any] struct {
+	mu     sync.Mutex
+	items  [][]T
+	popped int64 // how many pushes were taken: the stream's position
+}
+
+// NewQueue returns an empty queue.
+func NewQueue[T any]() *Queue[T] { return &Queue[T]{} }
+
+// Push appends one batch's worth of records.
+func (q *Queue[T]) Push(items ...T) {
+	q.mu.Lock()
+	q.items = append(q.items, items)
+	q.mu.Unlock()
+}
+
+// take removes the next push, or every pending push when all is true.
+func (q *Queue[T]) take(all bool) []T {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := min(1, len(q.items))
+	if all {
+		n = len(q.items)
+	}
+	var out []T
+	for _, items := range q.items[:n] {
+		out = append(out, items...)
+	}
+	q.items = q.items[n:]
+	q.popped += int64(n)
+	return out
+}
+
+// QueueStream creates an input stream that takes, at every batch, the next
+// push of q (or every pending push when oneAtATime is false). Meant for tests.
+func QueueStream[T any](ssc *Context, q *Queue[T], oneAtATime bool) *DStream[T] {
+	n := &node{kind: "queueStream", params: fmt.Sprintf("oneAtATime=%t", oneAtATime), slide: ssc.batch}
+	return newStream(ssc, n, func(t time.Time) (*RDD[T], error) {
+		items := q.take(!oneAtATime)
+		ssc.recordInput(t, n.id, int64(len(items)))
+		return rdd.Parallelize(ssc.env, items, ssc.env.Parallelism), nil
+	})
+}
+
+// TextFileStream watches dir (a local path, hdfs://…, or a path on the
+// default file system) and makes each new file's lines part of the batch in
+// which it appeared. As in Spark: files must be moved into dir atomically
+// (write elsewhere, then rename); a file counts once, at the first batch
+// whose time is not before its modification time; files older than
+// gostream.streaming.fileStream.minRememberDuration, files already there when
+// the stream starts, and names starting with "." or "_" are ignored.
+func TextFileStream(ssc *Context, dir string) *DStream[string] {
+	fsys, root, err := ssc.fileSystem(dir)
+	if err != nil {
+		ssc.graphError(fmt.Errorf("textFileStream %s: %w", dir, err))
+	}
+	fstream := &fileStream{fsys: fsys, dir: root, selected: map[int64][]string{}, seen: map[string]int64{}}
+	n := &node{kind: "textFileStream", params: fmt.Sprintf("dir=%q", dir), slide: ssc.batch}
+	return newStream(ssc, n, func(t time.Time) (*RDD[string], error) {
+		files, err := fstream.newFiles(ssc, t)
+		if err != nil {
+			return nil, err
+		}
+		ssc.recordInputFiles(t, n.id, files)
+		return rdd.Zip(ssc.env, len(files), func(ctx context.Context, p int, emit func(string)) error {
+			return readLines(ctx, fsys, files[p], emit)
+		}), nil
+	})
+}
+
+// fileStream remembers which files were taken by which batch.
+type fileStream struct {
+	fsys     hdfsstore.FS
+	dir      string
+	start    time.Time          // files modified before it were there at start
+	selected map[int64][]string // batch time (ms) → files it took
+	seen     map[string]int64   // file → batch time (ms) that took it
+}
+
+func (f *fileStream) newFiles(ssc *Context, t time.Time) ([]string, error) {
+	if f.start.IsZero() {
+		f.start = ssc.graph.zero
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ssc.settings.networkTimeout)
+	defer cancel()
+	entries, err := f.fsys.ReadDir(ctx, f.dir)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", f.dir, err)
+	}
+	remember := ssc.settings.fileRemember
+	threshold := t.Add(-remember)
+	if threshold.Before(f.start) {
+		threshold = f.start
+	}
+	var files []string
+	for _, e := range entries {
+		name := e.Name()
+		full := path.Join(f.dir, name)
+		switch {
+		case e.IsDir(), strings.HasPrefix(name, "."), strings.HasPrefix(name, "_"):
+		case e.ModTime().Before(threshold), e.ModTime().After(t):
+		default:
+			if _, dup := f.seen[full]; !dup {
+				files = append(files, full)
+			}
+		}
+	}
+	ms := t.UnixMilli()
+	f.selected[ms] = files
+	for _, file := range files {
+		f.seen[file] = ms
+	}
+	// forget what can no longer be selected again
+	for file, at := range f.seen {
+		if at < threshold.Add(-remember).UnixMilli() {
+			delete(f.seen, file)
+			delete(f.selected, at)
+		}
+	}
+	return files, nil
+}
+
+// readLines pushes each line of a file, without its line terminator.
+func readLines(ctx context.Context, fsys hdfsstore.FS, name string, emit func(string)) error {
+	r, err := fsys.Open(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadString('\n')
+		if len(line) > 0 {
+			emit(strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r"))
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+	}
+}

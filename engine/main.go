@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gostream/gostream/conf"
+)
+
+// RoleEnv names the environment variable that tells a gostream binary which
+// role to play. gostream-submit, the application master and the executor
+// launcher set it; a binary started by hand runs the driver.
+const RoleEnv = "GOSTREAM_ROLE"
+
+// Roles a gostream binary can play.
+const (
+	RoleDriver   = "driver"   // the driver with a local master (the default)
+	RoleAM       = "am"       // the YARN application master running the driver
+	RoleExecutor = "executor" // a YARN executor
+)
+
+// Setup builds an application's DStream graph on a new context. Every
+// process of the application runs the same Setup, so every process builds
+// the same graph.
+type Setup func(ssc *Context) error
+
+// Main is a streaming application's main function: it reads the role and
+// the configuration from the environment, runs setup, and runs the role
+// until the application stops, then exits the process (non-zero on failure).
+//
+//	func main() {
+//		engine.Main(time.Second, func(ssc *engine.Context) error {
+//			lines := engine.SocketTextStream(ssc, "localhost:9999")
+//			…
+//			return nil
+//		})
+//	}
+func Main(batch time.Duration, setup Setup) {
+	if err := Run(context.Background(), batch, setup); err != nil {
+		fmt.Fprintln(os.Stderr, "gostream:", err)
+		os.Exit(1)
+	}
+}
+
+// Run is Main without the exit: it returns when the application stops or
+// ctx ends.
+func Run(ctx context.Context, batch time.Duration, setup Setup) error {
+	role := os.Getenv(RoleEnv)
+	switch role {
+	case "", RoleDriver:
+	case RoleAM, RoleExecutor:
+		return fmt.Errorf("%s=%s: this build of gostream cannot run the YARN %s role yet", RoleEnv, role, role)
+	default:
+		return fmt.Errorf("%s=%q is not a role: use %s, %s or %s", RoleEnv, role, RoleDriver, RoleAM, RoleExecutor)
+	}
+	c, err := conf.Load(conf.Sources{Environ: os.Environ()})
+	if err != nil {
+		return err
+	}
+	ssc, err := NewContext(c, batch, WithLogger(slog.Default()))
+	if err != nil {
+		return err
+	}
+	if err := setup(ssc); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	return runDriver(ctx, ssc)
+}
+
+// runDriver starts ssc and waits for it to stop: by itself, by ctx, or by
+// SIGINT/SIGTERM (gracefully when gostream.streaming.stopGracefullyOnShutdown).
+func runDriver(ctx context.Context, ssc *Context) error {
+	if err := ssc.Start(); err != nil {
+		return err
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	select {
+	case <-ssc.done:
+	case sig := <-sigs:
+		graceful := ssc.settings.stopOnShutdown
+		ssc.log.Info("signal received: stopping", "signal", sig, "graceful", graceful)
+		ssc.Stop(graceful)
+	case <-ctx.Done():
+		ssc.Stop(false)
+	}
+	err := ssc.AwaitTermination(context.Background())
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

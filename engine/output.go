@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"iter"
+	"path"
+	"time"
+
+	"github.com/gostream/gostream/hdfsstore"
+)
+
+// outputOp is an output operation: at every batch it turns the stream's RDD
+// into a job, which the job scheduler runs.
+type outputOp struct {
+	id   int
+	kind string
+	node *node
+	// job returns the work of batch t, or nil when the stream has no RDD at t.
+	job func(t time.Time) (func(ctx context.Context) error, error)
+}
+
+func addOutput[T any](d *DStream[T], kind string, run func(ctx context.Context, t time.Time, r *RDD[T]) error) {
+	g := &d.ssc.graph
+	op := &outputOp{id: len(g.outputs), kind: kind, node: d.n}
+	op.job = func(t time.Time) (func(ctx context.Context) error, error) {
+		r, err := d.rddAt(t)
+		if r == nil || err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error { return run(ctx, t, r) }, nil
+	}
+	g.outputs = append(g.outputs, op)
+}
+
+// Print prints the first n elements of every batch (n <= 0: 10) to the
+// context's standard output, under a header with the batch time.
+func (d *DStream[T]) Print(n int) {
+	if n <= 0 {
+		n = 10
+	}
+	addOutput(d, "print", func(ctx context.Context, t time.Time, r *RDD[T]) error {
+		first, err := r.Take(ctx, n+1)
+		if err != nil {
+			return err
+		}
+		return printBatch(d.ssc.stdout, t, first, n)
+	})
+}
+
+func printBatch[T any](w io.Writer, t time.Time, items []T, n int) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "-------------------------------------------\nTime: %d ms\n-------------------------------------------\n", t.UnixMilli())
+	for i, x := range items {
+		if i == n {
+			fmt.Fprintln(bw, "...")
+			break
+		}
+		fmt.Fprintln(bw, x)
+	}
+	fmt.Fprintln(bw)
+	return bw.Flush()
+}
+
+// ForeachRDD runs f on the driver at every batch with the batch's RDD; f
+// may run actions on it (Collect, ForeachPartition, …). The batch time lets
+// f write idempotently: a batch re-run after a failure has the same time.
+func (d *DStream[T]) ForeachRDD(f func(ctx context.Context, batchTime time.Time, r *RDD[T]) error) {
+	addOutput(d, "foreachRDD", f)
+}
+
+// ForeachPartition runs f once per partition of every batch, as tasks (on
+// executors in cluster mode), with the batch time and the partition index:
+// together they name the slice of data uniquely, for idempotent or
+// transactional sinks (Spark's foreachRDD + foreachPartition).
+func (d *DStream[T]) ForeachPartition(f func(ctx context.Context, batchTime time.Time, partition int, items iter.Seq[T]) error) {
+	addOutput(d, "foreachPartition", func(ctx context.Context, t time.Time, r *RDD[T]) error {
+		return r.ForeachPartition(ctx, "foreachPartition", func(ctx context.Context, p int, items iter.Seq[T]) error {
+			return f(ctx, t, p, items)
+		})
+	})
+}
+
+// SaveAsTextFiles writes every batch as a directory prefix-TIME_IN_MS[.suffix]
+// holding one part-NNNNN file per partition, each element on a line. The
+// directory appears whole: parts are written into a temporary directory that
+// is renamed into place, replacing the output of an earlier run of the same
+// batch, so re-running a batch never duplicates output.
+func (d *DStream[T]) SaveAsTextFiles(prefix, suffix string) {
+	fsys, root, err := d.ssc.fileSystem(prefix)
+	if err != nil {
+		d.ssc.graphError(fmt.Errorf("saveAsTextFiles %s: %w", prefix, err))
+		return
+	}
+	addOutput(d, "saveAsTextFiles", func(ctx context.Context, t time.Time, r *RDD[T]) error {
+		dir := fmt.Sprintf("%s-%d", root, t.UnixMilli())
+		if suffix != "" {
+			dir += "." + suffix
+		}
+		tmp := path.Join(path.Dir(dir), hdfsstore.TempPrefix+path.Base(dir))
+		if err := fsys.RemoveAll(ctx, tmp); err != nil {
+			return fmt.Errorf("clear %s: %w", tmp, err)
+		}
+		if err := fsys.MkdirAll(ctx, tmp, 0o755); err != nil {
+			return err
+		}
+		err := r.ForeachPartition(ctx, "saveAsTextFiles", func(ctx context.Context, p int, items iter.Seq[T]) error {
+			return writePart(ctx, fsys, path.Join(tmp, fmt.Sprintf("part-%05d", p)), items)
+		})
+		if err != nil {
+			return err
+		}
+		if err := fsys.RemoveAll(ctx, dir); err != nil {
+			return fmt.Errorf("replace %s: %w", dir, err)
+		}
+		return fsys.Rename(ctx, tmp, dir)
+	})
+}
+
+func writePart[T any](ctx context.Context, fsys hdfsstore.FS, name string, items iter.Seq[T]) error {
+	w, err := fsys.Create(ctx, name)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for x := range items {
+		fmt.Fprintln(bw, x)
+	}
+	if err := bw.Flush(); err != nil {
+		_ = w.Abort(ctx)
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := w.Commit(ctx); err != nil {
+		_ = w.Abort(ctx)
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,280 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gostream/gostream/engine/rdd"
+)
+
+// Receiver is a custom source. Receive runs for as long as the stream
+// receives: it stores what arrives in out and returns when ctx ends. An
+// error return restarts it (after gostream.streaming.receiverRestartDelay,
+// on the same value); a nil return while ctx is live ends the stream.
+//
+// Receivers run on their own goroutines, not in task slots: local[1] with a
+// receiver still has its one slot for processing.
+type Receiver[T any] interface {
+	Receive(ctx context.Context, out Sink[T]) error
+}
+
+// ReceiverFunc adapts a function to Receiver.
+type ReceiverFunc[T any] func(ctx context.Context, out Sink[T]) error
+
+// Receive implements Receiver.
+func (f ReceiverFunc[T]) Receive(ctx context.Context, out Sink[T]) error { return f(ctx, out) }
+
+// Sink is where a receiver puts what it receives.
+type Sink[T any] interface {
+	// Store buffers one record; the block generator cuts the buffer into a
+	// block every block interval. It blocks while the receiver is over
+	// gostream.streaming.receiver.maxRate or while the block queue is full.
+	Store(item T)
+	// StoreBlock stores items as one block and returns once the block is
+	// safe: accepted by the driver, and with the receiver write-ahead log on,
+	// committed to it. Only then may a reliable source acknowledge the items.
+	StoreBlock(ctx context.Context, items []T) error
+	// ReportError tells listeners about a problem without stopping the receiver.
+	ReportError(err error)
+}
+
+// ErrStopping is returned by StoreBlock when the stream is stopping.
+var ErrStopping = errors.New("receiver is stopping")
+
+// ReceiverStream creates an input stream fed by r.
+func ReceiverStream[T any](ssc *Context, name string, r Receiver[T]) *DStream[T] {
+	n := &node{kind: "receiverStream", params: fmt.Sprintf("source=%q", name), slide: ssc.batch}
+	ds := newStream(ssc, n, func(t time.Time) (*RDD[T], error) {
+		blocks := ssc.blocks.blocksOf(t, n.id)
+		parts := make([][]T, len(blocks))
+		for i, b := range blocks {
+			parts[i] = b.data.([]T)
+		}
+		return rdd.FromPartitions(ssc.env, parts), nil
+	})
+	ssc.graph.inputs = append(ssc.graph.inputs, &receiverInput[T]{ssc: ssc, id: n.id, name: name, r: r})
+	return ds
+}
+
+// receiverInput runs one receiver and its block generator.
+type receiverInput[T any] struct {
+	ssc  *Context
+	id   int
+	name string
+	r    Receiver[T]
+}
+
+func (ri *receiverInput[T]) streamID() int { return ri.id }
+
+// run supervises the receiver until receiving ends (recvCtx done or the
+// receiver returned nil), then hands every record it stored to the block
+// tracker. hardCtx ends only on a non-graceful stop: then stored records that
+// were not handed over yet are dropped (they were never acknowledged).
+func (ri *receiverInput[T]) run(recvCtx, hardCtx context.Context) {
+	ssc := ri.ssc
+	s := ssc.settings
+	gen := &blockGenerator[T]{
+		streamID: ri.id,
+		queue:    make(chan *receivedBlock, s.blockQueueSize),
+		limiter:  newRateLimiter(s.maxRate),
+		hardCtx:  hardCtx,
+	}
+	info := ReceiverInfo{StreamID: ri.id, Name: ri.name, Active: true}
+	gen.reportErr = func(err error) {
+		info := info
+		info.LastErr = err
+		ssc.log.Warn("receiver error", "stream", ri.id, "receiver", ri.name, "err", err)
+		ssc.bus.post(func(l Listener) { l.OnReceiverError(info) })
+	}
+	tickCtx, stopTicks := context.WithCancel(hardCtx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); gen.tick(tickCtx, ssc.clock, s.blockInterval) }()
+	pushed := make(chan struct{})
+	go func() { defer wg.Done(); defer close(pushed); gen.push(ssc.blocks) }()
+
+	ssc.bus.post(func(l Listener) { l.OnReceiverStarted(info) })
+	ssc.log.Info("receiver started", "stream", ri.id, "receiver", ri.name)
+	for {
+		err := ri.receiveOnce(recvCtx, gen)
+		if recvCtx.Err() != nil || err == nil {
+			break
+		}
+		gen.reportErr(fmt.Errorf("receiver %q failed, restarting in %s: %w", ri.name, s.restartDelay, err))
+		if ssc.clock.WaitUntil(recvCtx, ssc.clock.Now().Add(s.restartDelay)) != nil {
+			break
+		}
+	}
+	stopTicks()
+	gen.flushAndClose()
+	<-pushed
+	wg.Wait()
+	info.Active = false
+	ssc.bus.post(func(l Listener) { l.OnReceiverStopped(info) })
+	ssc.log.Info("receiver stopped", "stream", ri.id, "receiver", ri.name)
+}
+
+// receiveOnce runs Receive, turning a panic into an error so that the
+// receiver is restarted rather than the process lost.
+func (ri *receiverInput[T]) receiveOnce(ctx context.Context, gen *blockGenerator[T]) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return ri.r.Receive(ctx, gen)
+}
+
+// blockGenerator is the Sink given to a receiver: it buffers stored records,
+// cuts them into a block every block interval and queues the blocks (the
+// queue is bounded: when it is full, Store waits), and a pusher hands queued
+// blocks to the block tracker.
+type blockGenerator[T any] struct {
+	streamID  int
+	limiter   *rateLimiter
+	queue     chan *receivedBlock
+	hardCtx   context.Context
+	reportErr func(error)
+
+	mu  sync.Mutex // held while a full block waits for room in the queue
+	buf []T
+
+	closeMu sync.RWMutex // StoreBlock sends under R; closing the queue takes W
+	closed  bool
+}
+
+// Store implements Sink.
+func (g *blockGenerator[T]) Store(item T) {
+	g.limiter.wait(g.hardCtx)
+	g.mu.Lock()
+	g.buf = append(g.buf, item)
+	g.mu.Unlock()
+}
+
+// StoreBlock implements Sink.
+func (g *blockGenerator[T]) StoreBlock(ctx context.Context, items []T) error {
+	b := &receivedBlock{streamID: g.streamID, data: items, records: len(items), stored: make(chan error, 1)}
+	if err := g.enqueue(ctx, b); err != nil {
+		return err
+	}
+	select {
+	case err := <-b.stored:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g *blockGenerator[T]) enqueue(ctx context.Context, b *receivedBlock) error {
+	g.closeMu.RLock()
+	defer g.closeMu.RUnlock()
+	if g.closed {
+		return ErrStopping
+	}
+	select {
+	case g.queue <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-g.hardCtx.Done():
+		return ErrStopping
+	}
+}
+
+// ReportError implements Sink.
+func (g *blockGenerator[T]) ReportError(err error) { g.reportErr(err) }
+
+// tick cuts a block every interval until ctx ends.
+func (g *blockGenerator[T]) tick(ctx context.Context, clock Clock, interval time.Duration) {
+	next := clock.Now().Add(interval)
+	for clock.WaitUntil(ctx, next) == nil {
+		g.cut(ctx)
+		next = next.Add(interval)
+	}
+}
+
+// cut queues the buffered records as one block. It keeps the lock while the
+// queue is full, so Store waits too: memory stays bounded.
+func (g *blockGenerator[T]) cut(ctx context.Context) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.buf) == 0 {
+		return
+	}
+	b := &receivedBlock{streamID: g.streamID, data: g.buf, records: len(g.buf)}
+	select {
+	case g.queue <- b:
+		g.buf = make([]T, 0, len(g.buf))
+	case <-ctx.Done(): // keep the records buffered for flushAndClose
+	}
+}
+
+// flushAndClose queues what is still buffered and closes the queue; called
+// once the receiver and the ticker have stopped.
+func (g *blockGenerator[T]) flushAndClose() {
+	g.cut(g.hardCtx)
+	g.closeMu.Lock()
+	g.closed = true
+	close(g.queue)
+	g.closeMu.Unlock()
+}
+
+// push hands queued blocks to the tracker until the queue is closed.
+func (g *blockGenerator[T]) push(t *blockTracker) {
+	for b := range g.queue {
+		err := t.add(g.hardCtx, b)
+		if b.stored != nil {
+			b.stored <- err
+		}
+		if err != nil && g.hardCtx.Err() == nil {
+			g.reportErr(fmt.Errorf("store block: %w", err))
+		}
+	}
+}
+
+// rateLimiter holds a receiver to at most rate records per second, checking
+// the clock once per chunk of records so that the unlimited and the fast
+// paths stay cheap.
+type rateLimiter struct {
+	rate    int64
+	chunk   int64
+	mu      sync.Mutex
+	start   time.Time
+	granted int64
+}
+
+func newRateLimiter(rate int64) *rateLimiter {
+	chunk := rate / 100 // a hundredth of a second's worth
+	if chunk < 1 {
+		chunk = 1
+	}
+	return &rateLimiter{rate: rate, chunk: chunk}
+}
+
+func (l *rateLimiter) wait(ctx context.Context) {
+	if l.rate <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.start.IsZero() {
+		l.start = time.Now()
+	}
+	l.granted++
+	if l.granted%l.chunk != 0 {
+		return
+	}
+	due := l.start.Add(time.Duration(float64(l.granted) / float64(l.rate) * float64(time.Second)))
+	if d := time.Until(due); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+		}
+	} else if d < -time.Second {
+		// idle for a while: do not let the saved-up allowance burst
+		l.start, l.granted = time.Now(), 0
+	}
+}

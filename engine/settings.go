@@ -1,0 +1,63 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gostream/gostream/conf"
+)
+
+// settings are the configuration values the engine reads, resolved once.
+type settings struct {
+	master              string
+	slots               int // task slots of the local master
+	parallelism         int
+	blockInterval       time.Duration
+	blockQueueSize      int
+	maxRate             int64
+	restartDelay        time.Duration
+	concurrentJobs      int
+	gracefulStopTimeout time.Duration
+	stopOnShutdown      bool
+	networkTimeout      time.Duration
+	fileRemember        time.Duration
+	checkpointDir       string
+}
+
+func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
+	s := settings{
+		master:              c.String(conf.Master),
+		parallelism:         c.Int(conf.DefaultParallelism),
+		blockInterval:       c.Duration(conf.BlockInterval),
+		blockQueueSize:      c.Int(conf.BlockQueueSize),
+		maxRate:             int64(c.Int(conf.ReceiverMaxRate)),
+		restartDelay:        c.Duration(conf.ReceiverRestartDelay),
+		concurrentJobs:      c.Int(conf.ConcurrentJobs),
+		gracefulStopTimeout: c.Duration(conf.GracefulStopTimeout),
+		stopOnShutdown:      c.Bool(conf.StopGracefullyOnShutdown),
+		networkTimeout:      c.Duration(conf.NetworkTimeout),
+		checkpointDir:       c.String(conf.CheckpointDirectory),
+	}
+	m := c.Master()
+	if m.YARN {
+		return s, fmt.Errorf("master %s: run the application with gostream-submit --master yarn; this process can only run a local master", m)
+	}
+	s.slots = m.LocalSlots
+	if s.parallelism <= 0 {
+		s.parallelism = s.slots
+	}
+	if s.gracefulStopTimeout <= 0 {
+		s.gracefulStopTimeout = 10 * batch
+	}
+	// Spark rounds the file stream's memory up to whole batches.
+	remember := c.Duration(conf.FileStreamMinRememberDuration)
+	s.fileRemember = (remember + batch - 1) / batch * batch
+	return s, nil
+}
+
+// maxPendingBlocks bounds a receiver's blocks not yet processed: the block
+// queue plus two batches' worth of blocks.
+func (s settings) maxPendingBlocks(batch time.Duration) int {
+	perBatch := int((batch + s.blockInterval - 1) / s.blockInterval)
+	return s.blockQueueSize + 2*perBatch
+}

@@ -1,0 +1,213 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"slices"
+	"time"
+
+	"github.com/gostream/gostream/engine/rdd"
+)
+
+// stateNode is the node of a stateful operator: every RDD is built from the
+// previous one, so it is cached, forced every batch, and needs a checkpoint
+// directory.
+func stateNode(kind, params string, parent *node) *node {
+	return &node{kind: kind, params: params, parents: []*node{parent}, slide: parent.slide,
+		persist: true, stateful: true, remember: parent.slide}
+}
+
+// UpdateStateByKey keeps a state per key across batches. At every batch, for
+// every key with new values or a state, update gets the batch's values of
+// the key and its previous state and returns the new state; returning an
+// absent Opt removes the key. It needs a checkpoint directory, as in Spark.
+func UpdateStateByKey[K comparable, V, S any](d *DStream[Pair[K, V]], update func(values []V, state Opt[S]) Opt[S], numPartitions ...int) *DStream[Pair[K, S]] {
+	parts := d.ssc.partitions(numPartitions)
+	var self *DStream[Pair[K, S]]
+	self = newStream(d.ssc, stateNode("updateStateByKey", "", d.n), func(t time.Time) (*RDD[Pair[K, S]], error) {
+		prev, err := self.rddAt(t.Add(-d.n.slide))
+		if err != nil {
+			return nil, err
+		}
+		cur, err := d.rddAt(t)
+		if err != nil {
+			return nil, err
+		}
+		grouped := rdd.CoGroup(orEmpty(d.ssc, prev), orEmpty(d.ssc, cur), parts)
+		updated := rdd.Map(grouped, func(kv Pair[K, CoGrouped[S, V]]) Pair[K, Opt[S]] {
+			var old Opt[S]
+			if len(kv.Value.Left) > 0 {
+				old = Some(kv.Value.Left[0])
+			}
+			return KV(kv.Key, update(kv.Value.Right, old))
+		})
+		kept := rdd.Filter(updated, func(kv Pair[K, Opt[S]]) bool { return kv.Value.Ok })
+		return rdd.Map(kept, func(kv Pair[K, Opt[S]]) Pair[K, S] { return KV(kv.Key, kv.Value.Value) }).AssumeHashedBy(parts), nil
+	})
+	return self
+}
+
+// State is the state of one key, handed to a MapWithState function.
+type State[S any] struct {
+	value     S
+	exists    bool
+	timingOut bool
+	touched   bool // Update or Remove was called
+}
+
+// Exists reports whether the key has a state.
+func (s *State[S]) Exists() bool { return s.exists }
+
+// Get returns the state (the zero value when none exists).
+func (s *State[S]) Get() S { return s.value }
+
+// Update sets the state. A key that is timing out cannot be updated.
+func (s *State[S]) Update(v S) {
+	if s.timingOut {
+		return
+	}
+	s.value, s.exists, s.touched = v, true, true
+}
+
+// Remove deletes the state.
+func (s *State[S]) Remove() {
+	var zero S
+	s.value, s.exists, s.touched = zero, false, true
+}
+
+// IsTimingOut reports whether this call is the last one for an idle key: it
+// had no data for the StateSpec's timeout and its state is about to go.
+func (s *State[S]) IsTimingOut() bool { return s.timingOut }
+
+// StateSpec describes a MapWithState operator.
+type StateSpec[K comparable, V, S, M any] struct {
+	// Func is called once per key with data in the batch (value present), and
+	// once for a key that timed out (value absent, state.IsTimingOut()).
+	// What it returns is emitted on the mapped stream.
+	Func func(batchTime time.Time, key K, value Opt[V], state *State[S]) M
+	// Timeout removes keys that received no data for this long; 0: never.
+	Timeout time.Duration
+	// NumPartitions of the state; 0: the default parallelism.
+	NumPartitions int
+}
+
+// stateEntry is one key's state and when it last received data.
+type stateEntry[S any] struct {
+	Value   S
+	Updated time.Time
+}
+
+// statePartition is one partition of a MapWithState state at one batch: the
+// states, and the records the batch's calls returned.
+type statePartition[K comparable, S, M any] struct {
+	states map[K]stateEntry[S]
+	mapped []M
+}
+
+// MapWithStateDStream is the stream of mapped records of a MapWithState
+// operator; StateSnapshots gives the full state after every batch.
+type MapWithStateDStream[K comparable, V, S, M any] struct {
+	*DStream[M]
+	internal *DStream[statePartition[K, S, M]]
+}
+
+// StateSnapshots returns a stream holding, at every batch, every key and its state.
+func (m *MapWithStateDStream[K, V, S, M]) StateSnapshots() *DStream[Pair[K, S]] {
+	return derive(m.internal, "stateSnapshots", "", func(r *RDD[statePartition[K, S, M]]) *RDD[Pair[K, S]] {
+		return rdd.FlatMap(r, func(sp statePartition[K, S, M]) iter.Seq[Pair[K, S]] {
+			return func(yield func(Pair[K, S]) bool) {
+				for k, e := range sp.states {
+					if !yield(KV(k, e.Value)) {
+						return
+					}
+				}
+			}
+		})
+	})
+}
+
+// MapWithState keeps a state per key and calls spec.Func only for keys with
+// data in the batch (and for keys timing out), unlike UpdateStateByKey, which
+// visits every key every batch. It needs a checkpoint directory.
+func MapWithState[K comparable, V, S, M any](d *DStream[Pair[K, V]], spec StateSpec[K, V, S, M]) *MapWithStateDStream[K, V, S, M] {
+	if spec.Func == nil {
+		d.ssc.graphError(fmt.Errorf("mapWithState on %s: StateSpec.Func is nil", d.label()))
+		spec.Func = func(time.Time, K, Opt[V], *State[S]) M { var m M; return m }
+	}
+	parts := d.ssc.partitions([]int{spec.NumPartitions})
+	var self *DStream[statePartition[K, S, M]]
+	self = newStream(d.ssc, stateNode("mapWithState", fmt.Sprintf("timeout=%s", spec.Timeout), d.n),
+		func(t time.Time) (*RDD[statePartition[K, S, M]], error) {
+			prev, err := self.rddAt(t.Add(-d.n.slide))
+			if err != nil {
+				return nil, err
+			}
+			cur, err := d.rddAt(t)
+			if err != nil {
+				return nil, err
+			}
+			grouped := rdd.GroupByKey(orEmpty(d.ssc, cur), parts)
+			return mapStatePartitions(d.ssc.env, prev, grouped, parts, t, spec), nil
+		})
+	mapped := derive(self, "mapWithStateRecords", "", func(r *RDD[statePartition[K, S, M]]) *RDD[M] {
+		return rdd.FlatMap(r, func(sp statePartition[K, S, M]) iter.Seq[M] { return slices.Values(sp.mapped) })
+	})
+	return &MapWithStateDStream[K, V, S, M]{DStream: mapped, internal: self}
+}
+
+// mapStatePartitions builds batch t's state partitions from the previous
+// ones (nil at the first batch) and the batch's grouped values.
+func mapStatePartitions[K comparable, V, S, M any](env *rdd.Env, prev *RDD[statePartition[K, S, M]],
+	grouped *RDD[Pair[K, []V]], parts int, t time.Time, spec StateSpec[K, V, S, M]) *RDD[statePartition[K, S, M]] {
+	deps := []rdd.Dependency{grouped}
+	if prev != nil {
+		deps = append(deps, prev)
+	}
+	return rdd.Zip(env, parts, func(ctx context.Context, p int, emit func(statePartition[K, S, M])) error {
+		states := map[K]stateEntry[S]{}
+		if prev != nil {
+			if err := prev.Compute(ctx, p, func(sp statePartition[K, S, M]) {
+				for k, e := range sp.states {
+					states[k] = e
+				}
+			}); err != nil {
+				return err
+			}
+		}
+		var mapped []M
+		// call runs the user's function once and applies what it did to the state.
+		call := func(k K, value Opt[V], st State[S]) {
+			mapped = append(mapped, spec.Func(t, k, value, &st))
+			switch {
+			case st.timingOut || (st.touched && !st.exists):
+				delete(states, k)
+			case st.touched:
+				states[k] = stateEntry[S]{st.value, t}
+			case value.Ok: // data arrived: the key is not idle even if its state is unchanged
+				if e, ok := states[k]; ok {
+					states[k] = stateEntry[S]{e.Value, t}
+				}
+			}
+		}
+		seen := map[K]bool{}
+		if err := grouped.Compute(ctx, p, func(kv Pair[K, []V]) {
+			seen[kv.Key] = true
+			for _, v := range kv.Value { // one call per record, as in Spark
+				e, ok := states[kv.Key]
+				call(kv.Key, Some(v), State[S]{value: e.Value, exists: ok})
+			}
+		}); err != nil {
+			return err
+		}
+		if spec.Timeout > 0 {
+			for k, e := range states {
+				if !seen[k] && !e.Updated.Add(spec.Timeout).After(t) {
+					call(k, Opt[V]{}, State[S]{value: e.Value, exists: true, timingOut: true})
+				}
+			}
+		}
+		emit(statePartition[K, S, M]{states: states, mapped: mapped})
+		return nil
+	}, deps...).AssumeHashedBy(parts)
+}
