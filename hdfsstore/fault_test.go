@@ -16,6 +16,7 @@ type faultFS struct {
 	removeErr  func(name string) error
 	commitErr  error
 	openWrap   func(io.ReadCloser) io.ReadCloser
+	openErr    func(name string) error
 }
 
 func (f *faultFS) ReadDir(ctx context.Context, name string) ([]fs.FileInfo, error) {
@@ -43,6 +44,11 @@ func (f *faultFS) Create(ctx context.Context, name string) (Writer, error) {
 }
 
 func (f *faultFS) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	if f.openErr != nil {
+		if err := f.openErr(name); err != nil {
+			return nil, err
+		}
+	}
 	r, err := f.FS.Open(ctx, name)
 	if err != nil || f.openWrap == nil {
 		return r, err
