@@ -79,7 +79,9 @@ func (e *CorruptError) Error() string {
 	}
 	switch e.Problem {
 	case ProblemTruncated:
-		msg += " (a writer that crashed before committing leaves this; nothing in it was acknowledged)"
+		if e.Kind == kindSegment {
+			msg += " (a writer that crashed before committing leaves this; nothing in it was acknowledged)"
+		}
 	case ProblemBadMagic:
 		msg += fmt.Sprintf(" (not a gostream %s; move it out of the directory)", e.Kind)
 	case ProblemTempFile:
