@@ -1,0 +1,188 @@
+package testcluster
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// runner is how the daemons run: docker containers or host processes. Both
+// start the same daemons with the same configuration, so tests see no
+// difference but the Runner name.
+type runner interface {
+	// kill SIGKILLs a daemon; a NodeManager's YARN containers die with it.
+	kill(ctx context.Context, daemon string) error
+	// start starts a stopped daemon with its old ports and directories.
+	start(ctx context.Context, daemon string) error
+	// running reports whether the daemon's process is alive.
+	running(ctx context.Context, daemon string) (bool, error)
+	// killContainer SIGKILLs the processes of a YARN container running on
+	// NodeManager nm and returns their pids.
+	killContainer(ctx context.Context, nm NodeManager, containerID string) ([]int, error)
+}
+
+// cmdTimeout bounds each docker or script command.
+const cmdTimeout = 2 * time.Minute
+
+func run(ctx context.Context, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, cmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+	}
+	return out.String(), nil
+}
+
+// dockerRunner: one container per daemon, named prefix+daemon.
+type dockerRunner struct{ prefix string }
+
+func (r *dockerRunner) kill(ctx context.Context, d string) error {
+	_, err := run(ctx, "docker", "kill", r.prefix+d)
+	return err
+}
+
+func (r *dockerRunner) start(ctx context.Context, d string) error {
+	_, err := run(ctx, "docker", "start", r.prefix+d)
+	return err
+}
+
+func (r *dockerRunner) running(ctx context.Context, d string) (bool, error) {
+	out, err := run(ctx, "docker", "inspect", "-f", "{{.State.Running}}", r.prefix+d)
+	if err != nil {
+		return false, err
+	}
+	return strings.TrimSpace(out) == "true", nil
+}
+
+// killContainer runs the /proc scan inside the NodeManager's container (its
+// own pid namespace) and prints the pids it killed.
+func (r *dockerRunner) killContainer(ctx context.Context, nm NodeManager, id string) ([]int, error) {
+	if !validContainerID(id) {
+		return nil, fmt.Errorf("bad container id %q", id)
+	}
+	script := `for p in /proc/[0-9]*; do
+  if grep -qzx "CONTAINER_ID=` + id + `" "$p/environ" 2>/dev/null; then
+    kill -9 "${p#/proc/}" 2>/dev/null && echo "${p#/proc/}"
+  fi
+done; true`
+	out, err := run(ctx, "docker", "exec", r.prefix+nm.Name, "bash", "-c", script)
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, f := range strings.Fields(out) {
+		if p, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, p)
+		}
+	}
+	return pids, nil
+}
+
+// processRunner: daemons are host processes, each leading its own process
+// group (pid files in STATE/pids), started by the script.
+type processRunner struct {
+	script string
+	state  string
+}
+
+func (r *processRunner) pid(d string) (int, error) {
+	b, err := os.ReadFile(filepath.Join(r.state, "pids", d))
+	if err != nil {
+		return 0, fmt.Errorf("daemon %s: %w", d, err)
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
+}
+
+func (r *processRunner) kill(ctx context.Context, d string) error {
+	pid, err := r.pid(d)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil && err != syscall.ESRCH {
+		return fmt.Errorf("kill daemon %s (process group %d): %w", d, pid, err)
+	}
+	if strings.HasPrefix(d, "nm") {
+		// YARN containers run in their own sessions: find them by working directory.
+		local := filepath.Join(r.state, d, "local") + "/"
+		for _, p := range procsWhere(func(p int) bool {
+			cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", p))
+			return err == nil && strings.HasPrefix(cwd+"/", local)
+		}) {
+			_ = syscall.Kill(p, syscall.SIGKILL)
+		}
+	}
+	return nil
+}
+
+func (r *processRunner) start(ctx context.Context, d string) error {
+	_, err := run(ctx, r.script, "start", d)
+	return err
+}
+
+func (r *processRunner) running(ctx context.Context, d string) (bool, error) {
+	pid, err := r.pid(d)
+	if err != nil {
+		return false, nil
+	}
+	return syscall.Kill(pid, 0) == nil, nil
+}
+
+func (r *processRunner) killContainer(ctx context.Context, nm NodeManager, id string) ([]int, error) {
+	if !validContainerID(id) {
+		return nil, fmt.Errorf("bad container id %q", id)
+	}
+	pids := procsWithEnv("CONTAINER_ID=" + id)
+	var killed []int
+	for _, p := range pids {
+		if syscall.Kill(p, syscall.SIGKILL) == nil {
+			killed = append(killed, p)
+		}
+	}
+	return killed, nil
+}
+
+// procsWhere lists the host's pids for which keep is true.
+func procsWhere(keep func(pid int) bool) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil || p == os.Getpid() {
+			continue
+		}
+		if keep(p) {
+			pids = append(pids, p)
+		}
+	}
+	return pids
+}
+
+// procsWithEnv lists the pids whose environment holds the entry kv exactly.
+func procsWithEnv(kv string) []int {
+	want := []byte(kv)
+	return procsWhere(func(p int) bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p))
+		if err != nil {
+			return false
+		}
+		for _, e := range bytes.Split(b, []byte{0}) {
+			if bytes.Equal(e, want) {
+				return true
+			}
+		}
+		return false
+	})
+}
