@@ -90,11 +90,9 @@ func (ri *receiverInput[T]) run(recvCtx, hardCtx context.Context) {
 		ssc.bus.post(func(l Listener) { l.OnReceiverError(info) })
 	}
 	tickCtx, stopTicks := context.WithCancel(hardCtx)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); gen.tick(tickCtx, ssc.clock, s.blockInterval) }()
-	pushed := make(chan struct{})
-	go func() { defer wg.Done(); defer close(pushed); gen.push(ssc.blocks) }()
+	ticked, pushed := make(chan struct{}), make(chan struct{})
+	go func() { defer close(ticked); gen.tick(tickCtx, ssc.clock, s.blockInterval) }()
+	go func() { defer close(pushed); gen.push(ssc.blocks) }()
 
 	ssc.bus.post(func(l Listener) { l.OnReceiverStarted(info) })
 	ssc.log.Info("receiver started", "stream", ri.id, "receiver", ri.name)
@@ -109,9 +107,9 @@ func (ri *receiverInput[T]) run(recvCtx, hardCtx context.Context) {
 		}
 	}
 	stopTicks()
+	<-ticked // the ticker may be cutting a block: the queue stays open until it is done
 	gen.flushAndClose()
 	<-pushed
-	wg.Wait()
 	info.Active = false
 	ssc.bus.post(func(l Listener) { l.OnReceiverStopped(info) })
 	ssc.log.Info("receiver stopped", "stream", ri.id, "receiver", ri.name)

@@ -1,0 +1,43 @@
+// Command gostream-bench measures gostream's throughput on the local master:
+// for each pipeline it finds the highest input rate whose batches keep their
+// total delay under the batch interval, and prints one JSON line per figure.
+//
+//	go run ./cmd/gostream-bench              # every benchmark
+//	go run ./cmd/gostream-bench -bench wordcount,limit
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+)
+
+func main() {
+	benches := flag.String("bench", "limit,grep,wordcount,windowed,overload", "comma-separated benchmarks to run")
+	master := flag.String("master", "local[2]", "local master to measure")
+	trial := flag.Duration("trial", 12*time.Second, "length of one rate trial")
+	flag.Parse()
+
+	b := &bench{master: *master, trial: *trial, out: json.NewEncoder(os.Stdout)}
+	names := strings.Split(*benches, ",")
+	for _, name := range names {
+		var err error
+		switch name {
+		case "limit":
+			err = b.limit()
+		case "grep", "wordcount", "windowed":
+			err = b.sustained(pipelines[name])
+		case "overload":
+			err = b.overload()
+		default:
+			err = fmt.Errorf("unknown benchmark %q (known: limit, grep, wordcount, windowed, overload)", name)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gostream-bench:", err)
+			os.Exit(1)
+		}
+	}
+}
