@@ -19,7 +19,15 @@ func main() {
 	benches := flag.String("bench", "limit,grep,wordcount,windowed,overload", "comma-separated benchmarks to run")
 	master := flag.String("master", "local[2]", "local master to measure")
 	trial := flag.Duration("trial", 12*time.Second, "length of one rate trial")
+	oneTrial := flag.String("one-trial", "", "internal: run one trial, given as pipeline:rate:duration, and print its result")
 	flag.Parse()
+	if *oneTrial != "" {
+		if err := runOneTrial(*master, *oneTrial); err != nil {
+			fmt.Fprintln(os.Stderr, "gostream-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	b := &bench{master: *master, trial: *trial, out: json.NewEncoder(os.Stdout)}
 	names := strings.Split(*benches, ",")

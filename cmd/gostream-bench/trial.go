@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,50 +27,87 @@ type bench struct {
 
 // trialResult is what one run of a pipeline at one input rate showed.
 type trialResult struct {
-	rate       int     // records/s asked of the generator
-	received   float64 // records/s that entered batches, after warm-up
-	p99DelayMs float64
-	maxRSSMB   float64
+	Rate       int     // records/s asked of the generator
+	Received   float64 // records/s that entered batches, after warm-up
+	P99DelayMs float64
+	MaxRSSMB   float64
+	// RSSFirstHalf and RSSSecondHalf are the peaks of each half of the trial:
+	// under overload, memory must plateau rather than keep growing.
+	RSSFirstHalf, RSSSecondHalf float64
 }
 
 // sustains reports whether the pipeline kept up with the rate: the input
 // arrived in full and batches finished within the batch interval.
 func (r trialResult) sustains() bool {
-	return r.received >= 0.95*float64(r.rate) && r.p99DelayMs < float64(batch.Milliseconds())
+	return r.Received >= 0.95*float64(r.Rate) && r.P99DelayMs < float64(batch.Milliseconds())
 }
 
-// run runs p for d on the generator at rate records/s (0: unpaced).
-func (b *bench) run(p pipeline, rate int, d time.Duration, extra map[string]string) (trialResult, error) {
-	c := conf.Defaults()
-	if err := c.Set(conf.Master, b.master); err != nil {
+// run runs p for d on the generator at rate records/s (0: unpaced) in a
+// child process, so that each trial's memory is its own.
+func (b *bench) run(p pipeline, rate int, d time.Duration) (trialResult, error) {
+	return b.runWithMaxRate(p, rate, d, 0)
+}
+
+// runWithMaxRate is run with gostream.streaming.receiver.maxRate set.
+func (b *bench) runWithMaxRate(p pipeline, rate int, d time.Duration, maxRate int) (trialResult, error) {
+	self, err := os.Executable()
+	if err != nil {
 		return trialResult{}, err
 	}
-	for k, v := range extra {
-		if err := c.Set(k, v); err != nil {
-			return trialResult{}, err
-		}
+	cmd := exec.Command(self, "-master", b.master, "-one-trial", fmt.Sprintf("%s:%d:%s:%d", p.name, rate, d, maxRate))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return trialResult{}, fmt.Errorf("trial %s at %d records/s: %w", p.name, rate, err)
+	}
+	var r trialResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return trialResult{}, fmt.Errorf("trial %s at %d records/s printed %q: %w", p.name, rate, out, err)
+	}
+	return r, nil
+}
+
+// runOneTrial is the child side of run: spec is pipeline:rate:duration:maxRate.
+func runOneTrial(master, spec string) error {
+	parts := strings.Split(spec, ":")
+	if len(parts) != 4 {
+		return fmt.Errorf("trial %q: want pipeline:rate:duration:maxRate", spec)
+	}
+	p, ok := pipelines[parts[0]]
+	rate, err1 := strconv.Atoi(parts[1])
+	d, err2 := time.ParseDuration(parts[2])
+	if !ok || err1 != nil || err2 != nil {
+		return fmt.Errorf("trial %q: want pipeline:rate:duration:maxRate", spec)
+	}
+	c := conf.Defaults()
+	if err := c.Set(conf.Master, master); err != nil {
+		return err
+	}
+	if err := c.Set(conf.ReceiverMaxRate, parts[3]); err != nil {
+		return err
 	}
 	ssc, err := engine.NewContext(c, batch, engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
-		return trialResult{}, err
+		return err
 	}
 	dir, err := os.MkdirTemp("", "gostream-bench-")
 	if err != nil {
-		return trialResult{}, err
+		return err
 	}
 	defer os.RemoveAll(dir)
 	ssc.Checkpoint(dir)
 	p.build(engine.GeneratedTextStream(ssc, engine.GeneratorOptions{RecordsPerSec: rate, Seed: 1}))
 	stats := &batchStats{}
 	ssc.AddListener(stats)
-	rss := sampleRSS(200 * time.Millisecond)
+	rss := sampleRSS(200*time.Millisecond, d)
 	if err := ssc.Start(); err != nil {
-		return trialResult{}, err
+		return err
 	}
 	time.Sleep(d)
 	ssc.Stop(false)
-	peak := rss()
-	return stats.result(rate, peak), nil
+	r := stats.result(rate)
+	r.MaxRSSMB, r.RSSFirstHalf, r.RSSSecondHalf = rss()
+	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
 // batchStats keeps the completed batches of a trial.
@@ -87,10 +125,10 @@ func (s *batchStats) OnBatchCompleted(b engine.BatchInfo) {
 
 const warmup = 3 // batches ignored at the start of a trial
 
-func (s *batchStats) result(rate int, rssMB float64) trialResult {
+func (s *batchStats) result(rate int) trialResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := trialResult{rate: rate, maxRSSMB: rssMB, p99DelayMs: 1e9}
+	r := trialResult{Rate: rate, P99DelayMs: 1e9}
 	if len(s.batches) <= warmup+1 {
 		return r
 	}
@@ -102,8 +140,8 @@ func (s *batchStats) result(rate int, rssMB float64) trialResult {
 		delays[i] = float64(b.TotalDelay().Microseconds()) / 1000
 	}
 	slices.Sort(delays)
-	r.received = float64(records) / (float64(len(steady)) * batch.Seconds())
-	r.p99DelayMs = delays[min(len(delays)-1, len(delays)*99/100)]
+	r.Received = float64(records) / (float64(len(steady)) * batch.Seconds())
+	r.P99DelayMs = delays[min(len(delays)-1, len(delays)*99/100)]
 	return r
 }
 
@@ -113,7 +151,7 @@ func (b *bench) sustained(p pipeline) error {
 	lo, hi := 0, 250_000
 	var best trialResult
 	for hi < 64_000_000 {
-		r, err := b.run(p, hi, d, nil)
+		r, err := b.run(p, hi, d)
 		if err != nil {
 			return err
 		}
@@ -125,7 +163,7 @@ func (b *bench) sustained(p pipeline) error {
 	}
 	for range 4 {
 		mid := (lo + hi) / 2
-		r, err := b.run(p, mid, d, nil)
+		r, err := b.run(p, mid, d)
 		if err != nil {
 			return err
 		}
@@ -138,17 +176,17 @@ func (b *bench) sustained(p pipeline) error {
 	}
 	return b.out.Encode(map[string]any{
 		"bench": p.name, "master": b.master, "batch_ms": batch.Milliseconds(),
-		"records_per_sec":         best.rate,
+		"records_per_sec":         best.Rate,
 		"limit_records_per_sec":   int(b.limitRate()),
-		"ratio_to_two_core_limit": round2(float64(best.rate) / (2 * b.limitRate())),
-		"p99_total_delay_ms":      round2(best.p99DelayMs),
-		"rss_mb":                  round2(best.maxRSSMB),
+		"ratio_to_two_core_limit": round2(float64(best.Rate) / (2 * b.limitRate())),
+		"p99_total_delay_ms":      round2(best.P99DelayMs),
+		"rss_mb":                  round2(best.MaxRSSMB),
 	})
 }
 
 func (b *bench) progress(name string, r trialResult) {
 	fmt.Fprintf(os.Stderr, "%s: rate %d → received %.0f/s, p99 total delay %.0f ms, rss %.0f MB, sustained=%t\n",
-		name, r.rate, r.received, r.p99DelayMs, r.maxRSSMB, r.sustains())
+		name, r.Rate, r.Received, r.P99DelayMs, r.MaxRSSMB, r.sustains())
 }
 
 var limitOnce sync.Once
@@ -167,62 +205,53 @@ func (b *bench) limit() error {
 	return b.out.Encode(map[string]any{"bench": "limit_loop", "records_per_sec": int(b.limitRate()), "goroutines": 1})
 }
 
-// overload feeds word count with an unpaced generator: input outpaces
-// processing, and memory must plateau rather than grow.
+// overload feeds word count with an unpaced generator held to a maxRate
+// twice what word count sustains: input outpaces processing, and memory
+// must plateau (receiver blocked by the bounded block queue) rather than grow.
 func (b *bench) overload() error {
-	d := 2 * b.trial
-	p := pipelines["wordcount"]
-	rssEarly, rssLate := 0.0, 0.0
-	done := make(chan trialResult, 1)
-	stopSampling := make(chan struct{})
-	go func() {
-		start := time.Now()
-		for {
-			select {
-			case <-stopSampling:
-				return
-			case <-time.After(250 * time.Millisecond):
-			}
-			mb := currentRSSMB()
-			if time.Since(start) < d/2 {
-				rssEarly = max(rssEarly, mb)
-			} else {
-				rssLate = max(rssLate, mb)
-			}
-		}
-	}()
-	r, err := b.run(p, 0, d, nil)
-	close(stopSampling)
+	const maxRate = 3_000_000
+	r, err := b.runWithMaxRate(pipelines["wordcount"], 0, 2*b.trial, maxRate)
 	if err != nil {
 		return err
 	}
-	done <- r
 	return b.out.Encode(map[string]any{
-		"bench": "overload_wordcount", "master": b.master, "generator": "unpaced",
-		"records_per_sec": int(r.received), "rss_mb_first_half": round2(rssEarly), "rss_mb_second_half": round2(rssLate),
+		"bench": "overload_wordcount", "master": b.master, "generator": "unpaced", "max_rate": maxRate,
+		"records_per_sec": int(r.Received), "rss_mb_first_half": round2(r.RSSFirstHalf), "rss_mb_second_half": round2(r.RSSSecondHalf),
 	})
 }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 
-// sampleRSS samples the resident set size until the returned function is
-// called, which returns the peak in MB.
-func sampleRSS(every time.Duration) func() float64 {
+// sampleRSS samples the resident set size for d; the returned function
+// stops sampling and returns the peaks of the whole run and of each half.
+func sampleRSS(every, d time.Duration) func() (peak, first, second float64) {
 	stop := make(chan struct{})
-	peak := make(chan float64)
+	type peaks struct{ all, first, second float64 }
+	result := make(chan peaks)
 	go func() {
-		m := currentRSSMB()
+		var p peaks
+		start := time.Now()
 		for {
+			mb := currentRSSMB()
+			p.all = max(p.all, mb)
+			if time.Since(start) < d/2 {
+				p.first = max(p.first, mb)
+			} else {
+				p.second = max(p.second, mb)
+			}
 			select {
 			case <-stop:
-				peak <- max(m, currentRSSMB())
+				result <- p
 				return
 			case <-time.After(every):
-				m = max(m, currentRSSMB())
 			}
 		}
 	}()
-	return func() float64 { close(stop); return <-peak }
+	return func() (float64, float64, float64) {
+		close(stop)
+		p := <-result
+		return p.all, p.first, p.second
+	}
 }
 
 // currentRSSMB reads VmRSS from /proc (0 where there is no /proc).
