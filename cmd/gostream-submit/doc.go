@@ -1,0 +1,34 @@
+// Command gostream-submit runs a gostream streaming application, taking the
+// flags of Spark's spark-submit:
+//
+//	gostream-submit [options] APP [app arguments]
+//
+// APP is the application's binary, or a directory holding a Go main package,
+// which gostream-submit builds first with "go build" into a temporary
+// directory. Everything after APP is passed to the application unchanged.
+//
+// Options that set configuration keys (--master, --deploy-mode, --name,
+// --num-executors, --executor-memory, --executor-cores, --driver-memory,
+// --driver-cores, --queue, --files, --principal, --keytab) and --conf
+// KEY=VALUE join the configuration layers of package conf. Later layers
+// win: built-in defaults < properties file (--properties-file, or
+// conf/gostream-defaults.yaml when it exists) < GOSTREAM_* environment
+// variables < --conf < the options that set keys. Every value is checked by
+// conf; a rejected one is reported against the flag, file line or variable
+// it came from. --help-conf lists every key, --verbose shows the resolved
+// settings and the command run.
+//
+// With a local master (local, local[N], local[*]) the application runs as a
+// child process in the driver role (GOSTREAM_ROLE=driver) with the resolved
+// configuration in its environment (conf.Conf.Environ, which engine.Main
+// loads back). SIGINT and SIGTERM are forwarded to it, and gostream-submit
+// exits with its exit status (128+S if signal S killed it). An explicitly
+// set driver memory becomes the application's GOMEMLIMIT. The executor
+// settings and --files only matter on YARN; local files listed with --files
+// are checked to exist. --master yarn is not implemented yet.
+//
+// Exit status: 0 success (or help, --help-conf, --version); 1 the
+// application could not be started; 2 bad command line, configuration or
+// application, nothing was run; 3 not implemented yet (--master yarn);
+// otherwise the application's own status.
+package main
