@@ -1,0 +1,221 @@
+package examples_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var examples = []string{"wordcount", "statefulwordcount", "windowedcounts", "filestream"}
+
+// binDir holds the examples, built once by TestMain.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gostream-examples-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	for _, e := range examples {
+		args = append(args, "./"+e)
+	}
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go %s: %v\n%s", strings.Join(args, " "), err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// run starts an example with args and a clean environment.
+type run struct {
+	cmd            *exec.Cmd
+	stdout, stderr syncBuffer
+	done           chan error
+}
+
+func start(t *testing.T, example string, args ...string) *run {
+	t.Helper()
+	r := &run{cmd: exec.Command(filepath.Join(binDir, example), args...), done: make(chan error, 1)}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOSTREAM_") {
+			r.cmd.Env = append(r.cmd.Env, kv)
+		}
+	}
+	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { r.done <- r.cmd.Wait() }()
+	t.Cleanup(func() { _ = r.cmd.Process.Kill() })
+	return r
+}
+
+// wait waits for the example to exit by itself and checks that it succeeded.
+func (r *run) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", r.cmd.Path, err, r.stdout.String(), r.stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s did not stop after -duration\nstdout:\n%s\nstderr:\n%s", r.cmd.Path, r.stdout.String(), r.stderr.String())
+	}
+}
+
+// waitFor waits until the example's stderr contains s.
+func (r *run) waitFor(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(r.stderr.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q on stderr:\n%s", s, r.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (r *run) expect(t *testing.T, stdout ...string) {
+	t.Helper()
+	for _, s := range stdout {
+		if !strings.Contains(r.stdout.String(), s) {
+			t.Errorf("stdout lacks %q:\n%s", s, r.stdout.String())
+		}
+	}
+	for _, s := range []string{`msg="batch completed"`, `msg="streaming context stopped" graceful=true`} {
+		if !strings.Contains(r.stderr.String(), s) {
+			t.Errorf("stderr lacks %q:\n%s", s, r.stderr.String())
+		}
+	}
+}
+
+func TestGeneratorExamples(t *testing.T) {
+	tests := []struct {
+		example string
+		args    []string
+		stdout  []string
+	}{
+		{"wordcount", []string{"-batch", "500ms", "-rate", "1000"}, []string{"this batch:", "running total:", "  w0 "}},
+		{"statefulwordcount", []string{"-batch", "500ms", "-forget", "2"}, []string{"words in the state", "  w0 "}},
+		{"windowedcounts", []string{"-batch", "500ms", "-window", "1s", "-slide", "500ms"}, []string{"window of 1s:", "  w0 "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.example, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"-duration", "2500ms", "-checkpoint", t.TempDir()}, tt.args...)
+			r := start(t, tt.example, args...)
+			r.wait(t)
+			r.expect(t, tt.stdout...)
+		})
+	}
+}
+
+// TestNetworkWordCount feeds wordcount from a TCP server, as Spark's
+// NetworkWordCount is fed by nc -lk.
+func TestNetworkWordCount(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				w := bufio.NewWriter(conn)
+				for range 100 {
+					if _, err := w.WriteString("hello gostream hello\n"); err != nil || w.Flush() != nil {
+						return
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}()
+		}
+	}()
+	r := start(t, "wordcount", "-source", "socket", "-addr", ln.Addr().String(), "-batch", "500ms",
+		"-duration", "2500ms", "-checkpoint", t.TempDir())
+	r.wait(t)
+	r.expect(t, "  hello ", "  gostream ")
+}
+
+func TestFileStream(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in"), filepath.Join(dir, "out", "counts")
+	r := start(t, "filestream", "-in", in, "-out", out, "-batch", "500ms", "-duration", "3s")
+	r.waitFor(t, `msg="batch completed"`) // files already there at start are ignored
+	tmp := filepath.Join(dir, "words.txt")
+	if err := os.WriteFile(tmp, []byte("to be or not to be\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(in, "words.txt")); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t)
+	r.expect(t, "(be,2)", "(to,2)", "(or,1)")
+	parts, err := filepath.Glob(out + "-*/part-*")
+	if err != nil || len(parts) == 0 {
+		t.Fatalf("no output files under %s: %v", out, err)
+	}
+	var saved strings.Builder
+	for _, p := range parts {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved.Write(b)
+	}
+	for _, want := range []string{"(be,2)\n", "(to,2)\n", "(not,1)\n"} {
+		if !strings.Contains(saved.String(), want) {
+			t.Errorf("saved output lacks %q:\n%s", want, saved.String())
+		}
+	}
+}
+
+func TestBadFlagsExit2(t *testing.T) {
+	t.Parallel()
+	for _, e := range examples {
+		r := start(t, e, "-batch", "-1s")
+		err := <-r.done
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+			t.Errorf("%s -batch -1s: %v, want exit status 2\nstderr:\n%s", e, err, r.stderr.String())
+		}
+	}
+}
