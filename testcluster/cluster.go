@@ -216,7 +216,7 @@ func fromEnv(env map[string]string, script string) (*Cluster, error) {
 		}
 		c.runner = &dockerRunner{prefix: prefix}
 	case "process":
-		c.runner = &processRunner{script: script, state: c.StateDir}
+		c.runner = &processRunner{script: script, state: c.StateDir, hadoopHome: env["HADOOP_HOME"]}
 	default:
 		return nil, fmt.Errorf("cluster.env: unknown RUNNER %q", c.Runner)
 	}

@@ -26,15 +26,26 @@ type runner interface {
 	// killContainer SIGKILLs the processes of a YARN container running on
 	// NodeManager nm and returns their pids.
 	killContainer(ctx context.Context, nm NodeManager, containerID string) ([]int, error)
+	// java runs a Hadoop class with the cluster's jars and the given
+	// configuration directory, as the HDFS superuser.
+	java(ctx context.Context, confDir, class string, args ...string) (string, error)
 }
 
 // cmdTimeout bounds each docker or script command.
 const cmdTimeout = 2 * time.Minute
 
 func run(ctx context.Context, name string, args ...string) (string, error) {
+	return runEnv(ctx, nil, name, args...)
+}
+
+// runEnv runs a command with extra environment entries and returns its stdout.
+func runEnv(ctx context.Context, env []string, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, cmdTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
@@ -91,8 +102,9 @@ done; true`
 // processRunner: daemons are host processes, each leading its own process
 // group (pid files in STATE/pids), started by the script.
 type processRunner struct {
-	script string
-	state  string
+	script     string
+	state      string
+	hadoopHome string // the jars (lib/)
 }
 
 func (r *processRunner) pid(d string) (int, error) {

@@ -1,0 +1,183 @@
+package hdfsstore
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ForPath resolves a configured directory or file (a checkpoint directory, a
+// WAL directory, a marker file) to the file system holding it and the path
+// within that file system, using the environment: HADOOP_CONF_DIR for the
+// Hadoop configuration, HADOOP_USER_NAME (else the OS user) for the HDFS user.
+// See Resolver.ForPath for the rules.
+func ForPath(ctx context.Context, p string) (FS, string, error) {
+	return (&Resolver{}).ForPath(ctx, p)
+}
+
+// Resolver resolves paths to file systems. Its zero value reads the
+// environment, as ForPath does.
+type Resolver struct {
+	// ConfDir is the Hadoop configuration directory (core-site.xml,
+	// hdfs-site.xml); "" means $HADOOP_CONF_DIR, which may be unset.
+	ConfDir string
+	// User is the HDFS user; "" means HADOOP_USER_NAME, else the OS user.
+	User string
+	// DialTimeout and OpTimeout are passed to HDFSOptions (0: defaults).
+	DialTimeout, OpTimeout time.Duration
+}
+
+var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
+
+// ForPath resolves p:
+//
+//   - hdfs://host:port/path: HDFS at that NameNode; hdfs://ns/path, where ns
+//     is a nameservice of the Hadoop configuration: its NameNodes (HA);
+//     hdfs:///path: the configuration's fs.defaultFS;
+//   - file:///path: the local file system;
+//   - /path or a relative path: on fs.defaultFS when the Hadoop configuration
+//     sets an hdfs:// default (a relative path is then below /user/USER, as
+//     in Hadoop), otherwise on the local file system (a relative path is made
+//     absolute against the working directory).
+//
+// The HDFS connection is made (and checked) here, so a cluster that is down
+// or a wrong address is reported now, naming the address tried, within the
+// dial and call timeouts. Connections are shared: one per set of NameNode
+// addresses and user, kept for the life of the process.
+func (r *Resolver) ForPath(ctx context.Context, p string) (FS, string, error) {
+	if strings.TrimSpace(p) == "" {
+		return nil, "", fmt.Errorf("resolve path: empty path (%w)", fs.ErrInvalid)
+	}
+	confDir := r.ConfDir
+	if confDir == "" {
+		confDir = os.Getenv("HADOOP_CONF_DIR")
+	}
+	switch {
+	case strings.HasPrefix(p, "hdfs:"):
+		authority, name, err := parseHDFSURI(p)
+		if err != nil {
+			return nil, "", fmt.Errorf("resolve %s: %w", p, err)
+		}
+		conf, confErr := loadHadoopConf(confDir)
+		if authority == "" {
+			if confErr != nil {
+				return nil, "", fmt.Errorf("resolve %s: %w", p, confErr)
+			}
+			def := conf.defaultFS()
+			if !strings.HasPrefix(def, "hdfs://") {
+				return nil, "", fmt.Errorf("resolve %s: no NameNode in the URI and no hdfs:// fs.defaultFS in HADOOP_CONF_DIR=%q (%w)", p, confDir, ErrConfig)
+			}
+			authority, _, err = parseHDFSURI(def)
+			if err != nil {
+				return nil, "", fmt.Errorf("resolve %s: fs.defaultFS in %s: %w", p, confDir, err)
+			}
+		}
+		fsys, err := r.hdfs(ctx, conf, authority)
+		if err != nil {
+			return nil, "", fmt.Errorf("resolve %s: %w", p, err)
+		}
+		return fsys, name, nil
+
+	case strings.HasPrefix(p, "file:"):
+		u, err := url.Parse(p)
+		if err != nil || (u.Host != "" && u.Host != "localhost") || !strings.HasPrefix(u.Path, "/") {
+			return nil, "", fmt.Errorf("resolve %s: want file:///absolute/path (%w)", p, fs.ErrInvalid)
+		}
+		return NewLocal(), filepath.Clean(u.Path), nil
+
+	case schemeRE.MatchString(p):
+		return nil, "", fmt.Errorf("resolve %s: unsupported file system scheme %q: use hdfs://, file:// or a plain path (%w)",
+			p, schemeRE.FindString(p), fs.ErrInvalid)
+	}
+
+	// A plain path: fs.defaultFS decides.
+	conf, err := loadHadoopConf(confDir)
+	if err != nil {
+		return nil, "", fmt.Errorf("resolve %s: %w", p, err)
+	}
+	def := conf.defaultFS()
+	switch {
+	case strings.HasPrefix(def, "hdfs:"):
+		authority, _, err := parseHDFSURI(def)
+		if err != nil {
+			return nil, "", fmt.Errorf("resolve %s: fs.defaultFS in %s: %w", p, confDir, err)
+		}
+		if authority == "" {
+			return nil, "", fmt.Errorf("resolve %s: fs.defaultFS %q in %s names no NameNode (%w)", p, def, confDir, ErrConfig)
+		}
+		fsys, err := r.hdfs(ctx, conf, authority)
+		if err != nil {
+			return nil, "", fmt.Errorf("resolve %s (fs.defaultFS %s from %s): %w", p, def, confDir, err)
+		}
+		name := p
+		if !strings.HasPrefix(name, "/") {
+			name = path.Join("/user", fsys.User(), name)
+		}
+		return fsys, cleanAbs(name), nil
+	case def == "" || strings.HasPrefix(def, "file:"):
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, "", fmt.Errorf("resolve %s: %w", p, err)
+		}
+		return NewLocal(), abs, nil
+	default:
+		return nil, "", fmt.Errorf("resolve %s: fs.defaultFS %q in %s is neither hdfs:// nor file:// (%w)", p, def, confDir, ErrConfig)
+	}
+}
+
+// hdfs returns the shared connection for authority, making it when needed.
+func (r *Resolver) hdfs(ctx context.Context, conf hadoopConf, authority string) (*HDFS, error) {
+	if conf.kerberos() {
+		return nil, fmt.Errorf("hadoop.security.authentication=kerberos in %s: the HDFS FS supports simple authentication only (%w)", conf.dir, ErrConfig)
+	}
+	addrs, err := conf.namenodes(authority)
+	if err != nil {
+		return nil, err
+	}
+	user := r.User
+	if user == "" {
+		if user, err = hdfsUser(); err != nil {
+			return nil, err
+		}
+	}
+	opts := HDFSOptions{
+		Addresses:           addrs,
+		Authority:           authority,
+		User:                user,
+		DialTimeout:         r.DialTimeout,
+		OpTimeout:           r.OpTimeout,
+		UseDatanodeHostname: conf.useDatanodeHostname(),
+	}
+	opts.setDefaults()
+	key := fmt.Sprintf("%s|%s|%s|%v|%v|%v", strings.Join(addrs, ","), authority, user, opts.DialTimeout, opts.OpTimeout, opts.UseDatanodeHostname)
+
+	hdfsConns.mu.Lock()
+	defer hdfsConns.mu.Unlock()
+	if h := hdfsConns.m[key]; h != nil {
+		return h, nil
+	}
+	h, err := NewHDFS(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if hdfsConns.m == nil {
+		hdfsConns.m = make(map[string]*HDFS)
+	}
+	hdfsConns.m[key] = h
+	return h, nil
+}
+
+// hdfsConns holds ForPath's shared HDFS connections: a client keeps a lease
+// renewer and a NameNode connection, too much to make per call.
+var hdfsConns struct {
+	mu sync.Mutex
+	m  map[string]*HDFS
+}
