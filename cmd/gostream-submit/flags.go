@@ -203,7 +203,7 @@ Exit status:
   N    otherwise the application's own exit status; 128+S if signal S killed it
 
 Examples:
-  gostream-submit --master local[4] ./examples/wordcount -duration 30s
-  gostream-submit --master local[2] --conf gostream.streaming.blockInterval=100ms ./myapp --port 9999
+  gostream-submit --master 'local[4]' ./examples/wordcount -duration 30s
+  gostream-submit --master 'local[2]' --conf gostream.streaming.blockInterval=100ms ./myapp --port 9999
 `, fs.FlagUsagesWrapped(100))
 }
