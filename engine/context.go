@@ -202,8 +202,10 @@ func (c *Context) Start() error {
 	if err := c.validate(); err != nil {
 		return err
 	}
-	now := c.clock.Now()
-	first := now.Truncate(c.batch).Add(c.batch)
+	// Batch times are multiples of the batch duration since the Unix epoch,
+	// as in Spark (time.Time.Truncate would count from year 1).
+	b := c.batch.Milliseconds()
+	first := time.UnixMilli((c.clock.Now().UnixMilli()/b + 1) * b)
 	c.graph.zero = first.Add(-c.batch)
 	for _, o := range c.graph.outputs {
 		o.node.setRemember(max(o.node.slide, c.remember))
@@ -232,6 +234,13 @@ func (c *Context) Start() error {
 	c.log.Info("streaming context started", "master", c.settings.master, "batchDuration", c.batch,
 		"firstBatch", first.UnixMilli(), "receivers", len(c.graph.inputs), "outputs", len(c.graph.outputs))
 	return nil
+}
+
+// nextBatchTime is the first multiple of batch after now, counted from the
+// Unix epoch as Spark does, so batch times read the same in every process.
+func nextBatchTime(now time.Time, batch time.Duration) time.Time {
+	ms := batch.Milliseconds()
+	return time.UnixMilli((now.UnixMilli()/ms + 1) * ms)
 }
 
 func (c *Context) validate() error {
@@ -272,6 +281,13 @@ func (c *Context) generateBatch(t time.Time) {
 	addJob := func(id int, name string, run func(context.Context) error, forced bool) {
 		set.jobs = append(set.jobs, &job{set: set, opID: id, name: name, run: run, forced: forced,
 			info: OutputOpInfo{BatchTime: t, ID: id, Name: name}})
+	}
+	// Inputs take their data now: a window sliding slower than the batch
+	// reads it only at its slide, after this batch released its blocks.
+	for _, n := range c.graph.nodes {
+		if n.generate != nil {
+			n.generate(t)
+		}
 	}
 	for _, op := range c.graph.outputs {
 		run, err := op.job(t)
@@ -330,7 +346,7 @@ func (c *Context) Stop(graceful bool) {
 		c.mu.Unlock()
 		return
 	}
-	if c.stopping {
+	if c.stopping || c.state == stopped { // stopped before it ever started, too
 		c.mu.Unlock()
 		<-c.done
 		return

@@ -80,19 +80,21 @@ func (d *DStream[T]) rddAt(t time.Time) (*RDD[T], error) {
 
 // slice returns the RDDs of the stream's valid times in (from, to].
 func (d *DStream[T]) slice(from, to time.Time) ([]*RDD[T], error) {
-	var out []*RDD[T]
+	var times []time.Time
 	for t := to; t.After(from); t = t.Add(-d.n.slide) {
-		r, err := d.rddAt(t)
+		times = append(times, t)
+	}
+	// Generate oldest first, as the batches came (and as Spark does): an
+	// input not generated yet takes its data in that order.
+	var out []*RDD[T]
+	for i := len(times) - 1; i >= 0; i-- {
+		r, err := d.rddAt(times[i])
 		if err != nil {
 			return nil, err
 		}
 		if r != nil {
 			out = append(out, r)
 		}
-	}
-	// oldest first, as the batches came
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
 	}
 	return out, nil
 }
@@ -117,7 +119,12 @@ func newStream[T any](ssc *Context, n *node, compute func(t time.Time) (*RDD[T],
 			return nil
 		})
 	}
-	return &DStream[T]{ssc: ssc, n: ssc.graph.add(n), compute: compute}
+	ds := &DStream[T]{ssc: ssc, n: ssc.graph.add(n), compute: compute}
+	if len(n.parents) == 0 {
+		// an error resurfaces when an output asks for the RDD again
+		n.generate = func(t time.Time) { _, _ = ds.rddAt(t) }
+	}
+	return ds
 }
 
 // derive is a per-batch transformation: the child's RDD at t is f of the

@@ -30,6 +30,9 @@ type node struct {
 	// force computes every partition of a generated RDD (an any holding
 	// *rdd.RDD[T]); a stateful node's RDD must exist whole before the next.
 	force func(ctx context.Context, r any) error
+	// generate builds the RDD of batch t. Set for inputs only: they take
+	// their batch's data at its time, even when nothing reads it until later.
+	generate func(t time.Time)
 
 	mu        sync.Mutex
 	generated map[int64]any // batch time (ms) → *rdd.RDD[T], nil when none at that time

@@ -59,7 +59,9 @@ func Run(ctx context.Context, batch time.Duration, setup Setup) error {
 	default:
 		return fmt.Errorf("%s=%q is not a role: use %s, %s or %s", RoleEnv, role, RoleDriver, RoleAM, RoleExecutor)
 	}
-	c, err := conf.Load(conf.Sources{Environ: os.Environ()})
+	// Under gostream-submit (a role is set) the environment already holds the
+	// resolved configuration, properties file included: do not read it again.
+	c, err := conf.Load(conf.Sources{Environ: os.Environ(), NoDefaultPropertiesFile: role != ""})
 	if err != nil {
 		return err
 	}

@@ -49,11 +49,13 @@ func ReceiverStream[T any](ssc *Context, name string, r Receiver[T]) *DStream[T]
 	n := &node{kind: "receiverStream", params: fmt.Sprintf("source=%q", name), slide: ssc.batch}
 	ds := newStream(ssc, n, func(t time.Time) (*RDD[T], error) {
 		blocks := ssc.blocks.blocksOf(t, n.id)
-		parts := make([][]T, len(blocks))
+		chunks := make([][]T, len(blocks))
 		for i, b := range blocks {
-			parts[i] = b.data.([]T)
+			chunks[i] = b.data.([]T)
 		}
-		return rdd.FromPartitions(ssc.env, parts), nil
+		// as many partitions as blocks, rounded up to fill every task slot
+		slots := ssc.env.Backend.Slots()
+		return rdd.Balanced(ssc.env, chunks, (len(blocks)+slots-1)/slots*slots), nil
 	})
 	ssc.graph.inputs = append(ssc.graph.inputs, &receiverInput[T]{ssc: ssc, id: n.id, name: name, r: r})
 	return ds
@@ -94,7 +96,8 @@ func (ri *receiverInput[T]) run(recvCtx, hardCtx context.Context) {
 	go func() { defer close(ticked); gen.tick(tickCtx, ssc.clock, s.blockInterval) }()
 	go func() { defer close(pushed); gen.push(ssc.blocks) }()
 
-	ssc.bus.post(func(l Listener) { l.OnReceiverStarted(info) })
+	started := info // info changes when the receiver stops; listeners read theirs later
+	ssc.bus.post(func(l Listener) { l.OnReceiverStarted(started) })
 	ssc.log.Info("receiver started", "stream", ri.id, "receiver", ri.name)
 	for {
 		err := ri.receiveOnce(recvCtx, gen)

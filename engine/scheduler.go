@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 )
@@ -46,7 +47,10 @@ func newJobScheduler(ssc *Context) *jobScheduler {
 
 // submit queues a batch's jobs; a batch without jobs completes at once.
 func (s *jobScheduler) submit(set *jobSet) {
-	s.ssc.bus.post(func(l Listener) { l.OnBatchSubmitted(set.info) })
+	// listeners get a copy: the workers keep updating set.info
+	submitted := set.info
+	submitted.OutputOps = slices.Clone(submitted.OutputOps)
+	s.ssc.bus.post(func(l Listener) { l.OnBatchSubmitted(submitted) })
 	if len(set.jobs) == 0 {
 		set.info.ProcessingStart, set.info.ProcessingEnd = set.info.SubmissionTime, set.info.SubmissionTime
 		s.mu.Lock()
@@ -103,6 +107,7 @@ func (s *jobScheduler) runJob(ctx context.Context, j *job) {
 		set.info.ProcessingStart = now
 	}
 	info := set.info
+	info.OutputOps = slices.Clone(info.OutputOps) // later jobs of the batch write into set.info's
 	s.mu.Unlock()
 	if first {
 		s.ssc.bus.post(func(l Listener) { l.OnBatchStarted(info) })

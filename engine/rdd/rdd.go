@@ -150,3 +150,34 @@ func Zip[T any](env *Env, parts int, compute func(ctx context.Context, p int, em
 		return all
 	}}
 }
+
+// Balanced returns an RDD of parts partitions holding the concatenation of
+// chunks, split into ranges of (nearly) equal size without copying: blocks of
+// uneven size, or fewer blocks than task slots, still keep every slot busy.
+func Balanced[T any](env *Env, chunks [][]T, parts int) *RDD[T] {
+	total := 0
+	for _, c := range chunks {
+		total += len(c)
+	}
+	if parts < 1 {
+		parts = 1
+	}
+	return &RDD[T]{env: env, parts: parts, compute: func(_ context.Context, p int, emit func(T)) error {
+		lo, hi := p*total/parts, (p+1)*total/parts
+		for _, c := range chunks { // skip to lo, emit up to hi
+			if lo >= len(c) {
+				lo, hi = lo-len(c), hi-len(c)
+				continue
+			}
+			end := min(hi, len(c))
+			for _, x := range c[lo:end] {
+				emit(x)
+			}
+			if hi <= len(c) {
+				return nil
+			}
+			lo, hi = 0, hi-len(c)
+		}
+		return nil
+	}}
+}

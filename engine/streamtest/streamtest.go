@@ -146,7 +146,8 @@ func (h *Harness) waitCompleted(n int) error {
 
 // BatchTime is the time of batch i (0 for the first).
 func (h *Harness) BatchTime(i int) time.Time {
-	return Epoch.Truncate(h.batch).Add(time.Duration(i+1) * h.batch)
+	b := h.batch.Milliseconds() // batch times are multiples of it since the Unix epoch
+	return time.UnixMilli(Epoch.UnixMilli() / b * b).Add(time.Duration(i+1) * h.batch)
 }
 
 // Output collects a stream's results, batch by batch.
