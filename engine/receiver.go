@@ -99,13 +99,16 @@ func (ri *receiverInput[T]) run(recvCtx, hardCtx context.Context) {
 	started := info // info changes when the receiver stops; listeners read theirs later
 	ssc.bus.post(func(l Listener) { l.OnReceiverStarted(started) })
 	ssc.log.Info("receiver started", "stream", ri.id, "receiver", ri.name)
+	var delay time.Duration // the first restart waits the configured delay
 	for {
+		started := ssc.clock.Now()
 		err := ri.receiveOnce(recvCtx, gen)
 		if recvCtx.Err() != nil || err == nil {
 			break
 		}
-		gen.reportErr(fmt.Errorf("receiver %q failed, restarting in %s: %w", ri.name, s.restartDelay, err))
-		if ssc.clock.WaitUntil(recvCtx, ssc.clock.Now().Add(s.restartDelay)) != nil {
+		delay = nextRestartDelay(delay, s.restartDelay, ssc.clock.Now().Sub(started))
+		gen.reportErr(fmt.Errorf("receiver %q failed, restarting in %s: %w", ri.name, delay, err))
+		if ssc.clock.WaitUntil(recvCtx, ssc.clock.Now().Add(delay)) != nil {
 			break
 		}
 	}
@@ -116,6 +119,19 @@ func (ri *receiverInput[T]) run(recvCtx, hardCtx context.Context) {
 	info.Active = false
 	ssc.bus.post(func(l Listener) { l.OnReceiverStopped(info) })
 	ssc.log.Info("receiver stopped", "stream", ri.id, "receiver", ri.name)
+}
+
+// maxRestartDelay caps the backoff between restarts of a failing receiver.
+const maxRestartDelay = time.Minute
+
+// nextRestartDelay backs off a receiver that keeps failing: the delay doubles
+// after each failure, up to maxRestartDelay (never below the configured
+// delay), and starts over once a run lasted longer than the cap.
+func nextRestartDelay(prev, base, ran time.Duration) time.Duration {
+	if ran > maxRestartDelay || prev < base {
+		return base
+	}
+	return min(2*prev, max(base, maxRestartDelay))
 }
 
 // receiveOnce runs Receive, turning a panic into an error so that the
