@@ -84,6 +84,10 @@ func (b *LocalBackend) RunTasks(ctx context.Context, tasks []Task) error {
 	for _, t := range tasks {
 		select {
 		case b.slots <- struct{}{}:
+			if ctx.Err() != nil { // both were ready: give the slot back
+				<-b.slots
+				fail(ctx.Err())
+			}
 		case <-ctx.Done():
 			fail(ctx.Err())
 		}
