@@ -39,7 +39,9 @@ func hashKey[K comparable](k K) uint64 {
 		}
 		return mix(0)
 	case float64:
-		return mix(math.Float64bits(v))
+		return mix(math.Float64bits(v + 0)) // + 0 turns -0 into 0: they are == keys
+	case float32:
+		return mix(uint64(math.Float32bits(v + 0)))
 	default:
 		return hashString(fmt.Sprintf("%#v", v))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -593,5 +594,25 @@ func TestZipRunsDependencyStages(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, []int{2, 5}) {
 		t.Errorf("zip over a shuffle = %v", got)
+	}
+}
+
+// TestEqualKeysShareAPartition: keys that are == in Go are one key for
+// every keyed operator, so they must hash alike (0.0 and -0.0 are ==).
+func TestEqualKeysShareAPartition(t *testing.T) {
+	env := testEnv(2, 2)
+	negZero := math.Copysign(0, -1)
+	for _, parts := range []int{2, 3, 8, 16} {
+		if PartitionOf(0.0, parts) != PartitionOf(negZero, parts) {
+			t.Errorf("%d partitions: 0.0 and -0.0 land in different partitions", parts)
+		}
+		if PartitionOf(float32(0), parts) != PartitionOf(float32(negZero), parts) {
+			t.Errorf("%d partitions: float32 0 and -0 land in different partitions", parts)
+		}
+		r := ReduceByKey(Parallelize(env, []Pair[float64, int]{KV(0.0, 1), KV(negZero, 1)}, 2),
+			func(a, b int) int { return a + b }, parts)
+		if got := mustCollect(t, r); len(got) != 1 || got[0].Value != 2 {
+			t.Errorf("%d partitions: reduceByKey over 0.0 and -0.0 = %v, want one key with 2", parts, got)
+		}
 	}
 }
