@@ -375,3 +375,48 @@ func TestGracefulStopProcessesReceivedData(t *testing.T) {
 	}
 	checkBatches(t, h, out, [][]string{{"x"}, {"y", "z"}})
 }
+
+// TestReceiverBackpressure: a stream holds at most blockQueueSize + two
+// batches' worth of blocks not yet processed; StoreBlock beyond that waits
+// until a batch completes, and nothing is lost.
+func TestReceiverBackpressure(t *testing.T) {
+	// one block per batch interval and a queue of one: at most 1 + 2 = 3 blocks pending
+	h := streamtest.New(t, time.Second, streamtest.WithConf("gostream.streaming.blockQueueSize", "1"),
+		streamtest.WithConf("gostream.streaming.blockInterval", "1s"))
+	returned := make(chan int, 10)
+	rcv := engine.ReceiverFunc[int](func(ctx context.Context, out engine.Sink[int]) error {
+		for i := 1; i <= 4; i++ {
+			if err := out.StoreBlock(ctx, []int{i}); err != nil {
+				return nil // stopping
+			}
+			returned <- i
+		}
+		<-ctx.Done()
+		return nil
+	})
+	out := streamtest.Collect(h, engine.ReceiverStream[int](h.Ctx, "fast", rcv))
+	h.Start()
+	for i := 1; i <= 3; i++ {
+		if got := <-returned; got != i {
+			t.Fatalf("block %d returned out of order (%d)", i, got)
+		}
+	}
+	// give a wrongly accepted fourth block time to show; it must stay blocked
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case i := <-returned:
+		t.Fatalf("StoreBlock of block %d returned while 3 blocks were pending", i)
+	default:
+	}
+	h.Advance(1) // processes blocks 1-3 and frees their room
+	select {
+	case i := <-returned:
+		if i != 4 {
+			t.Fatalf("got block %d", i)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the fourth block was not accepted after the batch completed")
+	}
+	h.Advance(1)
+	checkBatches(t, h, out, [][]string{{"1", "2", "3"}, {"4"}})
+}
