@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -9,9 +10,15 @@ import (
 // receivedBlock is one block of records from one receiver.
 type receivedBlock struct {
 	streamID int
-	data     any // []T of the stream's element type
+	data     any // []T of the stream's element type; nil until read back for a recovered block
 	records  int
 	stored   chan error // StoreBlock waits here; nil for blocks cut by the generator
+
+	at        time.Time              // when it was cut or stored
+	encode    func() ([]byte, error) // for the write-ahead log
+	offset    *string                // a reliable receiver's position after this block
+	meta      *blockMeta             // where the write-ahead log holds it
+	recovered bool                   // came back from the log: holds no pending token
 }
 
 // blockTracker holds received blocks until a batch takes them, and then
@@ -25,6 +32,11 @@ type blockTracker struct {
 	pending     map[int]chan struct{} // per stream: one token per unprocessed block
 	unallocated map[int][]*receivedBlock
 	allocated   map[int64]map[int][]*receivedBlock // batch time (ms) → stream → blocks
+
+	wal       *receiverWAL                      // nil: the receiver write-ahead log is off
+	decoders  map[int]func([]byte) (any, error) // per stream, for blocks read back from the WAL
+	lastOff   map[int]string                    // per stream: offset of the newest durable block
+	recovered map[int]string                    // per stream: offset recovered at restart
 }
 
 func newBlockTracker(maxPending int) *blockTracker {
@@ -33,6 +45,9 @@ func newBlockTracker(maxPending int) *blockTracker {
 		pending:     map[int]chan struct{}{},
 		unallocated: map[int][]*receivedBlock{},
 		allocated:   map[int64]map[int][]*receivedBlock{},
+		decoders:    map[int]func([]byte) (any, error){},
+		lastOff:     map[int]string{},
+		recovered:   map[int]string{},
 	}
 }
 
@@ -49,13 +64,26 @@ func (t *blockTracker) tokens(stream int) chan struct{} {
 
 // add takes a received block, waiting while its stream is at maxPending.
 func (t *blockTracker) add(ctx context.Context, b *receivedBlock) error {
+	tokens := t.tokens(b.streamID)
 	select {
-	case t.tokens(b.streamID) <- struct{}{}:
+	case tokens <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	if t.wal != nil {
+		// Durable before it is tracked, and so before StoreBlock returns.
+		meta, err := t.wal.write(ctx, b)
+		if err != nil {
+			<-tokens
+			return err
+		}
+		b.meta = &meta
+	}
 	t.mu.Lock()
 	t.unallocated[b.streamID] = append(t.unallocated[b.streamID], b)
+	if b.offset != nil {
+		t.lastOff[b.streamID] = *b.offset
+	}
 	t.mu.Unlock()
 	return nil
 }
@@ -66,15 +94,27 @@ func (t *blockTracker) allocate(bt time.Time) map[int]int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	counts := map[int]int64{}
-	batch := map[int][]*receivedBlock{}
-	for stream, blocks := range t.unallocated {
-		batch[stream] = blocks
+	batch, again := t.allocated[bt.UnixMilli()]
+	if !again { // a batch re-created after a restart keeps its blocks
+		batch = t.unallocated
+		if t.wal != nil && len(batch) > 0 {
+			// With the log, an allocation counts once it is durable (it is
+			// what recovery gives this batch); if it cannot be written the
+			// blocks wait for the next batch.
+			if err := t.wal.logAllocation(bt, batch); err != nil {
+				t.wal.reportErr(fmt.Errorf("record the blocks of batch %d: %w", bt.UnixMilli(), err))
+				t.allocated[bt.UnixMilli()] = map[int][]*receivedBlock{}
+				return counts
+			}
+		}
+		t.unallocated = map[int][]*receivedBlock{}
+		t.allocated[bt.UnixMilli()] = batch
+	}
+	for stream, blocks := range batch {
 		for _, b := range blocks {
 			counts[stream] += int64(b.records)
 		}
 	}
-	t.unallocated = map[int][]*receivedBlock{}
-	t.allocated[bt.UnixMilli()] = batch
 	return counts
 }
 
@@ -94,8 +134,10 @@ func (t *blockTracker) release(bt time.Time) {
 	t.mu.Unlock()
 	for stream, blocks := range batch {
 		c := t.tokens(stream)
-		for range blocks {
-			<-c
+		for _, b := range blocks {
+			if !b.recovered {
+				<-c
+			}
 		}
 	}
 }

@@ -50,6 +50,12 @@ type Context struct {
 	workers   sync.WaitGroup
 	lastGen   time.Time
 	genCond   *sync.Cond
+
+	confOverride *conf.Conf      // WithConf
+	ckpt         *checkpointer   // nil without a checkpoint directory
+	recovered    *checkpointData // the checkpoint Start continues from, if any
+	ckptFS       hdfsstore.FS    // the checkpoint directory's file system
+	fsOverride   hdfsstore.FS    // WithFileSystem
 }
 
 type contextState int
@@ -78,6 +84,14 @@ func WithLogger(l *slog.Logger) Option { return func(s *Context) { s.log = l } }
 // NewContext returns a context producing a batch every batch duration,
 // configured by c (nil: the built-in defaults).
 func NewContext(c *conf.Conf, batch time.Duration, opts ...Option) (*Context, error) {
+	var scratch Context // options are plain setters: find a WithConf first
+	scratch.env = &rdd.Env{}
+	for _, o := range opts {
+		o(&scratch)
+	}
+	if scratch.confOverride != nil {
+		c = scratch.confOverride
+	}
 	if c == nil {
 		c = conf.Defaults()
 	}
@@ -159,6 +173,11 @@ func (c *Context) partitions(n []int) int {
 	return c.settings.parallelism
 }
 
+// WithFileSystem makes every local path the context resolves (checkpoint
+// directory, file streams, outputs) use fsys: tests wrap the local file
+// system to inject faults.
+func WithFileSystem(fsys hdfsstore.FS) Option { return func(s *Context) { s.fsOverride = fsys } }
+
 // fileSystem resolves a configured path to a file system and a path in it.
 func (c *Context) fileSystem(p string) (hdfsstore.FS, string, error) {
 	if strings.HasPrefix(p, "hdfs://") {
@@ -168,6 +187,9 @@ func (c *Context) fileSystem(p string) (hdfsstore.FS, string, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return nil, "", err
+	}
+	if c.fsOverride != nil {
+		return c.fsOverride, filepath.ToSlash(abs), nil
 	}
 	return hdfsstore.NewLocal(), filepath.ToSlash(abs), nil
 }
@@ -214,6 +236,14 @@ func (c *Context) Start() error {
 		n.setRemember(max(n.slide, c.remember))
 	}
 
+	var redo []time.Time
+	if r := c.recovered; r != nil {
+		first, redo = c.recoveryTimes(r)
+	}
+	if err := c.startCheckpointing(); err != nil {
+		return err
+	}
+
 	hardCtx, hardStop := context.WithCancel(context.Background())
 	recvCtx, recvStop := context.WithCancel(hardCtx)
 	genCtx, genStop := context.WithCancel(hardCtx)
@@ -229,7 +259,7 @@ func (c *Context) Start() error {
 		go func() { defer c.receivers.Done(); in.run(recvCtx, hardCtx) }()
 	}
 	c.workers.Add(1)
-	go func() { defer c.workers.Done(); c.generate(genCtx, first) }()
+	go func() { defer c.workers.Done(); c.generate(genCtx, redo, first) }()
 	c.state = active
 	c.log.Info("streaming context started", "master", c.settings.master, "batchDuration", c.batch,
 		"firstBatch", first.UnixMilli(), "receivers", len(c.graph.inputs), "outputs", len(c.graph.outputs))
@@ -261,8 +291,19 @@ func (c *Context) validate() error {
 	return nil
 }
 
-// generate produces a batch at every batch time until ctx ends.
-func (c *Context) generate(ctx context.Context, first time.Time) {
+// generate re-creates the batches recovery must re-run, then produces a
+// batch at every batch time from first on until ctx ends.
+func (c *Context) generate(ctx context.Context, redo []time.Time, first time.Time) {
+	for _, t := range redo {
+		if ctx.Err() != nil {
+			return
+		}
+		c.generateBatch(t)
+		c.mu.Lock()
+		c.lastGen = t
+		c.genCond.Broadcast()
+		c.mu.Unlock()
+	}
 	for t := first; c.clock.WaitUntil(ctx, t) == nil; t = t.Add(c.batch) {
 		c.generateBatch(t)
 		c.mu.Lock()
@@ -312,11 +353,17 @@ func (c *Context) generateBatch(t time.Time) {
 	}
 	delete(c.inputInfo, ms)
 	c.inputMu.Unlock()
+	if c.ckpt != nil { // before submitting: the batch must be pending before it can complete
+		c.ckpt.post(ckptEvent{generated: ms})
+	}
 	c.sched.submit(set)
 }
 
 // batchCompleted frees what batch info.BatchTime held.
 func (c *Context) batchCompleted(info BatchInfo) {
+	if c.ckpt != nil {
+		c.ckpt.post(ckptEvent{completed: info.BatchTime.UnixMilli(), rdds: c.checkpointedRDDs(info.BatchTime)})
+	}
 	c.blocks.release(info.BatchTime)
 	for _, n := range c.graph.nodes {
 		n.forget(info.BatchTime)
@@ -367,6 +414,10 @@ func (c *Context) Stop(graceful bool) {
 	c.hardStop()
 	c.receivers.Wait()
 	c.workers.Wait()
+	if c.ckpt != nil { // the last checkpoint covers every completed batch
+		close(c.ckpt.events)
+		<-c.ckpt.done
+	}
 	c.bus.stop()
 	c.mu.Lock()
 	c.state = stopped

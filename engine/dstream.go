@@ -119,6 +119,7 @@ func newStream[T any](ssc *Context, n *node, compute func(t time.Time) (*RDD[T],
 			return nil
 		})
 	}
+	n.encodeRDD, n.decodeRDD = snapshotCodec[T](ssc.env)
 	ds := &DStream[T]{ssc: ssc, n: ssc.graph.add(n), compute: compute}
 	if len(n.parents) == 0 {
 		// an error resurfaces when an output asks for the RDD again

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -33,6 +34,16 @@ type node struct {
 	// generate builds the RDD of batch t. Set for inputs only: they take
 	// their batch's data at its time, even when nothing reads it until later.
 	generate func(t time.Time)
+
+	// Checkpointing (checkpoint.go). A stateful node saves its newest RDD at
+	// every checkpoint; snapshotSpan > 0 saves every RDD of that last span
+	// too (the batches a reduceByKeyAndWindow still subtracts).
+	snapshotSpan time.Duration
+	encodeRDD    func(ctx context.Context, r any) ([]byte, error)
+	decodeRDD    func([]byte) (any, error)
+	// An input's progress (files taken, queue position), saved in checkpoints.
+	saveProgress    func() (json.RawMessage, error)
+	restoreProgress func(raw json.RawMessage, lastCompletedMs int64) error
 
 	mu        sync.Mutex
 	generated map[int64]any // batch time (ms) → *rdd.RDD[T], nil when none at that time
@@ -122,4 +133,14 @@ func (n *node) forget(t time.Time) {
 			delete(n.generated, ms)
 		}
 	}
+}
+
+// checkpointed reports whether the checkpointer saves n's RDDs.
+func (n *node) checkpointed() bool { return n.stateful || n.snapshotSpan > 0 }
+
+// restoreRDD puts back a saved RDD of batch time ms.
+func (n *node) restoreRDD(ms int64, r any) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.generated[ms] = r
 }

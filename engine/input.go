@@ -21,6 +21,9 @@ type Queue[T any] struct {
 	mu     sync.Mutex
 	items  [][]T
 	popped int64 // how many pushes were taken: the stream's position
+
+	takenAfter map[int64]int64 // batch time (ms) → popped after it (input_checkpoint.go)
+	discard    int64           // pushes completed batches took before a restart: dropped
 }
 
 // NewQueue returns an empty queue.
@@ -37,6 +40,9 @@ func (q *Queue[T]) Push(items ...T) {
 func (q *Queue[T]) take(all bool) []T {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	for q.discard > 0 && len(q.items) > 0 { // taken before a restart
+		q.items, q.discard, q.popped = q.items[1:], q.discard-1, q.popped+1
+	}
 	n := min(1, len(q.items))
 	if all {
 		n = len(q.items)
@@ -53,9 +59,11 @@ func (q *Queue[T]) take(all bool) []T {
 // QueueStream creates an input stream that takes, at every batch, the next
 // push of q (or every pending push when oneAtATime is false). Meant for tests.
 func QueueStream[T any](ssc *Context, q *Queue[T], oneAtATime bool) *DStream[T] {
-	n := &node{kind: "queueStream", params: fmt.Sprintf("oneAtATime=%t", oneAtATime), slide: ssc.batch}
+	n := &node{kind: "queueStream", params: fmt.Sprintf("oneAtATime=%t", oneAtATime), slide: ssc.batch,
+		saveProgress: q.saveProgress, restoreProgress: q.restoreProgress}
 	return newStream(ssc, n, func(t time.Time) (*RDD[T], error) {
 		items := q.take(!oneAtATime)
+		q.noteBatch(t.UnixMilli())
 		ssc.recordInput(t, n.id, int64(len(items)))
 		return rdd.Parallelize(ssc.env, items, ssc.env.Parallelism), nil
 	})
@@ -74,7 +82,8 @@ func TextFileStream(ssc *Context, dir string) *DStream[string] {
 		ssc.graphError(fmt.Errorf("textFileStream %s: %w", dir, err))
 	}
 	fstream := &fileStream{fsys: fsys, dir: root, selected: map[int64][]string{}, seen: map[string]int64{}}
-	n := &node{kind: "textFileStream", params: fmt.Sprintf("dir=%q", dir), slide: ssc.batch}
+	n := &node{kind: "textFileStream", params: fmt.Sprintf("dir=%q", dir), slide: ssc.batch,
+		saveProgress: fstream.saveProgress, restoreProgress: fstream.restoreProgress}
 	return newStream(ssc, n, func(t time.Time) (*RDD[string], error) {
 		files, err := fstream.newFiles(ssc, t)
 		if err != nil {
@@ -89,6 +98,7 @@ func TextFileStream(ssc *Context, dir string) *DStream[string] {
 
 // fileStream remembers which files were taken by which batch.
 type fileStream struct {
+	mu       sync.Mutex // the checkpointer reads selected
 	fsys     hdfsstore.FS
 	dir      string
 	start    time.Time          // files modified before it were there at start
@@ -97,14 +107,22 @@ type fileStream struct {
 }
 
 func (f *fileStream) newFiles(ssc *Context, t time.Time) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.start.IsZero() {
 		f.start = ssc.graph.zero
+	}
+	if files, ok := f.selected[t.UnixMilli()]; ok {
+		return files, nil // a batch re-created after a restart takes exactly its files again
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ssc.settings.networkTimeout)
 	defer cancel()
 	entries, err := f.fsys.ReadDir(ctx, f.dir)
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", f.dir, err)
+		// As Spark: a directory that cannot be listed (yet) gives the batch no
+		// files instead of stopping the application; a later batch takes them.
+		ssc.log.Warn("file stream: cannot list directory; this batch takes no files", "dir", f.dir, "err", err)
+		return nil, nil
 	}
 	remember := ssc.settings.fileRemember
 	threshold := t.Add(-remember)
@@ -133,6 +151,11 @@ func (f *fileStream) newFiles(ssc *Context, t time.Time) ([]string, error) {
 	for file, at := range f.seen {
 		if at < threshold.Add(-remember).UnixMilli() {
 			delete(f.seen, file)
+			delete(f.selected, at)
+		}
+	}
+	for at := range f.selected { // batches that took no file
+		if at < threshold.Add(-remember).UnixMilli() {
 			delete(f.selected, at)
 		}
 	}

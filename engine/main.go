@@ -72,6 +72,14 @@ func Run(ctx context.Context, batch time.Duration, setup Setup) error {
 	if err := setup(ssc); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
+	// With a checkpoint directory (gostream.streaming.checkpoint.directory, or
+	// set by setup with Checkpoint) the driver continues from its checkpoint:
+	// Spark's getOrCreate, which a restarted driver or YARN attempt needs.
+	if ssc.CheckpointDir() != "" {
+		if err := ssc.recoverCheckpoint(ctx); err != nil {
+			return err
+		}
+	}
 	return runDriver(ctx, ssc)
 }
 

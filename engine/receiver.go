@@ -41,6 +41,23 @@ type Sink[T any] interface {
 	ReportError(err error)
 }
 
+// OffsetSink is implemented by every Sink the engine gives a receiver. A
+// reliable source that can re-read from a position (a file offset, a queue
+// sequence number) stores its position after each block with
+// StoreBlockWithOffset; with the receiver write-ahead log on, that position
+// is durable with the block, and after a driver restart RecoveredOffset
+// returns the position after the newest block the engine kept: resuming
+// there loses nothing and repeats nothing.
+type OffsetSink[T any] interface {
+	Sink[T]
+	// StoreBlockWithOffset is StoreBlock recording offset with the block.
+	StoreBlockWithOffset(ctx context.Context, items []T, offset string) error
+	// RecoveredOffset returns the offset stored with the newest block kept
+	// before the restart, and false when there is none (first run, or the
+	// write-ahead log is off).
+	RecoveredOffset() (string, bool)
+}
+
 // ErrStopping is returned by StoreBlock when the stream is stopping.
 var ErrStopping = errors.New("receiver is stopping")
 
@@ -51,12 +68,17 @@ func ReceiverStream[T any](ssc *Context, name string, r Receiver[T]) *DStream[T]
 		blocks := ssc.blocks.blocksOf(t, n.id)
 		chunks := make([][]T, len(blocks))
 		for i, b := range blocks {
-			chunks[i] = b.data.([]T)
+			data, err := ssc.loadBlock(b)
+			if err != nil {
+				return nil, err
+			}
+			chunks[i], _ = data.([]T)
 		}
 		// as many partitions as blocks, rounded up to fill every task slot
 		slots := ssc.env.Backend.Slots()
 		return rdd.Balanced(ssc.env, chunks, (len(blocks)+slots-1)/slots*slots), nil
 	})
+	ssc.blocks.registerDecoder(n.id, func(b []byte) (any, error) { return decodeSlice[T](b) })
 	ssc.graph.inputs = append(ssc.graph.inputs, &receiverInput[T]{ssc: ssc, id: n.id, name: name, r: r})
 	return ds
 }
@@ -80,6 +102,8 @@ func (ri *receiverInput[T]) run(recvCtx, hardCtx context.Context) {
 	s := ssc.settings
 	gen := &blockGenerator[T]{
 		streamID: ri.id,
+		clock:    ssc.clock,
+		tracker:  ssc.blocks,
 		queue:    make(chan *receivedBlock, s.blockQueueSize),
 		limiter:  newRateLimiter(s.maxRate),
 		hardCtx:  hardCtx,
@@ -151,6 +175,8 @@ func (ri *receiverInput[T]) receiveOnce(ctx context.Context, gen *blockGenerator
 // blocks to the block tracker.
 type blockGenerator[T any] struct {
 	streamID  int
+	clock     Clock
+	tracker   *blockTracker
 	limiter   *rateLimiter
 	queue     chan *receivedBlock
 	hardCtx   context.Context
@@ -173,7 +199,22 @@ func (g *blockGenerator[T]) Store(item T) {
 
 // StoreBlock implements Sink.
 func (g *blockGenerator[T]) StoreBlock(ctx context.Context, items []T) error {
-	b := &receivedBlock{streamID: g.streamID, data: items, records: len(items), stored: make(chan error, 1)}
+	return g.storeBlock(ctx, items, nil)
+}
+
+// StoreBlockWithOffset implements OffsetSink.
+func (g *blockGenerator[T]) StoreBlockWithOffset(ctx context.Context, items []T, offset string) error {
+	return g.storeBlock(ctx, items, &offset)
+}
+
+// RecoveredOffset implements OffsetSink.
+func (g *blockGenerator[T]) RecoveredOffset() (string, bool) {
+	return g.tracker.recoveredOffset(g.streamID)
+}
+
+func (g *blockGenerator[T]) storeBlock(ctx context.Context, items []T, offset *string) error {
+	b := &receivedBlock{streamID: g.streamID, data: items, records: len(items), stored: make(chan error, 1),
+		at: g.clock.Now(), offset: offset, encode: func() ([]byte, error) { return encodeSlice(items) }}
 	if err := g.enqueue(ctx, b); err != nil {
 		return err
 	}
@@ -221,7 +262,9 @@ func (g *blockGenerator[T]) cut(ctx context.Context) {
 	if len(g.buf) == 0 {
 		return
 	}
-	b := &receivedBlock{streamID: g.streamID, data: g.buf, records: len(g.buf)}
+	items := g.buf
+	b := &receivedBlock{streamID: g.streamID, data: items, records: len(items), at: g.clock.Now(),
+		encode: func() ([]byte, error) { return encodeSlice(items) }}
 	select {
 	case g.queue <- b:
 		g.buf = make([]T, 0, len(g.buf))

@@ -22,6 +22,7 @@ type settings struct {
 	networkTimeout      time.Duration
 	fileRemember        time.Duration
 	checkpointDir       string
+	receiverWAL         bool
 }
 
 func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
@@ -37,6 +38,7 @@ func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
 		stopOnShutdown:      c.Bool(conf.StopGracefullyOnShutdown),
 		networkTimeout:      c.Duration(conf.NetworkTimeout),
 		checkpointDir:       c.String(conf.CheckpointDirectory),
+		receiverWAL:         c.Bool(conf.ReceiverWALEnable),
 	}
 	m := c.Master()
 	if m.YARN {

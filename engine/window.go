@@ -89,6 +89,7 @@ func ReduceByKeyAndWindowInv[K comparable, V any](d *DStream[Pair[K, V]], f, inv
 		slide = reduced.n.slide
 	}
 	reduced.n.persist = true
+	reduced.n.snapshotSpan = window + slide // recovery subtracts batches from before the checkpoint
 	n := &node{kind: "reduceByKeyAndWindow", params: fmt.Sprintf("window=%s inverse=true", window),
 		parents: []*node{reduced.n}, slide: slide, parentExtra: window + slide,
 		persist: true, stateful: true, remember: slide}

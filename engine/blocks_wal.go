@@ -1,0 +1,339 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gostream/gostream/hdfsstore"
+)
+
+// The receiver write-ahead log (gostream.streaming.receiver.writeAheadLog.enable).
+//
+// Layout under the checkpoint directory:
+//
+//	receivedData/<streamId>/recv-<streamId>-<startMs>-<endMs>-<seq>.wal
+//	    one segment per block (a block is one block interval's records, or
+//	    one StoreBlock call), holding one record: the block's items encoded
+//	    by codec.go
+//	receivedBlockMetadata/blocks-<ms>-<ms>-<seq>.wal
+//	    the driver's metadata log (hdfsstore.Log): one JSON logRecord per
+//	    segment — "add" (a block is durable; before it is tracked, so before
+//	    StoreBlock returns), "alloc" (the blocks of one batch, all streams in
+//	    one record, written before the batch runs), "clean" (data before a
+//	    time was removed; carries the receivers' offsets so they outlive it)
+//
+// Recovery replays the log: allocations of batches after the checkpoint's
+// last completed batch come back as they were, added blocks no batch took
+// go to the first re-created batch without an allocation, and the data is
+// read back from the segments by record ref.
+type receiverWAL struct {
+	fsys      hdfsstore.FS
+	dataDir   string
+	log       *hdfsstore.Log
+	clock     Clock
+	timeout   time.Duration
+	reportErr func(error)
+
+	mu   sync.Mutex
+	wals map[int]*hdfsstore.WAL
+}
+
+// logRecord is one record of the metadata log.
+type logRecord struct {
+	Type     string            `json:"t"` // "add", "alloc" or "clean"
+	Stream   int               `json:"stream,omitempty"`
+	Block    *blockMeta        `json:"block,omitempty"`
+	BatchMs  int64             `json:"batchMs,omitempty"`
+	Blocks   []allocatedBlocks `json:"blocks,omitempty"`
+	BeforeMs int64             `json:"beforeMs,omitempty"`
+	Offsets  map[int]string    `json:"offsets,omitempty"`
+}
+
+const blockLogName = "blocks"
+
+func openReceiverWAL(ctx context.Context, fsys hdfsstore.FS, dir string, clock Clock, timeout time.Duration, reportErr func(error)) (*receiverWAL, error) {
+	log, err := hdfsstore.OpenLog(ctx, fsys, path.Join(dir, "receivedBlockMetadata"), blockLogName)
+	if err != nil {
+		return nil, fmt.Errorf("receiver write-ahead log in %s: %w", dir, err)
+	}
+	return &receiverWAL{fsys: fsys, dataDir: path.Join(dir, "receivedData"), log: log, clock: clock,
+		timeout: timeout, reportErr: reportErr, wals: map[int]*hdfsstore.WAL{}}, nil
+}
+
+func (w *receiverWAL) stream(id int) (*hdfsstore.WAL, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if wal, ok := w.wals[id]; ok {
+		return wal, nil
+	}
+	s := strconv.Itoa(id)
+	wal, err := hdfsstore.NewWAL(w.fsys, path.Join(w.dataDir, s), "recv-"+s)
+	if err != nil {
+		return nil, err
+	}
+	w.wals[id] = wal
+	return wal, nil
+}
+
+// write makes a block durable: its segment, then its "add" record.
+func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (blockMeta, error) {
+	wal, err := w.stream(b.streamID)
+	if err != nil {
+		return blockMeta{}, err
+	}
+	data, err := b.encode()
+	if err != nil {
+		return blockMeta{}, fmt.Errorf("block of stream %d: %w", b.streamID, err)
+	}
+	at := b.at
+	if at.IsZero() {
+		at = w.clock.Now()
+	}
+	seg, err := wal.WriteSegment(ctx, at, at, [][]byte{data})
+	if err != nil {
+		return blockMeta{}, fmt.Errorf("write-ahead log of stream %d: %w", b.streamID, err)
+	}
+	meta := blockMeta{Ref: seg.Records[0], Records: b.records, Offset: b.offset}
+	if err := w.append(ctx, w.clock.Now(), logRecord{Type: "add", Stream: b.streamID, Block: &meta}); err != nil {
+		return blockMeta{}, err
+	}
+	return meta, nil
+}
+
+func (w *receiverWAL) append(ctx context.Context, at time.Time, rec logRecord) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("block metadata log: %w", err)
+	}
+	_, err = w.log.Append(ctx, at, b)
+	return err
+}
+
+// logAllocation records the blocks batch bt takes, in one record.
+func (w *receiverWAL) logAllocation(bt time.Time, batch map[int][]*receivedBlock) error {
+	rec := logRecord{Type: "alloc", BatchMs: bt.UnixMilli()}
+	for stream, blocks := range batch {
+		a := allocatedBlocks{BatchMs: bt.UnixMilli(), Stream: stream}
+		for _, b := range blocks {
+			if b.meta != nil {
+				a.Blocks = append(a.Blocks, *b.meta)
+			}
+		}
+		rec.Blocks = append(rec.Blocks, a)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), w.timeout)
+	defer cancel()
+	return w.append(ctx, bt, rec)
+}
+
+// registerDecoder tells the tracker how to read back a stream's blocks.
+func (t *blockTracker) registerDecoder(stream int, decode func([]byte) (any, error)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.decoders[stream] = decode
+}
+
+// load reads a recovered block's data back from the WAL.
+func (t *blockTracker) load(ctx context.Context, fsys hdfsstore.FS, b *receivedBlock) (any, error) {
+	t.mu.Lock()
+	data, meta, decode := b.data, b.meta, t.decoders[b.streamID]
+	t.mu.Unlock()
+	if data != nil {
+		return data, nil
+	}
+	if meta == nil || decode == nil {
+		return nil, fmt.Errorf("block of stream %d has neither data nor a write-ahead log record", b.streamID)
+	}
+	raw, err := hdfsstore.ReadRecord(ctx, fsys, meta.Ref)
+	if err != nil {
+		return nil, fmt.Errorf("read block of stream %d back from the write-ahead log: %w", b.streamID, err)
+	}
+	data, err = decode(raw)
+	if err != nil {
+		return nil, fmt.Errorf("block %v of stream %d: %w", meta.Ref, b.streamID, err)
+	}
+	t.mu.Lock()
+	b.data = data
+	t.mu.Unlock()
+	return data, nil
+}
+
+// allocationsAfter lists the blocks of batches after ms that the WAL holds,
+// for the checkpoint.
+func (t *blockTracker) allocationsAfter(ms int64) []allocatedBlocks {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []allocatedBlocks
+	for bt, batch := range t.allocated {
+		if bt <= ms {
+			continue
+		}
+		for stream, blocks := range batch {
+			a := allocatedBlocks{BatchMs: bt, Stream: stream}
+			for _, b := range blocks {
+				if b.meta != nil {
+					a.Blocks = append(a.Blocks, *b.meta)
+				}
+			}
+			if len(a.Blocks) > 0 {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// offsets returns every stream's newest durable offset.
+func (t *blockTracker) offsets() map[int]string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lastOff) == 0 {
+		return nil
+	}
+	m := make(map[int]string, len(t.lastOff))
+	for k, v := range t.lastOff {
+		m[k] = v
+	}
+	return m
+}
+
+// recoveredOffset is the offset of a stream's newest block kept before a restart.
+func (t *blockTracker) recoveredOffset(stream int) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	off, ok := t.recovered[stream]
+	return off, ok
+}
+
+// clean removes WAL segments and metadata records from before before.
+func (t *blockTracker) clean(ctx context.Context, before time.Time) error {
+	if t.wal == nil {
+		return nil
+	}
+	t.mu.Lock()
+	var streams []int
+	for s := range t.decoders {
+		streams = append(streams, s)
+	}
+	t.mu.Unlock()
+	var errs []error
+	for _, s := range streams {
+		wal, err := t.wal.stream(s)
+		if err == nil {
+			_, err = wal.Clean(ctx, before)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// The clean record carries the offsets, which the removed "add" records held.
+	if err := t.wal.append(ctx, t.wal.clock.Now(), logRecord{Type: "clean", BeforeMs: before.UnixMilli(), Offsets: t.offsets()}); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	if _, err := t.wal.log.Clean(ctx, before); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// recover rebuilds the tracker from the metadata log and the checkpoint:
+// blocks of batches after lastDone, and blocks no batch took.
+func (t *blockTracker) recover(ctx context.Context, d *checkpointData) error {
+	type added struct {
+		stream int
+		meta   blockMeta
+	}
+	var order []string
+	adds := map[string]added{}
+	allocs := map[int64]map[int][]blockMeta{}
+	taken := map[string]bool{}
+	offsets := map[int]string{}
+	for s, off := range d.ReceiverOffsets {
+		offsets[s] = off
+	}
+	for _, a := range d.Blocks {
+		if allocs[a.BatchMs] == nil {
+			allocs[a.BatchMs] = map[int][]blockMeta{}
+		}
+		allocs[a.BatchMs][a.Stream] = a.Blocks
+	}
+	problems, err := t.wal.log.Replay(ctx, func(r hdfsstore.Record) error {
+		var rec logRecord
+		if err := json.Unmarshal(r.Data, &rec); err != nil {
+			return fmt.Errorf("block metadata log: bad record: %w", err)
+		}
+		switch rec.Type {
+		case "add":
+			if rec.Block == nil {
+				return nil
+			}
+			k := rec.Block.Ref.String()
+			order = append(order, k)
+			adds[k] = added{rec.Stream, *rec.Block}
+			if rec.Block.Offset != nil {
+				offsets[rec.Stream] = *rec.Block.Offset
+			}
+		case "alloc":
+			m := map[int][]blockMeta{}
+			for _, a := range rec.Blocks {
+				m[a.Stream] = a.Blocks
+			}
+			allocs[rec.BatchMs] = m
+		case "clean":
+			for s, off := range rec.Offsets {
+				if _, ok := offsets[s]; !ok {
+					offsets[s] = off
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replay the block metadata log: %w", err)
+	}
+	for _, p := range problems { // torn tails of appends that never returned
+		t.wal.reportErr(fmt.Errorf("block metadata log: %w", p))
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, m := range allocs {
+		for _, metas := range m {
+			for _, meta := range metas {
+				taken[meta.Ref.String()] = true
+			}
+		}
+	}
+	for bt, m := range allocs {
+		if bt <= d.LastCompletedMs {
+			continue
+		}
+		batch := map[int][]*receivedBlock{}
+		for stream, metas := range m {
+			for _, meta := range metas {
+				batch[stream] = append(batch[stream], recoveredBlock(stream, meta))
+			}
+		}
+		t.allocated[bt] = batch
+	}
+	for _, k := range order {
+		if a := adds[k]; !taken[k] {
+			t.unallocated[a.stream] = append(t.unallocated[a.stream], recoveredBlock(a.stream, a.meta))
+			taken[k] = true
+		}
+	}
+	for s, off := range offsets {
+		t.recovered[s], t.lastOff[s] = off, off
+	}
+	return nil
+}
+
+func recoveredBlock(stream int, meta blockMeta) *receivedBlock {
+	m := meta
+	return &receivedBlock{streamID: stream, records: meta.Records, meta: &m, offset: meta.Offset, recovered: true}
+}

@@ -1,0 +1,337 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gostream/gostream/conf"
+	"github.com/gostream/gostream/hdfsstore"
+)
+
+// checkpointer writes the driver's checkpoints on its own goroutine: after
+// every generated batch and after every completed one (when batches come
+// faster than checkpoints, consecutive events make one checkpoint). At every
+// completed batch it first saves the state of the checkpointed nodes
+// (state_snapshot.go), so a checkpoint's lastCompleted batch always has its
+// state on disk: recovery restores it and re-runs only later batches.
+//
+// A checkpoint is named after the newest generated batch, so names only grow.
+type checkpointer struct {
+	ssc    *Context
+	fsys   hdfsstore.FS
+	dir    string
+	retain int
+	events chan ckptEvent
+	done   chan struct{}
+
+	// owned by run
+	lastGen, lastDone int64
+	pending           map[int64]bool           // generated, not completed (or its state not saved)
+	snaps             map[int]map[int64]string // node → batch time → snapshot path
+	history           []ckptNeeds              // what the retained checkpoints need, oldest first
+	names             map[int64]bool           // checkpoint names written by this process
+	failures          int                      // consecutive failed writes, for the log
+}
+
+// ckptNeeds is the oldest data a written checkpoint refers to.
+type ckptNeeds struct {
+	name      int64 // checkpoint name (batch time)
+	completed int64 // lastCompleted: blocks of later batches are needed
+	snapshot  int64 // oldest snapshot referred to (0: none)
+}
+
+type ckptEvent struct {
+	generated int64         // a batch was generated at this time, or
+	completed int64         // a batch completed at this time
+	rdds      map[*node]any // its checkpointed nodes' RDDs, to save
+	final     chan struct{} // closed once the checkpoint covering everything before is written
+}
+
+func newCheckpointer(ssc *Context) (*checkpointer, error) {
+	fsys, dir, err := ssc.fileSystem(ssc.settings.checkpointDir)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint directory %s: %w", ssc.settings.checkpointDir, err)
+	}
+	return &checkpointer{
+		ssc: ssc, fsys: fsys, dir: dir, retain: ssc.conf.Int(conf.CheckpointRetained),
+		events: make(chan ckptEvent, 1024), done: make(chan struct{}),
+		pending: map[int64]bool{}, snaps: map[int]map[int64]string{}, names: map[int64]bool{},
+	}, nil
+}
+
+// resume continues from a recovered checkpoint.
+func (c *checkpointer) resume(d *checkpointData) {
+	c.lastGen, c.lastDone = d.LastGeneratedMs, d.LastCompletedMs
+	for _, ms := range d.PendingMs {
+		c.pending[ms] = true
+	}
+	for _, s := range d.Snapshots {
+		c.snapshotTaken(s.Node, s.TimeMs, s.Path)
+	}
+	c.history = append(c.history, c.needs(d.LastGeneratedMs))
+}
+
+func (c *checkpointer) snapshotTaken(node int, ms int64, p string) {
+	if c.snaps[node] == nil {
+		c.snaps[node] = map[int64]string{}
+	}
+	c.snaps[node][ms] = p
+}
+
+// run handles events until the channel is closed; the Context owns it.
+func (c *checkpointer) run() {
+	defer close(c.done)
+	for ev := range c.events {
+		c.apply(ev)
+		if len(c.events) == 0 || ev.final != nil {
+			c.write()
+		}
+		if ev.final != nil {
+			close(ev.final)
+		}
+	}
+}
+
+// post hands an event to the checkpointer; it blocks while the queue is
+// full, which slows batches down to the pace of checkpointing.
+func (c *checkpointer) post(ev ckptEvent) { c.events <- ev }
+
+// flush waits until everything posted so far is in a written checkpoint.
+func (c *checkpointer) flush(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case c.events <- ckptEvent{final: done}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *checkpointer) opContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), max(c.ssc.settings.networkTimeout, 30*time.Second))
+}
+
+func (c *checkpointer) apply(ev ckptEvent) {
+	switch {
+	case ev.generated > 0:
+		c.lastGen = max(c.lastGen, ev.generated)
+		c.pending[ev.generated] = true
+	case ev.completed > 0:
+		if err := c.saveSnapshots(ev.completed, ev.rdds); err != nil {
+			// The batch stays pending: recovery re-runs it from older state.
+			c.ssc.log.Error("checkpoint: cannot save state; the batch will be re-run after a restart",
+				"batch", ev.completed, "err", err)
+			return
+		}
+		delete(c.pending, ev.completed)
+		c.lastDone = max(c.lastDone, ev.completed)
+	}
+}
+
+func (c *checkpointer) saveSnapshots(ms int64, rdds map[*node]any) error {
+	ctx, cancel := c.opContext()
+	defer cancel()
+	for n, r := range rdds {
+		b, err := n.encodeRDD(ctx, r)
+		if err != nil {
+			return fmt.Errorf("snapshot of %s (#%d) at %d: %w", n.kind, n.id, ms, err)
+		}
+		if b == nil {
+			continue
+		}
+		p := path.Join(c.dir, "state", fmt.Sprintf("%d-%d", n.id, ms))
+		if err := c.fsys.MkdirAll(ctx, path.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("snapshot of %s (#%d): %w", n.kind, n.id, err)
+		}
+		if err := hdfsstore.WriteFileAtomic(ctx, c.fsys, p, b); err != nil {
+			return fmt.Errorf("snapshot of %s (#%d) at %d: %w", n.kind, n.id, ms, err)
+		}
+		c.snapshotTaken(n.id, ms, p)
+	}
+	return nil
+}
+
+// needs computes which snapshots a checkpoint written now refers to.
+func (c *checkpointer) snapshotRefs() []snapshotRef {
+	var refs []snapshotRef
+	for _, n := range c.ssc.graph.nodes {
+		if !n.checkpointed() {
+			continue
+		}
+		times := c.snaps[n.id]
+		var newest int64
+		for ms := range times {
+			if ms <= c.lastDone && ms > newest {
+				newest = ms
+			}
+		}
+		for ms, p := range times {
+			keep := ms == newest
+			if n.snapshotSpan > 0 && ms <= c.lastDone && ms > c.lastDone-n.snapshotSpan.Milliseconds() {
+				keep = true
+			}
+			if keep && ms > 0 {
+				refs = append(refs, snapshotRef{Node: n.id, TimeMs: ms, Path: p})
+			}
+		}
+	}
+	slices.SortFunc(refs, func(a, b snapshotRef) int {
+		if a.Node != b.Node {
+			return a.Node - b.Node
+		}
+		return int(a.TimeMs - b.TimeMs)
+	})
+	return refs
+}
+
+func (c *checkpointer) needs(name int64) ckptNeeds {
+	n := ckptNeeds{name: name, completed: c.lastDone}
+	for _, r := range c.snapshotRefs() {
+		if n.snapshot == 0 || r.TimeMs < n.snapshot {
+			n.snapshot = r.TimeMs
+		}
+	}
+	return n
+}
+
+// payload gathers what a checkpoint holds now.
+func (c *checkpointer) payload() (*checkpointData, error) {
+	ssc := c.ssc
+	d := &checkpointData{
+		Conf: ssc.conf.Environ(), Fingerprint: ssc.graph.fingerprint(), Graph: ssc.graph.describe(),
+		BatchMs: ssc.batch.Milliseconds(), ZeroMs: ssc.graph.zero.UnixMilli(),
+		LastGeneratedMs: c.lastGen, LastCompletedMs: c.lastDone,
+		Snapshots: c.snapshotRefs(),
+	}
+	for ms := range c.pending {
+		d.PendingMs = append(d.PendingMs, ms)
+	}
+	slices.Sort(d.PendingMs)
+	for _, n := range ssc.graph.nodes {
+		if n.saveProgress == nil {
+			continue
+		}
+		raw, err := n.saveProgress()
+		if err != nil {
+			return nil, fmt.Errorf("progress of %s (#%d): %w", n.kind, n.id, err)
+		}
+		if d.Inputs == nil {
+			d.Inputs = map[int]json.RawMessage{}
+		}
+		d.Inputs[n.id] = raw
+	}
+	d.Blocks = ssc.blocks.allocationsAfter(c.lastDone)
+	d.ReceiverOffsets = ssc.blocks.offsets()
+	return d, nil
+}
+
+// write writes a checkpoint named after the newest generated batch, then
+// removes what no retained checkpoint needs any more.
+func (c *checkpointer) write() {
+	if c.lastGen == 0 {
+		return
+	}
+	d, err := c.payload()
+	var b []byte
+	if err == nil {
+		b, err = d.marshal()
+	}
+	ctx, cancel := c.opContext()
+	defer cancel()
+	if err == nil {
+		err = hdfsstore.WriteCheckpoint(ctx, c.fsys, c.dir, time.UnixMilli(c.lastGen), b, c.retain)
+		var pe *hdfsstore.PruneError
+		if errors.As(err, &pe) {
+			c.ssc.log.Warn("checkpoint written, removing old ones failed", "err", err)
+			err = nil
+		}
+	}
+	if err != nil {
+		c.failures++
+		c.ssc.log.Error("checkpoint failed; the next batch tries again", "batch", c.lastGen, "failures", c.failures, "err", err)
+		return
+	}
+	c.failures = 0
+	c.names[c.lastGen] = true
+	c.history = append(c.history, c.needs(c.lastGen))
+	// A checkpoint name may hold its previous copy as .bk: keep the needs of
+	// two writes per retained name.
+	if limit := 2*c.retain + 2; len(c.history) > limit {
+		c.history = c.history[len(c.history)-limit:]
+	}
+	c.clean(ctx)
+}
+
+// clean removes snapshots, WAL segments and metadata records older than
+// anything a retained checkpoint refers to. Until this process has written
+// as many checkpoints as are retained, older ones (whose needs it does not
+// know) may still be read back, so it removes nothing.
+func (c *checkpointer) clean(ctx context.Context) {
+	if len(c.names) < c.retain {
+		return
+	}
+	oldest := c.history[0]
+	for _, h := range c.history {
+		oldest.completed = min(oldest.completed, h.completed)
+		if h.snapshot > 0 && (oldest.snapshot == 0 || h.snapshot < oldest.snapshot) {
+			oldest.snapshot = h.snapshot
+		}
+	}
+	if oldest.snapshot > 0 {
+		if err := c.cleanSnapshots(ctx, oldest.snapshot); err != nil {
+			c.ssc.log.Warn("checkpoint: removing old state snapshots failed", "err", err)
+		}
+	}
+	// Blocks are written shortly before the batch that takes them: keep a
+	// margin of received data before the oldest batch still needed.
+	margin := 2*c.ssc.batch + 2*c.ssc.settings.blockInterval + time.Second
+	before := time.UnixMilli(oldest.completed).Add(-margin)
+	if err := c.ssc.blocks.clean(ctx, before); err != nil {
+		c.ssc.log.Warn("checkpoint: removing old write-ahead log data failed", "err", err)
+	}
+}
+
+// cleanSnapshots removes snapshot files of batches before ms.
+func (c *checkpointer) cleanSnapshots(ctx context.Context, ms int64) error {
+	dir := path.Join(c.dir, "state")
+	infos, err := c.fsys.ReadDir(ctx, dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, info := range infos {
+		name := strings.TrimPrefix(info.Name(), hdfsstore.TempPrefix)
+		_, at, ok := strings.Cut(name, "-")
+		t, err := strconv.ParseInt(at, 10, 64)
+		if !ok || err != nil || t >= ms {
+			continue
+		}
+		if err := c.fsys.Remove(ctx, path.Join(dir, info.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	for _, times := range c.snaps {
+		for t := range times {
+			if t < ms {
+				delete(times, t)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
