@@ -19,7 +19,8 @@
 // version 1) and the varint-delimited request message. Every server frame is a
 // 4-byte length, a delimited RpcResponseHeaderProto and, on success, the
 // delimited response message. Special call ids: -3 connection context, -4
-// ping, -33 SASL; they travel as uint32 two's complement.
+// ping, -33 SASL. The request header's callId is a sint32 (zigzag), the
+// response header's a uint32 (so -33 comes back as 0xffffffdf).
 //
 // # Contract
 //

@@ -50,7 +50,7 @@ func requestHeader(callID int32, clientID []byte, retry int32) *hadooppb.RpcRequ
 	h := &hadooppb.RpcRequestHeaderProto{
 		RpcKind:    hadooppb.RpcKindProto_RPC_PROTOCOL_BUFFER.Enum(),
 		RpcOp:      hadooppb.RpcRequestHeaderProto_RPC_FINAL_PACKET.Enum(),
-		CallId:     proto.Uint32(uint32(callID)),
+		CallId:     proto.Int32(callID),
 		ClientId:   clientID,
 		RetryCount: proto.Int32(retry), // Hadoop always sends it; -1 is "not a retry"
 	}

@@ -37,12 +37,12 @@ func TestRequestFrameLayout(t *testing.T) {
 	if err := proto.Unmarshal(hb, &h); err != nil {
 		t.Fatal(err)
 	}
-	if int32(h.GetCallId()) != -33 || h.GetRpcKind() != hadooppb.RpcKindProto_RPC_PROTOCOL_BUFFER || h.GetRetryCount() != -1 || !bytes.Equal(h.GetClientId(), id) {
+	if h.GetCallId() != -33 || h.GetRpcKind() != hadooppb.RpcKindProto_RPC_PROTOCOL_BUFFER || h.GetRetryCount() != -1 || !bytes.Equal(h.GetClientId(), id) {
 		t.Fatalf("header %v", &h)
 	}
-	// callId -33 travels as uint32 0xffffffdf: a 5-byte varint after tag 0x18.
-	if !bytes.Contains(hb, []byte{0x18, 0xdf, 0xff, 0xff, 0xff, 0x0f}) {
-		t.Errorf("call id not encoded as uint32 two's complement: % x", hb)
+	// callId -33 travels as sint32 (zigzag 65), as Hadoop 2.1+ expects.
+	if !bytes.Contains(hb, []byte{0x18, 0x41}) {
+		t.Errorf("call id not encoded as sint32: % x", hb)
 	}
 	var rh hadooppb.RequestHeaderProto
 	if err := decodeBody(rest, &rh); err != nil || rh.GetMethodName() != "m" {

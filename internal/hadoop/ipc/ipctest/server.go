@@ -249,8 +249,8 @@ func (s *Server) serve(c net.Conn) error {
 	}
 	var h hadooppb.RpcRequestHeaderProto
 	var cc hadooppb.IpcConnectionContextProto
-	if err := proto.Unmarshal(parts[0], &h); err != nil || int32(h.GetCallId()) != ipc.CallIDConnectionContext {
-		return fmt.Errorf("want the connection context, got call %d (%v)", int32(h.GetCallId()), err)
+	if err := proto.Unmarshal(parts[0], &h); err != nil || h.GetCallId() != ipc.CallIDConnectionContext {
+		return fmt.Errorf("want the connection context, got call %d (%v)", h.GetCallId(), err)
 	}
 	if err := proto.Unmarshal(parts[1], &cc); err != nil {
 		return err
@@ -283,7 +283,7 @@ func (s *Server) serve(c net.Conn) error {
 		if err := proto.Unmarshal(parts[0], &h); err != nil {
 			return err
 		}
-		id := int32(h.GetCallId())
+		id := h.GetCallId()
 		if id == ipc.CallIDPing {
 			s.Pings.Add(1)
 			continue
@@ -340,8 +340,8 @@ func (s *Server) saslServe(sc *sconn) (string, error) {
 			return nil, fmt.Errorf("bad SASL frame: %v", err)
 		}
 		var h hadooppb.RpcRequestHeaderProto
-		if err := proto.Unmarshal(parts[0], &h); err != nil || int32(h.GetCallId()) != ipc.CallIDSASL {
-			return nil, fmt.Errorf("want a SASL frame, got call %d", int32(h.GetCallId()))
+		if err := proto.Unmarshal(parts[0], &h); err != nil || h.GetCallId() != ipc.CallIDSASL {
+			return nil, fmt.Errorf("want a SASL frame, got call %d", h.GetCallId())
 		}
 		var m hadooppb.RpcSaslProto
 		return &m, proto.Unmarshal(parts[1], &m)
