@@ -1,0 +1,128 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gostream/gostream/internal/hadoop/ipc"
+	"github.com/gostream/gostream/internal/hadoopconf"
+)
+
+// ProtocolApplicationClient is the RM protocol the client speaks.
+const ProtocolApplicationClient = "org.apache.hadoop.yarn.api.ApplicationClientProtocolPB"
+
+// ApplicationType is the application type gostream submits with.
+const ApplicationType = "GOSTREAM"
+
+// Options tune a Client. The zero value is usable.
+type Options struct {
+	// User is the user applications run as; "" means HADOOP_USER_NAME, else
+	// the OS user.
+	User string
+	// Addrs overrides the RM addresses of the configuration.
+	Addrs []string
+	// DialTimeout and CallTimeout bound connecting and each call without a
+	// context deadline (defaults: 10 s and 1 min).
+	DialTimeout, CallTimeout time.Duration
+	// MaxRetries bounds the retries after connection failures (default 5).
+	MaxRetries int
+}
+
+// Client is a YARN ResourceManager client.
+type Client struct {
+	rpc  *ipc.Client
+	conf *hadoopconf.Conf
+	user string
+}
+
+// New connects to the ResourceManager named by conf
+// (yarn.resourcemanager.address, or the RM HA ids) and checks that it
+// answers, within ctx. conf nil means the configuration of HADOOP_CONF_DIR
+// and YARN_CONF_DIR.
+func New(ctx context.Context, conf *hadoopconf.Conf, opts ...Options) (*Client, error) {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	if conf == nil {
+		var err error
+		if conf, err = hadoopconf.LoadFromEnv(); err != nil {
+			return nil, opErr("connect", ApplicationID{}, err)
+		}
+	}
+	if conf.Kerberos() {
+		return nil, opErr("connect", ApplicationID{}, fmt.Errorf("hadoop.security.authentication=kerberos in %s: Kerberos is not supported yet (%w)", conf.Describe(), hadoopconf.ErrConfig))
+	}
+	addrs := o.Addrs
+	if len(addrs) == 0 {
+		var err error
+		if addrs, err = conf.RMAddresses(); err != nil {
+			return nil, opErr("connect", ApplicationID{}, err)
+		}
+	}
+	u := o.User
+	if u == "" {
+		var err error
+		if u, err = hadoopUser(); err != nil {
+			return nil, opErr("connect", ApplicationID{}, err)
+		}
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = time.Minute
+	}
+	rpc, err := ipc.NewClient(ipc.Options{
+		Addrs: addrs, Protocol: ProtocolApplicationClient, User: u,
+		DialTimeout: o.DialTimeout, CallTimeout: o.CallTimeout, MaxRetries: o.MaxRetries,
+	})
+	if err != nil {
+		return nil, opErr("connect", ApplicationID{}, err)
+	}
+	c := &Client{rpc: rpc, conf: conf, user: u}
+	if _, err := c.ClusterMetrics(ctx); err != nil {
+		rpc.Close()
+		var e *Error
+		if errors.As(err, &e) {
+			e.Op = fmt.Sprintf("connect to the ResourceManager at %s (from %s)", strings.Join(addrs, ","), conf.Describe())
+			return nil, e
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// User is the user the client acts as.
+func (c *Client) User() string { return c.user }
+
+// Conf is the Hadoop configuration the client was made with.
+func (c *Client) Conf() *hadoopconf.Conf { return c.conf }
+
+// Close releases the connection.
+func (c *Client) Close() error { return c.rpc.Close() }
+
+// call makes one ApplicationClientProtocol call. Every method of that
+// protocol gostream uses is idempotent in Hadoop's sense (the RM dedupes
+// submissions by application id), so all are retried on connection loss.
+func (c *Client) call(ctx context.Context, method string, req, resp proto.Message) error {
+	return c.rpc.Call(ctx, method, req, resp, ipc.Idempotent())
+}
+
+// hadoopUser is HADOOP_USER_NAME, else the OS user.
+func hadoopUser() (string, error) {
+	if u := strings.TrimSpace(os.Getenv("HADOOP_USER_NAME")); u != "" {
+		return u, nil
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username, nil
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u, nil
+	}
+	return "", errors.New("no Hadoop user: set HADOOP_USER_NAME")
+}

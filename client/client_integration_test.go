@@ -1,0 +1,181 @@
+//go:build integration
+
+package client_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"testing"
+	"time"
+
+	"github.com/gostream/gostream/client"
+	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/testcluster"
+)
+
+func connectCluster(t *testing.T) (*client.Client, *testcluster.Cluster) {
+	t.Helper()
+	tc := testcluster.Get(t)
+	conf, err := hadoopconf.Load(tc.HadoopConfDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	c, err := client.New(ctx, conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, tc
+}
+
+func TestIntegrationClusterView(t *testing.T) {
+	c, _ := connectCluster(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+
+	m, err := c.ClusterMetrics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cluster metrics: %+v", m)
+	if m.Active != 2 {
+		t.Errorf("%d active NodeManagers, want 2", m.Active)
+	}
+	nodes, err := c.ClusterNodes(ctx, client.NodeRunning)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nodes) != 2 {
+		t.Fatalf("%d RUNNING nodes, want 2: %+v", len(nodes), nodes)
+	}
+	for _, n := range nodes {
+		t.Logf("node %s %s capability %v used %v", n.ID, n.State, n.Capability, n.Used)
+		if n.State != client.NodeRunning || n.Capability.MemoryMB <= 0 {
+			t.Errorf("node %+v", n)
+		}
+	}
+	all, err := c.ClusterNodes(ctx)
+	if err != nil || len(all) < 2 {
+		t.Fatalf("all nodes: %v %v", all, err)
+	}
+
+	id, max, err := c.NewApplication(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("new application %s, max capability %v", id, max)
+	if id.IsZero() || max.MemoryMB <= 0 || max.VCores <= 0 {
+		t.Fatalf("new application %v %v", id, max)
+	}
+
+	unknown := client.ApplicationID{ClusterTimestamp: id.ClusterTimestamp, ID: id.ID + 1000}
+	_, err = c.ApplicationReport(ctx, unknown)
+	if !errors.Is(err, client.ErrApplicationNotFound) || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("report of an unknown application: %v", err)
+	}
+	t.Logf("unknown application: %v", err)
+}
+
+func TestIntegrationSubmitAndKill(t *testing.T) {
+	c, tc := connectCluster(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+
+	id, _, err := c.NewApplication(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	effective, warning, err := client.CheckMaxAttempts(c.Conf(), 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("maxAppAttempts 50 -> %d: %s", effective, warning)
+	if warning == "" {
+		t.Error("no warning for a capped maxAppAttempts")
+	}
+	sub := &client.SubmissionContext{
+		ID: id, Name: "gostream-client-it", Queue: "default", Tags: []string{"gostream-it"},
+		AMResource: client.Resource{MemoryMB: 256, VCores: 1}, MaxAppAttempts: 1,
+		AttemptFailuresValidityInterval: time.Minute,
+		AM: client.ContainerLaunchContext{
+			Environment: map[string]string{"GOSTREAM_IT": "1"},
+			Commands:    []string{"sleep 30 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"},
+		},
+	}
+	if err := c.SubmitApplication(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = c.KillApplication(context.Background(), id, "test cleanup") })
+
+	var r *client.ApplicationReport
+	for {
+		r, err = c.ApplicationReport(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.State == client.StateRunning || r.State == client.StateAccepted && !r.CurrentAttempt.IsZero() && r.Host != "N/A" && r.Host != "" {
+			break
+		}
+		if r.State.Terminal() {
+			t.Fatalf("application ended early: %+v", r)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("application never ran: %+v", r)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	t.Logf("report: state %s attempt %s host %s type %s tags %v queue %s", r.State, r.CurrentAttempt, r.Host, r.Type, r.Tags, r.Queue)
+	if r.Type != client.ApplicationType || r.Name != "gostream-client-it" || r.CurrentAttempt.App != id {
+		t.Errorf("report %+v", r)
+	}
+	rest, err := tc.App(ctx, id.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("REST view: %+v", rest)
+
+	if _, err := c.KillApplication(ctx, id, "killed by the integration test"); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		r, err = c.ApplicationReport(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.State.Terminal() {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("application not killed: %+v", r)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	if r.State != client.StateKilled || r.FinalStatus != client.FinalKilled {
+		t.Fatalf("after kill: %s %s (%s)", r.State, r.FinalStatus, r.Diagnostics)
+	}
+	t.Logf("killed: %s %s diagnostics %q", r.State, r.FinalStatus, r.Diagnostics)
+	// Killing again is harmless.
+	if _, err := c.KillApplication(ctx, id, ""); err != nil {
+		t.Fatalf("second kill: %v", err)
+	}
+}
+
+func TestIntegrationUnreachableRM(t *testing.T) {
+	conf := hadoopconf.New(map[string]string{hadoopconf.KeyRMAddress: "127.0.0.1:1"})
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := client.New(ctx, conf)
+	if err == nil {
+		t.Fatal("connected to nothing")
+	}
+	t.Logf("after %v: %v", time.Since(start), err)
+	if time.Since(start) > 6*time.Second {
+		t.Errorf("took %v", time.Since(start))
+	}
+}
