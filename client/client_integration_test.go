@@ -9,7 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/gostream/gostream/client"
+	"github.com/gostream/gostream/internal/hadoop/ipc"
+	"github.com/gostream/gostream/internal/hadoop/token"
+	"github.com/gostream/gostream/internal/hadoop/yarnpb"
 	"github.com/gostream/gostream/internal/hadoopconf"
 	"github.com/gostream/gostream/testcluster"
 )
@@ -116,7 +121,9 @@ func TestIntegrationSubmitAndKill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.State == client.StateRunning || r.State == client.StateAccepted && !r.CurrentAttempt.IsZero() && r.Host != "N/A" && r.Host != "" {
+		// The AM never registers, so the application stays ACCEPTED (until
+		// the RM expires the attempt after yarn.am.liveness-monitor.expiry-interval-ms).
+		if (r.State == client.StateAccepted || r.State == client.StateRunning) && !r.CurrentAttempt.IsZero() {
 			break
 		}
 		if r.State.Terminal() {
@@ -177,5 +184,136 @@ func TestIntegrationUnreachableRM(t *testing.T) {
 	t.Logf("after %v: %v", time.Since(start), err)
 	if time.Since(start) > 6*time.Second {
 		t.Errorf("took %v", time.Since(start))
+	}
+}
+
+// The AM's side of part 1's plumbing against the real RM: the credentials
+// file the NodeManager writes for the AM container (HADOOP_TOKEN_FILE_LOCATION,
+// copied to the container's log directory by the AM command) parses, holds
+// the AMRMToken, and that token authenticates (SASL DIGEST-MD5) to the RM's
+// scheduler port, where the AM registers and unregisters.
+func TestIntegrationAMRMTokenRegister(t *testing.T) {
+	c, tc := connectCluster(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	id, _, err := c.NewApplication(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.SubmitApplication(ctx, &client.SubmissionContext{
+		ID: id, Name: "gostream-amrm-it", AMResource: client.Resource{MemoryMB: 256, VCores: 1}, MaxAppAttempts: 1,
+		AM: client.ContainerLaunchContext{Commands: []string{
+			`cp "$HADOOP_TOKEN_FILE_LOCATION" <LOG_DIR>/container_tokens.tmp && mv <LOG_DIR>/container_tokens.tmp <LOG_DIR>/container_tokens && sleep 60`,
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = c.KillApplication(context.Background(), id, "test cleanup") })
+
+	var data []byte
+	for data == nil {
+		logs, err := tc.ContainerLogs(id.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range logs {
+			if b, ok := l.Files["container_tokens"]; ok {
+				data = b
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the AM never wrote its token file")
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	creds, err := token.Parse(data)
+	if err != nil {
+		t.Fatalf("parse the NodeManager's credentials file (% x): %v", data[:min(len(data), 16)], err)
+	}
+	for _, e := range creds.Tokens {
+		t.Logf("token %q: %v", e.Alias, e.Token)
+	}
+	amrm, ok := creds.ByKind(token.KindAMRM)
+	if !ok {
+		t.Fatalf("no %s in %+v", token.KindAMRM, creds)
+	}
+	var ident yarnpb.AMRMTokenIdentifierProto
+	if err := proto.Unmarshal(amrm.Identifier, &ident); err != nil {
+		t.Fatalf("AMRMToken identifier: %v", err)
+	}
+	attempt := client.AttemptIDFromProto(ident.GetAppAttemptId())
+	if attempt.App != id {
+		t.Fatalf("token for %v, want an attempt of %v", attempt, id)
+	}
+	// Round trip through our writer and reader.
+	for _, f := range []token.Format{token.Format0, token.Format1} {
+		b, err := creds.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := token.Parse(b)
+		if err != nil || !back.Equal(creds) {
+			t.Fatalf("format %d round trip: %v", f, err)
+		}
+	}
+	if f0, _ := creds.Marshal(token.Format0); string(f0) != string(data) {
+		t.Logf("note: re-encoding differs from Hadoop's bytes (map order); %d vs %d bytes", len(f0), len(data))
+	}
+
+	addrs, err := c.Conf().RMSchedulerAddresses()
+	if err != nil {
+		t.Fatal(err)
+	}
+	am, err := ipc.NewClient(ipc.Options{Addrs: addrs, Protocol: "org.apache.hadoop.yarn.api.ApplicationMasterProtocolPB",
+		Auth: ipc.TokenAuth{Token: amrm}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer am.Close()
+	var reg yarnpb.RegisterApplicationMasterResponseProto
+	err = am.Call(ctx, "registerApplicationMaster", &yarnpb.RegisterApplicationMasterRequestProto{
+		Host: proto.String("localhost"), RpcPort: proto.Int32(-1), TrackingUrl: proto.String(""),
+	}, &reg)
+	if err != nil {
+		t.Fatalf("register with the AMRMToken: %v", err)
+	}
+	t.Logf("registered %v: max capability %v, queue %s", attempt, client.ResourceFromProto(reg.GetMaximumCapability()), reg.GetQueue())
+
+	// Without the token the scheduler refuses us.
+	anon, _ := ipc.NewClient(ipc.Options{Addrs: addrs, Protocol: "org.apache.hadoop.yarn.api.ApplicationMasterProtocolPB", User: "nobody", MaxRetries: -1})
+	defer anon.Close()
+	err = anon.Call(ctx, "registerApplicationMaster", &yarnpb.RegisterApplicationMasterRequestProto{}, &yarnpb.RegisterApplicationMasterResponseProto{})
+	if !errors.Is(err, ipc.ErrAccessControl) {
+		t.Errorf("register without a token: %v, want AccessControlException", err)
+	}
+
+	var fin yarnpb.FinishApplicationMasterResponseProto
+	for !fin.GetIsUnregistered() {
+		err = am.Call(ctx, "finishApplicationMaster", &yarnpb.FinishApplicationMasterRequestProto{
+			FinalApplicationStatus: yarnpb.FinalApplicationStatusProto_APP_SUCCEEDED.Enum(), Diagnostics: proto.String("done"),
+		}, &fin)
+		if err != nil {
+			t.Fatalf("unregister: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for {
+		r, err := c.ApplicationReport(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.State.Terminal() {
+			if r.State != client.StateFinished || r.FinalStatus != client.FinalSucceeded {
+				t.Fatalf("after unregistering: %s %s %q", r.State, r.FinalStatus, r.Diagnostics)
+			}
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("application did not finish: %+v", r)
+		case <-time.After(300 * time.Millisecond):
+		}
 	}
 }
