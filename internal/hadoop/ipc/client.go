@@ -303,7 +303,9 @@ func (c *Client) conn(ctx context.Context) (*conn, error) {
 		if old := c.cur; old != nil {
 			c.cur = nil
 			c.addrIdx = (c.addrIdx + 1) % len(c.opts.Addrs) // it broke: try the next (HA)
-			go old.close(old.brokenErr())                   // reap its goroutines
+			c.mu.Unlock()
+			old.close(old.brokenErr()) // reap its goroutines (already stopping)
+			continue
 		}
 		if ch := c.dialing; ch != nil {
 			c.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -409,5 +410,32 @@ func TestGarbageResponse(t *testing.T) {
 				t.Fatal("garbage accepted")
 			}
 		})
+	}
+}
+
+// Every goroutine a client starts (reader, pinger) ends with Close, also
+// after reconnections.
+func TestNoGoroutinesLeft(t *testing.T) {
+	srv := ipctest.NewServer(t, ipctest.Options{})
+	var rec recorder
+	srv.Handle("echo", rec.echo)
+	before := runtime.NumGoroutine()
+	c := newClient(t, srv.Addr, func(o *ipc.Options) { o.PingInterval = 10 * time.Millisecond })
+	for i := 0; i < 3; i++ {
+		if err := c.Call(ctxT(t, 5*time.Second), "echo", tokReq("a"), &hadooppb.TokenProto{}, ipc.Idempotent()); err != nil {
+			t.Fatal(err)
+		}
+		srv.DropConnections()
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.Close()
+	srv.DropConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines before, %d after Close:\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }
