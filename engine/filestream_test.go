@@ -83,3 +83,20 @@ func TestTextFileStreamIgnoresFilesTooOld(t *testing.T) {
 	h.Advance(1)
 	checkBatches(t, h, out, [][]string{{}, {}, {}, {}, {}, {}, {"recent"}})
 }
+
+// TestTextFileStreamMissingDirectory: as in Spark, a directory that cannot
+// be listed gives empty batches (with a warning) rather than stopping the
+// application; files put there once it exists are taken as usual.
+func TestTextFileStreamMissingDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "later")
+	h := streamtest.New(t, time.Second)
+	out := streamtest.Collect(h, engine.TextFileStream(h.Ctx, dir))
+	h.Start()
+	h.Advance(2)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	putFile(t, dir, "f.txt", "hello\n", streamtest.Epoch.Add(2500*time.Millisecond))
+	h.Advance(1)
+	checkBatches(t, h, out, [][]string{{}, {}, {"hello"}})
+}
