@@ -91,10 +91,7 @@ func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (blockMeta, e
 	if err != nil {
 		return blockMeta{}, fmt.Errorf("block of stream %d: %w", b.streamID, err)
 	}
-	at := b.at
-	if at.IsZero() {
-		at = w.clock.Now()
-	}
+	at := w.clock.Now() // the write time, not the cut time: see checkpointer.clean
 	seg, err := wal.WriteSegment(ctx, at, at, [][]byte{data})
 	if err != nil {
 		return blockMeta{}, fmt.Errorf("write-ahead log of stream %d: %w", b.streamID, err)
@@ -243,8 +240,10 @@ func (t *blockTracker) clean(ctx context.Context, before time.Time) error {
 }
 
 // recover rebuilds the tracker from the metadata log and the checkpoint:
-// blocks of batches after lastDone, and blocks no batch took.
-func (t *blockTracker) recover(ctx context.Context, d *checkpointData) error {
+// blocks of batches after lastDone, and blocks no batch took. fresh: there
+// is no checkpoint, so no batch's results survived: every logged block is
+// given to the new batches.
+func (t *blockTracker) recover(ctx context.Context, d *checkpointData, fresh bool) error {
 	type added struct {
 		stream int
 		meta   blockMeta
@@ -280,6 +279,9 @@ func (t *blockTracker) recover(ctx context.Context, d *checkpointData) error {
 				offsets[rec.Stream] = *rec.Block.Offset
 			}
 		case "alloc":
+			if fresh {
+				return nil
+			}
 			m := map[int][]blockMeta{}
 			for _, a := range rec.Blocks {
 				m[a.Stream] = a.Blocks

@@ -39,6 +39,7 @@ type checkpointer struct {
 	history           []ckptNeeds              // what the retained checkpoints need, oldest first
 	names             map[int64]bool           // checkpoint names written by this process
 	failures          int                      // consecutive failed writes, for the log
+	cleanedBefore     time.Time                // the last WAL cleaning's threshold
 }
 
 // ckptNeeds is the oldest data a written checkpoint refers to.
@@ -295,10 +296,15 @@ func (c *checkpointer) clean(ctx context.Context) {
 			c.ssc.log.Warn("checkpoint: removing old state snapshots failed", "err", err)
 		}
 	}
-	// Blocks are written shortly before the batch that takes them: keep a
-	// margin of received data before the oldest batch still needed.
-	margin := 2*c.ssc.batch + 2*c.ssc.settings.blockInterval + time.Second
-	before := time.UnixMilli(oldest.completed).Add(-margin)
+	// A block's segment is stamped when it is written, just before the block
+	// is tracked; the first batch generated after that takes it. So a block
+	// of a batch after the oldest completed one still needed was written at
+	// most one batch (plus a slow write) before that batch's time.
+	before := time.UnixMilli(oldest.completed).Add(-c.ssc.batch - time.Second)
+	if before.Sub(c.cleanedBefore) < c.ssc.batch { // once per batch is enough
+		return
+	}
+	c.cleanedBefore = before
 	if err := c.ssc.blocks.clean(ctx, before); err != nil {
 		c.ssc.log.Warn("checkpoint: removing old write-ahead log data failed", "err", err)
 	}

@@ -104,6 +104,14 @@ func (c *Context) recoverCheckpoint(ctx context.Context) error {
 	}
 	if errors.Is(err, hdfsstore.ErrNoCheckpoint) {
 		c.log.Info("no checkpoint: starting afresh", "dir", dir)
+		if c.settings.receiverWAL {
+			// A driver killed before its first checkpoint may have
+			// acknowledged blocks: they are in the log, and no batch used them.
+			if err := c.openReceiverWAL(rctx); err != nil {
+				return err
+			}
+			return c.blocks.recover(rctx, &checkpointData{}, true)
+		}
 		return nil
 	}
 	if err != nil {
@@ -206,7 +214,7 @@ func (c *Context) restore(ctx context.Context, d *checkpointData) error {
 		if err := c.openReceiverWAL(ctx); err != nil {
 			return err
 		}
-		if err := c.blocks.recover(ctx, d); err != nil {
+		if err := c.blocks.recover(ctx, d, false); err != nil {
 			return err
 		}
 	}
