@@ -13,6 +13,7 @@ import (
 type pipeline struct {
 	name     string
 	needsRun time.Duration // shortest trial that shows steady state
+	wal      bool          // receiver write-ahead log on (in the trial's temp checkpoint directory)
 	build    func(lines *engine.DStream[string])
 }
 
@@ -22,6 +23,9 @@ var pipelines = map[string]pipeline{
 		countEach(matches)
 	}},
 	"wordcount": {name: "wordcount", build: func(lines *engine.DStream[string]) {
+		countEach(wordCounts(lines))
+	}},
+	"wordcount_wal": {name: "wordcount_wal", wal: true, build: func(lines *engine.DStream[string]) {
 		countEach(wordCounts(lines))
 	}},
 	"windowed": {name: "windowed", needsRun: 45 * time.Second, build: func(lines *engine.DStream[string]) {
