@@ -1,0 +1,117 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"time"
+)
+
+// ExecutorConfig is what an executor process needs; ExecutorConfigFromEnv
+// reads it from the environment its launch context set.
+type ExecutorConfig struct {
+	DriverAddress string
+	Secret        string
+	ID            string
+	Cores         int
+	// Heartbeat is the interval between heartbeats
+	// (gostream.executor.heartbeatInterval); Timeout bounds every exchange
+	// (gostream.network.timeout).
+	Heartbeat, Timeout time.Duration
+	Logger             *slog.Logger
+}
+
+// ExecutorConfigFromEnv reads the executor's environment.
+func ExecutorConfigFromEnv(getenv func(string) string) (ExecutorConfig, error) {
+	c := ExecutorConfig{
+		DriverAddress: getenv(EnvDriverAddress), Secret: getenv(EnvExecutorSecret), ID: getenv(EnvExecutorID),
+	}
+	var missing []string
+	for name, v := range map[string]string{EnvDriverAddress: c.DriverAddress, EnvExecutorSecret: c.Secret, EnvExecutorID: c.ID} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return c, fmt.Errorf("executor: %v not set: executors are started by the YARN application master, not by hand", missing)
+	}
+	c.Cores, _ = strconv.Atoi(getenv(EnvExecutorCores))
+	return c, nil
+}
+
+// ErrDriverGone: the driver closed the connection or stopped answering.
+var ErrDriverGone = errors.New("the driver is gone")
+
+// RunExecutor runs an executor: it connects to the driver, proves the
+// secret, registers and heartbeats until the driver goes away (it then
+// returns an error wrapping ErrDriverGone) or ctx ends (nil).
+func RunExecutor(ctx context.Context, c ExecutorConfig) error {
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = 10 * time.Second
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 2 * time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	dctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	conn, err := (&net.Dialer{}).DialContext(dctx, "tcp", c.DriverAddress)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("executor %s: connect to the driver at %s: %w (%w)", c.ID, c.DriverAddress, err, ErrDriverGone)
+	}
+	// The connection ends when ctx does.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	defer conn.Close()
+	lc := newLineConn(conn)
+
+	ch, err := lc.recv(c.Timeout)
+	if err != nil {
+		return c.ended(ctx, "handshake", err)
+	}
+	host, _ := os.Hostname()
+	hello := message{Proof: proof(c.Secret, ch.Challenge), ExecutorID: c.ID, Host: host, Cores: c.Cores, PID: os.Getpid()}
+	if err := lc.send(hello, c.Timeout); err != nil {
+		return c.ended(ctx, "handshake", err)
+	}
+	reply, err := lc.recv(c.Timeout)
+	if err != nil {
+		return c.ended(ctx, "handshake", err)
+	}
+	if !reply.OK {
+		return fmt.Errorf("executor %s: the driver at %s refused it: %s (%w)", c.ID, c.DriverAddress, reply.Error, ErrAuth)
+	}
+	c.Logger.Info("executor registered with the driver", "executor", c.ID, "driver", c.DriverAddress)
+
+	t := time.NewTicker(c.Heartbeat)
+	defer t.Stop()
+	for n := int64(1); ; n++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if err := lc.send(message{Heartbeat: n}, c.Timeout); err != nil {
+			return c.ended(ctx, "heartbeat", err)
+		}
+		if _, err := lc.recv(c.Timeout); err != nil {
+			return c.ended(ctx, "heartbeat", err)
+		}
+	}
+}
+
+func (c ExecutorConfig) ended(ctx context.Context, what string, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("executor %s: %s with the driver at %s: %w (%w)", c.ID, what, c.DriverAddress, err, ErrDriverGone)
+}
