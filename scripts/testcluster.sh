@@ -106,10 +106,18 @@ have_docker() { command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1
 
 pid_of() { cat "$STATE/pids/$1" 2>/dev/null || true; }
 
+# alive PID: the process exists and is not a zombie (a killed daemon stays one
+# until init reaps it).
+alive() {
+  local st
+  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) || return 1
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
 running() { # DAEMON
   case $RUNNER in
     docker) [ "$(docker inspect -f '{{.State.Running}}' "$PREFIX$1" 2>/dev/null || true)" = true ] ;;
-    process) local p; p=$(pid_of "$1"); [ -n "$p" ] && kill -0 "$p" 2>/dev/null ;;
+    process) local p; p=$(pid_of "$1"); [ -n "$p" ] && alive "$p" ;;
   esac
 }
 
@@ -127,8 +135,10 @@ start_daemon() { # DAEMON
       fi ;;
     process)
       # setsid: the daemon leads its own process group, which `kill` ends.
+      # 9>&-: the daemon must not inherit the lock's fd (it would hold the
+      # lock for its whole life and block every later up/start/kill).
       HADOOP_HOME=$HADOOP_HOME_DIR setsid "$repo/testcluster/image/daemon.sh" "$STATE/conf/$d" \
-        >>"$STATE/logs/$d.out" 2>&1 </dev/null &
+        >>"$STATE/logs/$d.out" 2>&1 </dev/null 9>&- &
       echo $! >"$STATE/pids/$d" ;;
   esac
 }
@@ -228,7 +238,8 @@ choose_runner() {
   RUNNER=${TESTCLUSTER_RUNNER:-}
   case $RUNNER in
     ""|docker)
-      out=$("$repo/testcluster/build-image.sh" --print) || rc=$?
+      # 9>&-: a dockerd it starts must not inherit (and so hold) the lock.
+      out=$("$repo/testcluster/build-image.sh" --print 9>&-) || rc=$?
       if [ $rc = 0 ]; then
         RUNNER=docker
       elif [ $rc = 4 ] && [ -z "$RUNNER" ]; then
@@ -241,7 +252,7 @@ choose_runner() {
         die "building the test cluster image failed (exit $rc)"
       fi ;;
     process)
-      out=$("$repo/testcluster/build-image.sh" --jars-only --print) || die "fetching Hadoop's jars failed" ;;
+      out=$("$repo/testcluster/build-image.sh" --jars-only --print 9>&-) || die "fetching Hadoop's jars failed" ;;
     *) die "TESTCLUSTER_RUNNER=$RUNNER: want docker or process" ;;
   esac
   HADOOP_HOME_DIR=$(echo "$out" | sed -n 's/^HADOOP_HOME=//p')

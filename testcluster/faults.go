@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // ErrNotFound reports a YARN container that no NodeManager runs or ran.
@@ -40,6 +41,8 @@ func (c *Cluster) KillDaemon(ctx context.Context, d string) error {
 	if err := c.runner.kill(ctx, d); err != nil {
 		return fmt.Errorf("kill %s (%s runner): %w", d, c.Runner, err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	return poll(ctx, pollInterval, func(ctx context.Context) error {
 		up, err := c.runner.running(ctx, d)
 		if err == nil && up {

@@ -146,7 +146,23 @@ func (r *processRunner) running(ctx context.Context, d string) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	return syscall.Kill(pid, 0) == nil, nil
+	return alive(pid), nil
+}
+
+// alive reports whether pid runs: it exists and is not a zombie (a killed
+// daemon stays one until its new parent, init, reaps it).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (comm) state ...: comm may hold spaces and parentheses.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 >= len(s) {
+		return false
+	}
+	return s[i+2] != 'Z' && s[i+2] != 'X'
 }
 
 func (r *processRunner) killContainer(ctx context.Context, nm NodeManager, id string) ([]int, error) {
