@@ -139,7 +139,11 @@ func (c *Context) BatchDuration() time.Duration { return c.batch }
 // Transform functions.
 func (c *Context) Env() *rdd.Env { return c.env }
 
-// Checkpoint sets the directory where stateful operators keep their state.
+// Checkpoint sets the checkpoint directory: once started, the context
+// writes a checkpoint there after every batch (state snapshots, input
+// progress, pending batches; the receiver write-ahead log lives there too).
+// Main and Run continue from the directory's checkpoint when there is one;
+// a context made with NewContext does not: use GetOrCreate.
 func (c *Context) Checkpoint(dir string) {
 	if _, _, err := c.fileSystem(dir); err != nil {
 		c.graphError(fmt.Errorf("checkpoint directory %s: %w", dir, err))
