@@ -55,7 +55,7 @@ func Run(ctx context.Context, batch time.Duration, setup Setup) error {
 	switch role {
 	case "", RoleDriver:
 	case RoleAM, RoleExecutor:
-		return fmt.Errorf("%s=%s: this build of gostream cannot run the YARN %s role yet", RoleEnv, role, role)
+		return fmt.Errorf("%s=%s: engine.Main runs the driver with a local master only: build the application with gostream.Main (package github.com/gostream/gostream) to run it on YARN", RoleEnv, role)
 	default:
 		return fmt.Errorf("%s=%q is not a role: use %s, %s or %s", RoleEnv, role, RoleDriver, RoleAM, RoleExecutor)
 	}
@@ -65,7 +65,16 @@ func Run(ctx context.Context, batch time.Duration, setup Setup) error {
 	if err != nil {
 		return err
 	}
-	ssc, err := NewContext(c, batch, WithLogger(slog.Default()))
+	return RunConf(ctx, c, batch, setup, WithLogger(slog.Default()))
+}
+
+// RunConf runs the driver with a resolved configuration c (a local master):
+// it makes the context with opts, runs setup, continues from the checkpoint
+// directory's checkpoint when there is one, and returns when the application
+// stops or ctx ends. The YARN application master runs its in-process driver
+// through it.
+func RunConf(ctx context.Context, c *conf.Conf, batch time.Duration, setup Setup, opts ...Option) error {
+	ssc, err := NewContext(c, batch, opts...)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gostream/gostream"
 	"github.com/gostream/gostream/engine"
 )
 
@@ -51,15 +52,19 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := os.MkdirAll(cfg.in, 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, "filestream:", err)
-		os.Exit(1)
+	// A local directory is created; an hdfs:// one must exist (a missing
+	// directory gives empty batches, as in Spark).
+	if !strings.Contains(cfg.in, "://") {
+		if err := os.MkdirAll(cfg.in, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "filestream:", err)
+			os.Exit(1)
+		}
 	}
 
 	// The engine logs through slog's default logger: readable text on stderr.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	slog.Info("filestream: watching for new files", "in", cfg.in, "out", cfg.out+"-TIME_IN_MS")
-	engine.Main(cfg.batch, func(ssc *engine.Context) error { return build(ssc, cfg) })
+	gostream.Main(cfg.batch, func(ssc *engine.Context) error { return build(ssc, cfg) })
 }
 
 func (cfg config) check() error {

@@ -36,6 +36,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gostream/gostream"
 	"github.com/gostream/gostream/engine"
 )
 
@@ -71,7 +72,7 @@ func main() {
 
 	// The engine logs through slog's default logger: readable text on stderr.
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
-	engine.Main(cfg.batch, func(ssc *engine.Context) error { return build(ssc, cfg, os.Stdout) })
+	gostream.Main(cfg.batch, func(ssc *engine.Context) error { return build(ssc, cfg, os.Stdout) })
 }
 
 func (cfg config) check() error {

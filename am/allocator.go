@@ -1,0 +1,248 @@
+package am
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gostream/gostream/client"
+	"github.com/gostream/gostream/internal/hadoop/token"
+	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+)
+
+// YARN container exit statuses the allocator tells apart
+// (org.apache.hadoop.yarn.api.records.ContainerExitStatus).
+const (
+	exitSuccess            = 0
+	exitAborted            = -100 // released, or lost with its node
+	exitPreempted          = -102
+	exitKilledByAppMaster  = -105
+	exitKilledByRM         = -106
+	executorPriority int32 = 1
+)
+
+// ErrTooManyExecutorFailures: executors failed more often than
+// gostream.executor.maxNumFailures allows.
+var ErrTooManyExecutorFailures = errors.New("too many executor failures")
+
+// ErrRMShutdown: the RM told the AM to shut down or resync (it no longer
+// knows this attempt).
+var ErrRMShutdown = errors.New("the ResourceManager no longer knows this attempt")
+
+// maxAllocateFailures consecutive failed allocate calls end the attempt.
+const maxAllocateFailures = 5
+
+// allocator keeps gostream.executor.instances executors running.
+type allocator struct {
+	sched    Scheduler
+	launcher Launcher
+	log      *slog.Logger
+	now      func() time.Time
+
+	target      int
+	resource    client.Resource
+	maxFailures int
+	failures    failureTracker
+	heartbeat   time.Duration // between allocate calls when nothing is pending
+	initial     time.Duration // first interval while containers are pending
+	callTimeout time.Duration
+
+	responseID int32
+	requested  int // containers the RM believes we still want
+	nextID     int
+	released   map[client.ContainerID]bool
+
+	mu      sync.Mutex
+	running map[client.ContainerID]*Executor
+	failed  int // total failures, for the status page
+}
+
+// Executor is an executor container.
+type Executor struct {
+	ID        string    `json:"id"`
+	Container string    `json:"container"`
+	Node      string    `json:"node"`
+	Started   time.Time `json:"started"`
+}
+
+func (a *allocator) snapshot() (execs []Executor, failed int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, e := range a.running {
+		execs = append(execs, *e)
+	}
+	sort.Slice(execs, func(i, j int) bool { return execs[i].Started.Before(execs[j].Started) })
+	return execs, a.failed
+}
+
+// run heartbeats until ctx ends (nil) or the attempt must end (too many
+// executor failures, the RM lost the attempt, allocate failing).
+func (a *allocator) run(ctx context.Context) error {
+	interval := a.initial
+	failures := 0
+	for {
+		pending, err := a.allocateOnce(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, ErrTooManyExecutorFailures), errors.Is(err, ErrRMShutdown):
+			return err
+		case err != nil:
+			failures++
+			a.log.Warn("allocate failed", "err", err, "consecutive", failures)
+			if failures >= maxAllocateFailures {
+				return fmt.Errorf("%d allocate calls failed in a row: %w", failures, err)
+			}
+		default:
+			failures = 0
+		}
+		// While containers are pending, ask often (doubling from the initial
+		// interval), else once per heartbeat interval, as Spark does.
+		if pending {
+			interval = min(interval, a.heartbeat)
+		} else {
+			interval = a.heartbeat
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(interval):
+		}
+		if pending {
+			interval = min(2*interval, a.heartbeat)
+		} else {
+			interval = a.initial
+		}
+	}
+}
+
+// allocateOnce makes one allocate call and handles its answer. It reports
+// whether containers are still pending.
+func (a *allocator) allocateOnce(ctx context.Context) (bool, error) {
+	a.mu.Lock()
+	want := a.target - len(a.running)
+	a.mu.Unlock()
+	req := &yarnpb.AllocateRequestProto{ResponseId: proto.Int32(a.responseID), Progress: proto.Float32(0.1)}
+	// The ask is the total the RM should still allocate; send it only when
+	// it changes, as AMRMClient does (a repeated ask would reset the RM's
+	// count and over-allocate).
+	if want != a.requested {
+		req.Ask = []*yarnpb.ResourceRequestProto{{
+			Priority:      &yarnpb.PriorityProto{Priority: proto.Int32(executorPriority)},
+			ResourceName:  proto.String("*"),
+			Capability:    a.resource.Proto(),
+			NumContainers: proto.Int32(int32(max(want, 0))),
+			RelaxLocality: proto.Bool(true),
+		}}
+	}
+	for id := range a.released {
+		req.Release = append(req.Release, id.Proto())
+	}
+	cctx, cancel := context.WithTimeout(ctx, a.callTimeout)
+	resp, err := a.sched.Allocate(cctx, req)
+	cancel()
+	if err != nil {
+		return want > 0, err
+	}
+	if req.Ask != nil {
+		a.requested = max(want, 0)
+	}
+	clear(a.released)
+	a.responseID = resp.GetResponseId()
+	if resp.AMCommand != nil { // AM_RESYNC or AM_SHUTDOWN
+		return false, fmt.Errorf("%w (allocate answered %s)", ErrRMShutdown, resp.GetAMCommand())
+	}
+	if t := resp.GetAmRmToken(); t != nil {
+		a.log.Info("the RM rolled the AMRMToken: using the new one")
+		a.sched.SetToken(token.FromProto(t))
+	}
+	a.launcher.UpdateTokens(resp.GetNmTokens())
+	if err := a.completed(resp.GetCompletedContainerStatuses()); err != nil {
+		return false, err
+	}
+	a.allocated(ctx, resp.GetAllocatedContainers())
+	if err := a.checkFailures(); err != nil {
+		return false, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.target > len(a.running), nil
+}
+
+// completed handles containers that ended.
+func (a *allocator) completed(sts []*yarnpb.ContainerStatusProto) error {
+	for _, s := range sts {
+		id := client.ContainerIDFromProto(s.GetContainerId())
+		a.mu.Lock()
+		e, ours := a.running[id]
+		delete(a.running, id)
+		a.mu.Unlock()
+		if !ours {
+			continue // released by us, or not an executor
+		}
+		code := s.GetExitStatus()
+		switch code {
+		case exitSuccess:
+			a.log.Info("executor exited", "executor", e.ID, "container", id, "node", e.Node)
+		case exitPreempted, exitKilledByAppMaster:
+			a.log.Info("executor container ended by YARN, not counted as a failure", "executor", e.ID, "container", id, "exit", code, "diagnostics", s.GetDiagnostics())
+		default:
+			a.recordFailure()
+			a.log.Warn("executor failed", "executor", e.ID, "container", id, "node", e.Node, "exit", code, "diagnostics", s.GetDiagnostics())
+		}
+	}
+	return nil
+}
+
+func (a *allocator) recordFailure() {
+	a.failures.add(a.now())
+	a.mu.Lock()
+	a.failed++
+	a.mu.Unlock()
+}
+
+func (a *allocator) checkFailures() error {
+	if n := a.failures.count(a.now()); n >= a.maxFailures {
+		return fmt.Errorf("%w: %d executor failures reached gostream.executor.maxNumFailures=%d", ErrTooManyExecutorFailures, n, a.maxFailures)
+	}
+	return nil
+}
+
+// allocated launches executors in new containers, releasing the ones not
+// needed.
+func (a *allocator) allocated(ctx context.Context, cs []*yarnpb.ContainerProto) {
+	a.requested = max(a.requested-len(cs), 0)
+	for _, c := range cs {
+		id := client.ContainerIDFromProto(c.GetId())
+		a.mu.Lock()
+		need := len(a.running) < a.target
+		a.mu.Unlock()
+		if !need {
+			a.log.Info("releasing a container not needed", "container", id)
+			a.released[id] = true
+			continue
+		}
+		a.nextID++
+		e := &Executor{ID: strconv.Itoa(a.nextID), Container: id.String(), Node: nodeAddr(c.GetNodeId()), Started: a.now()}
+		lctx, cancel := context.WithTimeout(ctx, a.callTimeout)
+		err := a.launcher.Launch(lctx, c, e.ID)
+		cancel()
+		if err != nil {
+			a.log.Warn("could not launch an executor: releasing its container", "executor", e.ID, "container", id, "err", err)
+			a.released[id] = true
+			a.recordFailure()
+			continue
+		}
+		a.log.Info("executor launched", "executor", e.ID, "container", id, "node", e.Node)
+		a.mu.Lock()
+		a.running[id] = e
+		a.mu.Unlock()
+	}
+}

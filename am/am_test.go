@@ -1,0 +1,320 @@
+package am
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gostream/gostream/client"
+	"github.com/gostream/gostream/conf"
+	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/internal/hadoop/token"
+	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+)
+
+var app = client.ApplicationID{ClusterTimestamp: 1700000000000, ID: 7}
+
+func cid(attempt int32, n int64) client.ContainerID {
+	return client.ContainerID{Attempt: client.AttemptID{App: app, Attempt: attempt}, ID: n}
+}
+
+// fakeRM is a scheduler that allocates whatever is asked on the next call.
+type fakeRM struct {
+	mu          sync.Mutex
+	outstanding int
+	next        int64
+	completed   []*yarnpb.ContainerStatusProto
+	asks        []int32
+	released    int
+	finished    []client.FinalStatus
+	diags       []string
+	tokenSet    bool
+	rollToken   bool
+}
+
+func (f *fakeRM) Register(context.Context, string, int32, string) (*yarnpb.RegisterApplicationMasterResponseProto, error) {
+	return &yarnpb.RegisterApplicationMasterResponseProto{MaximumCapability: client.Resource{MemoryMB: 8192, VCores: 8}.Proto()}, nil
+}
+
+func (f *fakeRM) Allocate(_ context.Context, req *yarnpb.AllocateRequestProto) (*yarnpb.AllocateResponseProto, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	resp := &yarnpb.AllocateResponseProto{ResponseId: proto.Int32(req.GetResponseId() + 1)}
+	for _, a := range req.GetAsk() {
+		f.asks = append(f.asks, a.GetNumContainers())
+		f.outstanding = int(a.GetNumContainers())
+	}
+	f.released += len(req.GetRelease())
+	for ; f.outstanding > 0; f.outstanding-- {
+		f.next++
+		node := &yarnpb.NodeIdProto{Host: proto.String("localhost"), Port: proto.Int32(18041)}
+		resp.AllocatedContainers = append(resp.AllocatedContainers, &yarnpb.ContainerProto{Id: cid(1, f.next+1).Proto(), NodeId: node})
+		resp.NmTokens = append(resp.NmTokens, &yarnpb.NMTokenProto{NodeId: node, Token: (&token.Token{Identifier: []byte("nm")}).Proto()})
+	}
+	resp.CompletedContainerStatuses, f.completed = f.completed, nil
+	if f.rollToken {
+		resp.AmRmToken, f.rollToken = (&token.Token{Identifier: []byte("new")}).Proto(), false
+	}
+	return resp, nil
+}
+
+func (f *fakeRM) Finish(_ context.Context, s client.FinalStatus, diag, _ string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.finished = append(f.finished, s)
+	f.diags = append(f.diags, diag)
+	return nil
+}
+func (f *fakeRM) SetToken(token.Token) { f.mu.Lock(); f.tokenSet = true; f.mu.Unlock() }
+func (f *fakeRM) Close() error         { return nil }
+
+func (f *fakeRM) complete(id client.ContainerID, exit int32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.completed = append(f.completed, &yarnpb.ContainerStatusProto{ContainerId: id.Proto(), ExitStatus: proto.Int32(exit),
+		State: yarnpb.ContainerStateProto_C_COMPLETE.Enum()})
+}
+
+type fakeLauncher struct {
+	mu       sync.Mutex
+	launched []string
+	fail     bool
+}
+
+func (l *fakeLauncher) UpdateTokens([]*yarnpb.NMTokenProto) {}
+func (l *fakeLauncher) Launch(_ context.Context, c *yarnpb.ContainerProto, id string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fail {
+		return errors.New("NM down")
+	}
+	l.launched = append(l.launched, id)
+	return nil
+}
+func (l *fakeLauncher) Close() error { return nil }
+
+func newTestAllocator(rm *fakeRM, l *fakeLauncher, target, maxFailures int, validity time.Duration, now func() time.Time) *allocator {
+	return &allocator{sched: rm, launcher: l, log: slog.New(slog.DiscardHandler), now: now, target: target,
+		resource: client.Resource{MemoryMB: 1408, VCores: 1}, maxFailures: maxFailures, failures: failureTracker{validity: validity},
+		heartbeat: 50 * time.Millisecond, initial: 5 * time.Millisecond, callTimeout: time.Second,
+		released: map[client.ContainerID]bool{}, running: map[client.ContainerID]*Executor{}}
+}
+
+func TestAllocatorLaunchesReplacesAndCountsFailures(t *testing.T) {
+	rm, l := &fakeRM{rollToken: true}, &fakeLauncher{}
+	now := time.Unix(1000, 0)
+	a := newTestAllocator(rm, l, 2, 3, 0, func() time.Time { return now })
+	ctx := t.Context()
+	if pending, err := a.allocateOnce(ctx); err != nil || pending {
+		t.Fatalf("first allocate: pending %v err %v", pending, err)
+	}
+	if len(a.running) != 2 || len(l.launched) != 2 || !rm.tokenSet {
+		t.Fatalf("running %d launched %v tokenSet %v", len(a.running), l.launched, rm.tokenSet)
+	}
+	// Nothing changes: no new ask is sent.
+	if _, err := a.allocateOnce(ctx); err != nil || len(rm.asks) != 1 {
+		t.Fatalf("asks %v err %v", rm.asks, err)
+	}
+	// An executor fails: it is replaced, with a new id.
+	rm.complete(cid(1, 2), 137)
+	if _, err := a.allocateOnce(ctx); err != nil { // sees the completion, asks for 1
+		t.Fatal(err)
+	}
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.running) != 2 || l.launched[len(l.launched)-1] != "3" {
+		t.Fatalf("not replaced: running %d launched %v asks %v", len(a.running), l.launched, rm.asks)
+	}
+	// Preemption is not a failure; two more failures reach the limit of 3.
+	var ids []client.ContainerID
+	for id := range a.running {
+		ids = append(ids, id)
+	}
+	rm.complete(ids[0], exitPreempted)
+	rm.complete(ids[1], 1)
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatalf("2 failures of 3: %v", err)
+	}
+	for id := range a.running {
+		rm.complete(id, 1)
+	}
+	_, _ = a.allocateOnce(ctx) // launches replacements
+	for id := range a.running {
+		rm.complete(id, 1)
+		break
+	}
+	_, err := a.allocateOnce(ctx)
+	if !errors.Is(err, ErrTooManyExecutorFailures) {
+		t.Fatalf("got %v, want ErrTooManyExecutorFailures (failures %d)", err, a.failed)
+	}
+}
+
+func TestAllocatorForgetsOldFailures(t *testing.T) {
+	rm, l := &fakeRM{}, &fakeLauncher{}
+	now := time.Unix(1000, 0)
+	a := newTestAllocator(rm, l, 1, 2, 10*time.Second, func() time.Time { return now })
+	ctx := t.Context()
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		for id := range a.running {
+			rm.complete(id, 1)
+		}
+		for range 2 { // sees the completion, then replaces the executor
+			if _, err := a.allocateOnce(ctx); err != nil {
+				t.Fatalf("failure %d with the earlier ones expired: %v", i+1, err)
+			}
+		}
+		now = now.Add(11 * time.Second)
+	}
+	if a.failed != 4 {
+		t.Fatalf("%d failures recorded", a.failed)
+	}
+}
+
+func TestAllocatorReleasesExtraContainersAndLaunchFailures(t *testing.T) {
+	rm, l := &fakeRM{}, &fakeLauncher{fail: true}
+	a := newTestAllocator(rm, l, 1, 10, 0, time.Now)
+	if _, err := a.allocateOnce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.running) != 0 || len(a.released) != 1 || a.failed != 1 {
+		t.Fatalf("running %d released %d failed %d", len(a.running), len(a.released), a.failed)
+	}
+	if _, err := a.allocateOnce(t.Context()); err != nil || rm.released != 1 {
+		t.Fatalf("released %d err %v", rm.released, err)
+	}
+}
+
+func TestDecide(t *testing.T) {
+	boom := errors.New("boom")
+	cases := []struct {
+		name          string
+		driver, alloc error
+		signaled      bool
+		attempt, max  int
+		unregister    bool
+		status        client.FinalStatus
+		code          int
+	}{
+		{"graceful stop", nil, nil, false, 1, 2, true, client.FinalSucceeded, 0},
+		{"failure, not last", boom, nil, false, 1, 2, false, 0, 1},
+		{"failure, last", boom, nil, false, 2, 2, true, client.FinalFailed, 1},
+		{"failure beyond max", boom, nil, false, 3, 2, true, client.FinalFailed, 1},
+		{"graph changed", &engine.GraphChangedError{Dir: "d"}, nil, false, 1, 3, true, client.FinalFailed, 1},
+		{"executor failures", nil, fmt.Errorf("x: %w", ErrTooManyExecutorFailures), false, 1, 3, true, client.FinalFailed, 1},
+		{"RM lost us", nil, ErrRMShutdown, false, 1, 3, false, 0, 1},
+		{"signal", nil, nil, true, 2, 2, false, 0, 143},
+	}
+	for _, c := range cases {
+		o := decide(c.driver, c.alloc, c.signaled, c.attempt, c.max)
+		if o.unregister != c.unregister || o.status != c.status || o.code != c.code {
+			t.Errorf("%s: %+v", c.name, o)
+		}
+		if c.status == client.FinalFailed && !strings.Contains(o.diag, fmt.Sprintf("attempt %d of %d", c.attempt, c.max)) {
+			t.Errorf("%s: diagnostics %q do not name the attempt", c.name, o.diag)
+		}
+	}
+}
+
+func amEnv(attempt int32) map[string]string {
+	return map[string]string{
+		"CONTAINER_ID": cid(attempt, 1).String(), "NM_HOST": "localhost", "NM_PORT": "18041", "MAX_APP_ATTEMPTS": "2",
+		EnvApp: "app", EnvResources: `{"app":{"URL":"hdfs://nn:8020/s/app","Size":10,"Timestamp":1}}`,
+		EnvStagingDir:                 "hdfs://nn:8020/user/u/.gostreamStaging/" + app.String(),
+		"GOSTREAM_EXECUTOR_INSTANCES": "2",
+	}
+}
+
+func runAM(t *testing.T, env map[string]string, driver DriverFunc, sigs chan os.Signal) (*fakeRM, []string, error) {
+	rm := &fakeRM{}
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	var removed []string
+	err := Run(t.Context(), Config{
+		Driver: driver, Args: []string{}, Getenv: func(k string) string { return env[k] }, Environ: environ,
+		Logger: slog.New(slog.DiscardHandler), Signals: sigs, Scheduler: rm, Launcher: &fakeLauncher{},
+		RemoveStaging: func(_ context.Context, dir string) error { removed = append(removed, dir); return nil },
+	})
+	return rm, removed, err
+}
+
+func TestRunSucceeds(t *testing.T) {
+	var got *conf.Conf
+	rm, removed, err := runAM(t, amEnv(1), func(ctx context.Context, c *conf.Conf, l engine.Listener) error {
+		got = c
+		time.Sleep(50 * time.Millisecond)
+		return nil
+	}, make(chan os.Signal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rm.finished) != 1 || rm.finished[0] != client.FinalSucceeded || len(removed) != 1 {
+		t.Fatalf("finished %v removed %v", rm.finished, removed)
+	}
+	if m := got.Master(); m.YARN || m.LocalSlots != 1 {
+		t.Fatalf("driver master %v, want local[1]", m)
+	}
+}
+
+func TestRunFailureRetriesUntilTheLastAttempt(t *testing.T) {
+	fail := func(context.Context, *conf.Conf, engine.Listener) error { return errors.New("batch failed") }
+	rm, removed, err := runAM(t, amEnv(1), fail, make(chan os.Signal))
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Unregistered || ee.Code == 0 || len(rm.finished) != 0 || len(removed) != 0 {
+		t.Fatalf("attempt 1: %v finished %v removed %v", err, rm.finished, removed)
+	}
+	rm, removed, err = runAM(t, amEnv(2), fail, make(chan os.Signal))
+	if !errors.As(err, &ee) || !ee.Unregistered || len(rm.finished) != 1 || rm.finished[0] != client.FinalFailed || len(removed) != 1 {
+		t.Fatalf("attempt 2: %v finished %v removed %v", err, rm.finished, removed)
+	}
+	if !strings.Contains(rm.diags[0], "attempt 2 of 2") || !strings.Contains(rm.diags[0], "batch failed") {
+		t.Fatalf("diagnostics %q", rm.diags[0])
+	}
+}
+
+func TestRunSignalDoesNotUnregister(t *testing.T) {
+	sigs := make(chan os.Signal, 1)
+	sigs <- os.Interrupt
+	rm, removed, err := runAM(t, amEnv(2), func(ctx context.Context, _ *conf.Conf, _ engine.Listener) error {
+		time.Sleep(20 * time.Millisecond) // the engine stops on the signal by itself
+		return nil
+	}, sigs)
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Code != 143 || len(rm.finished) != 0 || len(removed) != 0 {
+		t.Fatalf("%v finished %v removed %v", err, rm.finished, removed)
+	}
+}
+
+func TestReadEnv(t *testing.T) {
+	if _, err := ReadEnv(func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "CONTAINER_ID") {
+		t.Fatalf("empty environment: %v", err)
+	}
+	env := amEnv(3)
+	e, err := ReadEnv(func(k string) string { return env[k] })
+	if err != nil || e.Attempt != 3 || e.MaxAppAttempts != 2 || e.Resources["app"].Size != 10 {
+		t.Fatalf("%+v %v", e, err)
+	}
+}
+
+func TestContainerMemory(t *testing.T) {
+	for _, c := range []struct{ mem, over, want int64 }{
+		{1 << 30, 0, 1024 + 384}, {8 << 30, 0, 8192 + 819}, {512 << 20, 100 << 20, 612},
+	} {
+		if got := ContainerMemoryMB(c.mem, c.over); got != c.want {
+			t.Errorf("ContainerMemoryMB(%d, %d) = %d, want %d", c.mem, c.over, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,32 @@
+// Package am is gostream's YARN application master. Run is the AM process:
+// it registers with the ResourceManager's scheduler (authenticated with the
+// AMRMToken from HADOOP_TOKEN_FILE_LOCATION), serves a small status page
+// (the application's tracking URL), heartbeats with allocate calls, asks for
+// gostream.executor.instances executor containers and launches them on their
+// NodeManagers (package container), replaces executors that end, counts
+// their failures (gostream.executor.maxNumFailures within
+// gostream.executor.failuresValidityInterval) and runs the streaming driver
+// in-process.
+//
+// # Ending an attempt
+//
+// Following Spark's ApplicationMaster:
+//
+//   - the driver stopped by itself (a graceful stop, the stop marker): the AM
+//     unregisters SUCCEEDED and removes the staging directory;
+//   - the driver failed: on the last attempt (attempt ≥ MAX_APP_ATTEMPTS)
+//     the AM unregisters FAILED with the error as diagnostics and removes the
+//     staging directory; on an earlier attempt it exits non-zero WITHOUT
+//     unregistering, so that YARN starts the next attempt, whose driver
+//     continues from the checkpoint. With an attempt-failures validity
+//     interval YARN may allow more attempts than MAX_APP_ATTEMPTS says, as
+//     old failures are forgotten; like Spark, the AM still treats
+//     attempt ≥ MAX_APP_ATTEMPTS as the last;
+//   - an unrecoverable error (too many executor failures, a checkpoint of a
+//     different graph, a bad configuration): FAILED at once, on any attempt;
+//   - SIGTERM (YARN kills the container, or the application is killed): the
+//     AM exits without unregistering.
+//
+// Tasks run on the driver's local backend with gostream.driver.cores slots:
+// executors register with the driver and heartbeat but run no tasks yet.
+package am

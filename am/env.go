@@ -1,0 +1,83 @@
+package am
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gostream/gostream/client"
+)
+
+// Environment variables gostream-submit sets for the AM container.
+const (
+	// EnvStagingDir is the application's staging directory (an hdfs:// URL).
+	EnvStagingDir = "GOSTREAM_YARN_STAGING_DIR"
+	// EnvApp is the link name of the application binary among the resources.
+	EnvApp = "GOSTREAM_YARN_APP"
+	// EnvResources is the JSON of the local resources (link name →
+	// client.LocalResource) executors need: the binary and --files.
+	EnvResources = "GOSTREAM_YARN_RESOURCES"
+)
+
+// Env is what the NodeManager and gostream-submit tell the AM through its
+// environment.
+type Env struct {
+	ContainerID    client.ContainerID
+	Attempt        int // 1, 2, …
+	NMHost         string
+	NMPort         int
+	LogDirs        []string
+	MaxAppAttempts int // 0: not set
+	SubmitTime     time.Time
+	StagingDir     string
+	App            string
+	Resources      map[string]client.LocalResource
+}
+
+// ReadEnv reads the AM's environment.
+func ReadEnv(getenv func(string) string) (*Env, error) {
+	var errs []string
+	e := &Env{NMHost: getenv("NM_HOST"), StagingDir: getenv(EnvStagingDir), App: getenv(EnvApp)}
+	if s := getenv("CONTAINER_ID"); s == "" {
+		errs = append(errs, "CONTAINER_ID is not set")
+	} else if id, err := client.ParseContainerID(s); err != nil {
+		errs = append(errs, err.Error())
+	} else {
+		e.ContainerID, e.Attempt = id, int(id.Attempt.Attempt)
+	}
+	if e.NMHost == "" {
+		errs = append(errs, "NM_HOST is not set")
+	}
+	if s := getenv("NM_PORT"); s != "" {
+		e.NMPort, _ = strconv.Atoi(s)
+	}
+	if s := getenv("LOG_DIRS"); s != "" {
+		e.LogDirs = strings.Split(s, ",")
+	}
+	if s := getenv("MAX_APP_ATTEMPTS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Sprintf("MAX_APP_ATTEMPTS=%q is not a positive number", s))
+		}
+		e.MaxAppAttempts = n
+	}
+	if s := getenv("APP_SUBMIT_TIME_ENV"); s != "" {
+		if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+			e.SubmitTime = time.UnixMilli(ms)
+		}
+	}
+	if e.App == "" {
+		errs = append(errs, EnvApp+" is not set")
+	}
+	if s := getenv(EnvResources); s == "" {
+		errs = append(errs, EnvResources+" is not set")
+	} else if err := json.Unmarshal([]byte(s), &e.Resources); err != nil {
+		errs = append(errs, fmt.Sprintf("%s: %v", EnvResources, err))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("application master environment: %s (the AM is started by YARN from gostream-submit --master yarn --deploy-mode cluster, not by hand)", strings.Join(errs, "; "))
+	}
+	return e, nil
+}

@@ -1,0 +1,129 @@
+package am
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gostream/gostream/container"
+	"github.com/gostream/gostream/engine"
+)
+
+// retainedBatches is how many completed batches the status page shows.
+const retainedBatches = 20
+
+// Status is what the status page shows (and /json returns).
+type Status struct {
+	Application      string                   `json:"application"`
+	Name             string                   `json:"name"`
+	Attempt          int                      `json:"attempt"`
+	MaxAttempts      int                      `json:"max_attempts"`
+	Started          time.Time                `json:"started"`
+	Executors        []Executor               `json:"executors"`
+	Registered       []container.ExecutorInfo `json:"registered_executors"`
+	ExecutorFailures int                      `json:"executor_failures"`
+	CompletedBatches int64                    `json:"completed_batches"`
+	Batches          []BatchStatus            `json:"recent_batches"`
+}
+
+// BatchStatus is a completed batch.
+type BatchStatus struct {
+	Time       time.Time     `json:"time"`
+	Records    int64         `json:"records"`
+	Processing time.Duration `json:"processing_ns"`
+	TotalDelay time.Duration `json:"total_delay_ns"`
+	Error      string        `json:"error,omitempty"`
+}
+
+// batchListener keeps the recent batches for the status page.
+type batchListener struct {
+	engine.NopListener
+	mu        sync.Mutex
+	completed int64
+	recent    []BatchStatus
+	first     chan struct{} // closed at the first completed batch
+	firstOnce sync.Once
+}
+
+func newBatchListener() *batchListener { return &batchListener{first: make(chan struct{})} }
+
+func (l *batchListener) OnBatchCompleted(b engine.BatchInfo) {
+	s := BatchStatus{Time: b.BatchTime, Records: b.NumRecords(), Processing: b.ProcessingDelay(), TotalDelay: b.TotalDelay()}
+	if b.Err != nil {
+		s.Error = b.Err.Error()
+	}
+	l.mu.Lock()
+	l.completed++
+	l.recent = append(l.recent, s)
+	if len(l.recent) > retainedBatches {
+		l.recent = l.recent[len(l.recent)-retainedBatches:]
+	}
+	l.mu.Unlock()
+	l.firstOnce.Do(func() { close(l.first) })
+}
+
+func (l *batchListener) batches() (int64, []BatchStatus) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.completed, append([]BatchStatus(nil), l.recent...)
+}
+
+var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
+<html><head><title>gostream {{.Name}}</title></head><body>
+<h1>gostream application {{.Name}}</h1>
+<p>{{.Application}}, attempt {{.Attempt}} of {{.MaxAttempts}}, started {{.Started.Format "2006-01-02 15:04:05 MST"}}. <a href="json">JSON</a></p>
+<h2>Executors ({{len .Executors}} running, {{.ExecutorFailures}} failures)</h2>
+<table border="1"><tr><th>id</th><th>container</th><th>node</th><th>started</th></tr>
+{{range .Executors}}<tr><td>{{.ID}}</td><td>{{.Container}}</td><td>{{.Node}}</td><td>{{.Started.Format "15:04:05"}}</td></tr>
+{{end}}</table>
+<p>{{len .Registered}} executors registered with the driver.</p>
+<h2>Batches ({{.CompletedBatches}} completed; most recent last)</h2>
+<table border="1"><tr><th>batch time</th><th>records</th><th>processing</th><th>total delay</th><th>error</th></tr>
+{{range .Batches}}<tr><td>{{.Time.Format "15:04:05.000"}}</td><td>{{.Records}}</td><td>{{.Processing}}</td><td>{{.TotalDelay}}</td><td>{{.Error}}</td></tr>
+{{end}}</table></body></html>
+`))
+
+// statusServer serves the status page.
+type statusServer struct {
+	ln   net.Listener
+	srv  *http.Server
+	done chan error
+}
+
+func serveStatus(addr string, status func() Status) (*statusServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("status page: listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(status())
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = statusPage.Execute(w, status())
+	})
+	s := &statusServer{ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, done: make(chan error, 1)}
+	go func() { s.done <- s.srv.Serve(ln) }()
+	return s, nil
+}
+
+func (s *statusServer) port() int { return s.ln.Addr().(*net.TCPAddr).Port }
+
+func (s *statusServer) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = s.srv.Shutdown(ctx)
+	if err := <-s.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		_ = err // the server is gone either way
+	}
+}

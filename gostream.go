@@ -1,0 +1,85 @@
+package gostream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gostream/gostream/am"
+	"github.com/gostream/gostream/conf"
+	"github.com/gostream/gostream/container"
+	"github.com/gostream/gostream/engine"
+)
+
+// Main is a streaming application's main function: it runs the role named by
+// GOSTREAM_ROLE until the application stops, then exits the process
+// (non-zero on failure). Every role runs setup's graph: the driver (local or
+// in the YARN application master) runs it; executors will need it to run
+// tasks.
+func Main(batch time.Duration, setup engine.Setup) {
+	os.Exit(run(context.Background(), batch, setup))
+}
+
+// run runs the role and returns the process's exit status.
+func run(ctx context.Context, batch time.Duration, setup engine.Setup) int {
+	switch role := os.Getenv(engine.RoleEnv); role {
+	case "", engine.RoleDriver:
+		if err := engine.Run(ctx, batch, setup); err != nil {
+			fmt.Fprintln(os.Stderr, "gostream:", err)
+			return 1
+		}
+		return 0
+	case engine.RoleAM:
+		err := am.Run(ctx, am.Config{Driver: driver(batch, setup)})
+		if err == nil {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "gostream application master:", err)
+		var ee *am.ExitError
+		if errors.As(err, &ee) && ee.Code != 0 {
+			return ee.Code
+		}
+		return 1
+	case engine.RoleExecutor:
+		if err := runExecutor(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "gostream executor:", err)
+			return 1
+		}
+		return 0
+	default:
+		fmt.Fprintf(os.Stderr, "gostream: %s=%q is not a role: use %s, %s or %s\n", engine.RoleEnv, role, engine.RoleDriver, engine.RoleAM, engine.RoleExecutor)
+		return 2
+	}
+}
+
+// driver runs the application's driver inside the application master.
+func driver(batch time.Duration, setup engine.Setup) am.DriverFunc {
+	return func(ctx context.Context, c *conf.Conf, l engine.Listener) error {
+		return engine.RunConf(ctx, c, batch, func(ssc *engine.Context) error {
+			ssc.AddListener(l)
+			return setup(ssc)
+		}, engine.WithLogger(slog.Default()))
+	}
+}
+
+// runExecutor runs a YARN executor until its driver goes away or a signal
+// arrives.
+func runExecutor(ctx context.Context) error {
+	c, err := conf.Load(conf.Sources{Environ: os.Environ(), NoDefaultPropertiesFile: true})
+	if err != nil {
+		return err
+	}
+	ec, err := container.ExecutorConfigFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	ec.Heartbeat, ec.Timeout = c.Duration(conf.ExecutorHeartbeatInterval), c.Duration(conf.NetworkTimeout)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	return container.RunExecutor(ctx, ec)
+}
