@@ -20,12 +20,12 @@ import (
 // YARN container exit statuses the allocator tells apart
 // (org.apache.hadoop.yarn.api.records.ContainerExitStatus).
 const (
-	exitSuccess            = 0
-	exitAborted            = -100 // released, or lost with its node
-	exitPreempted          = -102
-	exitKilledByAppMaster  = -105
-	exitKilledByRM         = -106
-	executorPriority int32 = 1
+	exitSuccess                 = 0
+	exitAborted                 = -100 // released, or lost with its node
+	exitPreempted               = -102
+	exitKilledByAppMaster       = -105
+	exitKilledByRM              = -106
+	executorPriority      int32 = 1
 )
 
 // ErrTooManyExecutorFailures: executors failed more often than

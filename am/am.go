@@ -379,4 +379,6 @@ func overheadMB(memory, configured int64) int64 {
 
 // ContainerMemoryMB is the YARN container size of a process of memory bytes
 // with the configured overhead (0: max(384 MiB, 10%)).
-func ContainerMemoryMB(memory, overhead int64) int64 { return mib(memory) + overheadMB(memory, overhead) }
+func ContainerMemoryMB(memory, overhead int64) int64 {
+	return mib(memory) + overheadMB(memory, overhead)
+}

@@ -85,4 +85,4 @@ func (s *rmScheduler) Finish(ctx context.Context, status client.FinalStatus, dia
 }
 
 func (s *rmScheduler) SetToken(t token.Token) { s.rpc.SetAuth(ipc.TokenAuth{Token: t}) }
-func (s *rmScheduler) Close() error          { return s.rpc.Close() }
+func (s *rmScheduler) Close() error           { return s.rpc.Close() }
