@@ -2,6 +2,7 @@ package am
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -230,7 +231,7 @@ func TestDecide(t *testing.T) {
 func amEnv(attempt int32) map[string]string {
 	return map[string]string{
 		"CONTAINER_ID": cid(attempt, 1).String(), "NM_HOST": "localhost", "NM_PORT": "18041", "MAX_APP_ATTEMPTS": "2",
-		EnvApp: "app", EnvResources: `{"app":{"URL":"hdfs://nn:8020/s/app","Size":10,"Timestamp":1}}`,
+		EnvApp: "app", EnvResources: base64.StdEncoding.EncodeToString([]byte(`{"app":{"URL":"hdfs://nn:8020/s/app","Size":10,"Timestamp":1}}`)),
 		EnvStagingDir:                 "hdfs://nn:8020/user/u/.gostreamStaging/" + app.String(),
 		"GOSTREAM_EXECUTOR_INSTANCES": "2",
 	}

@@ -1,6 +1,7 @@
 package am
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -16,8 +17,10 @@ const (
 	EnvStagingDir = "GOSTREAM_YARN_STAGING_DIR"
 	// EnvApp is the link name of the application binary among the resources.
 	EnvApp = "GOSTREAM_YARN_APP"
-	// EnvResources is the JSON of the local resources (link name →
-	// client.LocalResource) executors need: the binary and --files.
+	// EnvResources is the local resources (link name →
+	// client.LocalResource) executors need, the binary and --files, as
+	// base64 of their JSON: the NodeManager writes variables into a shell
+	// script between double quotes, unescaped.
 	EnvResources = "GOSTREAM_YARN_RESOURCES"
 )
 
@@ -73,11 +76,28 @@ func ReadEnv(getenv func(string) string) (*Env, error) {
 	}
 	if s := getenv(EnvResources); s == "" {
 		errs = append(errs, EnvResources+" is not set")
-	} else if err := json.Unmarshal([]byte(s), &e.Resources); err != nil {
+	} else if err := decodeResources(s, &e.Resources); err != nil {
 		errs = append(errs, fmt.Sprintf("%s: %v", EnvResources, err))
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("application master environment: %s (the AM is started by YARN from gostream-submit --master yarn --deploy-mode cluster, not by hand)", strings.Join(errs, "; "))
 	}
 	return e, nil
+}
+
+// encodeResources is the EnvResources value of res.
+func encodeResources(res map[string]client.LocalResource) (string, error) {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+func decodeResources(s string, res *map[string]client.LocalResource) error {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, res)
 }

@@ -19,6 +19,8 @@ type application struct {
 	path  string // absolute path of the file to execute
 	// pkgDir is the Go main package directory to build into path, or "".
 	pkgDir string
+	// static builds with CGO_ENABLED=0, for other machines.
+	static bool
 }
 
 // findApp checks the application argument: an executable file, or a
@@ -90,6 +92,9 @@ func (a *application) build(ctx context.Context, tmpDir string, stderr io.Writer
 	a.path = filepath.Join(tmpDir, name)
 	build := exec.CommandContext(ctx, goTool, "build", "-o", a.path, ".")
 	build.Dir, build.Stdout, build.Stderr = a.pkgDir, stderr, stderr
+	if a.static {
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	}
 	if err := build.Run(); err != nil {
 		return usageError("application %s: go build failed (%v); fix the errors above, or give a built binary", a.given, err)
 	}

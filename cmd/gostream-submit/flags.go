@@ -15,6 +15,8 @@ import (
 type options struct {
 	help, helpConf, version, verbose bool
 
+	status, kill string // --status APP_ID, --kill APP_ID
+
 	propertiesFile string   // --properties-file
 	confs          []string // --conf key=value, in order
 
@@ -87,8 +89,6 @@ var sparkOnlyFlags = []sparkFlag{
 	{"total-executor-cores", true, "that is for Spark standalone and Mesos; on YARN use --num-executors and --executor-cores"},
 	{"supervise", false, "that is for Spark standalone; on YARN a failed application master is restarted up to gostream.yarn.maxAppAttempts times"},
 	{"proxy-user", true, "gostream does not impersonate other users"},
-	{"kill", true, "not implemented yet: stopping a YARN application arrives with the YARN issue (scripts/ will stop applications gracefully)"},
-	{"status", true, "not implemented yet: querying a YARN application arrives with the YARN issue"},
 }
 
 // errUsage marks errors in the command line.
@@ -112,6 +112,8 @@ func newFlagSet(o *options, keyValues []stringsValue, sparkValues []stringsValue
 	fs.StringArrayVar(&o.confs, "conf", nil, "set a configuration key, `KEY=VALUE` (a gostream or Spark name); repeatable")
 	fs.StringVar(&o.propertiesFile, "properties-file", "",
 		"YAML properties `FILE` (default "+conf.DefaultPropertiesFile+" when it exists)")
+	fs.StringVar(&o.status, "status", "", "print the YARN report of application `APP_ID` and exit")
+	fs.StringVar(&o.kill, "kill", "", "kill YARN application `APP_ID` (it ends KILLED, its staging directory is removed) and exit")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print the resolved configuration and the command run")
 	fs.BoolVarP(&o.help, "help", "h", false, "print this help and exit")
 	fs.BoolVar(&o.helpConf, "help-conf", false, "list every configuration key and exit")
@@ -187,7 +189,12 @@ APP if its path starts with "-".
 With a local master (local, local[N], local[*]; the default is local[*]) the
 application runs here, as a child process in the driver role, with the
 resolved configuration in its environment; SIGINT and SIGTERM are forwarded to
-it. With --master yarn it is submitted to YARN (not implemented yet).
+it. With --master yarn --deploy-mode cluster it is uploaded to an HDFS staging
+directory and submitted to the YARN ResourceManager named by the site files in
+HADOOP_CONF_DIR (or YARN_CONF_DIR); the application master runs the driver.
+gostream-submit then follows the application (state changes, attempts, the
+final status) until it ends, unless gostream.yarn.submit.waitAppCompletion is
+false. Interrupting it stops the following, not the application.
 
 Options:
 %s
@@ -196,14 +203,23 @@ sources win: built-in defaults < properties file < GOSTREAM_* environment
 variables < --conf < the options above. --help-conf lists every key.
 
 Exit status:
-  0    the application finished successfully, or help or the version was printed
-  1    gostream-submit could not start the application
+  0    the application finished successfully (on YARN: final status SUCCEEDED;
+       or submitted, without waiting), --status or --kill succeeded, or help
+       or the version was printed
+  1    gostream-submit could not start the application, or (YARN) it ended
+       FAILED or KILLED, or following it was interrupted
   2    bad command line, configuration or application (nothing was run)
-  3    not implemented yet (--master yarn)
-  N    otherwise the application's own exit status; 128+S if signal S killed it
+  3    not implemented yet (--deploy-mode client)
+  N    local master: the application's own exit status; 128+S if signal S
+       killed it
 
 Examples:
   gostream-submit --master 'local[4]' ./examples/wordcount -duration 30s
   gostream-submit --master 'local[2]' --conf gostream.streaming.blockInterval=100ms ./myapp --port 9999
+  HADOOP_CONF_DIR=/etc/hadoop gostream-submit --master yarn --deploy-mode cluster \
+      --num-executors 2 --conf spark.yarn.maxAppAttempts=4 \
+      --conf spark.yarn.am.attemptFailuresValidityInterval=1h ./myapp
+  gostream-submit --status application_1700000000000_0001
+  gostream-submit --kill application_1700000000000_0001
 `, fs.FlagUsagesWrapped(100))
 }

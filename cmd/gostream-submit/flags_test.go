@@ -105,7 +105,6 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"--class", "org.Foo", "app.jar"}, "--class is a spark-submit flag gostream-submit does not have: a gostream application is a Go binary"},
 		{[]string{"--supervise", "app"}, "--supervise is a spark-submit flag"},
 		{[]string{"--jars", "a.jar", "app"}, "not JVM jars"},
-		{[]string{"--kill", "app_1", "app"}, "not implemented yet"},
 		{[]string{"--verbose=maybe", "app"}, "invalid argument"},
 	}
 	for _, tt := range tests {

@@ -22,7 +22,7 @@ const (
 	exitOK             = 0
 	exitStartFailed    = 1 // the application could not be started
 	exitUsage          = 2 // bad command line, configuration or application
-	exitNotImplemented = 3 // a mode gostream-submit does not have yet
+	exitNotImplemented = 3 // a mode gostream-submit does not have yet (--deploy-mode client)
 )
 
 // version is set at link time (-ldflags "-X main.version=…"); otherwise the
@@ -91,6 +91,18 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 		logf("run 'gostream-submit --help-conf' for every key and its values")
 		return exitUsage
 	}
+	if o.status != "" || o.kill != "" {
+		if o.status != "" && o.kill != "" || o.app != "" {
+			return fail(usageError("--status and --kill take an application id and nothing else"))
+		}
+		ctx, cancel := contextUntilSignal(nil)
+		defer cancel()
+		status, err := yarnCommand(ctx, o, c, environ, std.out, logf)
+		if err != nil {
+			logf("%s", strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+		}
+		return status
+	}
 	app, err := findApp(o.app)
 	if err != nil {
 		return fail(err)
@@ -102,9 +114,8 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 	if o.verbose {
 		printConf(std.err, o, c)
 	}
-	if c.Master().YARN {
-		logf("master yarn (%s): not implemented yet: YARN cluster mode arrives with the YARN issue; "+
-			"meanwhile run with a local master, e.g. --master local[4]", conf.Master)
+	if c.Master().YARN && c.String(conf.DeployMode) != conf.DeployModeCluster {
+		logf("--deploy-mode client is not implemented yet: use --deploy-mode cluster (the driver runs in the application master)")
 		return exitNotImplemented
 	}
 
@@ -116,6 +127,9 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 			return fail(fmt.Errorf("create a directory to build %s in: %w", o.app, err))
 		}
 		defer os.RemoveAll(tmp)
+		// On YARN the binary runs on the cluster's nodes: build it without
+		// cgo, so that it needs no particular C library there.
+		app.static = c.Master().YARN
 		if o.verbose {
 			logf("building Go package %s into %s", app.pkgDir, tmp)
 		}
@@ -125,6 +139,20 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 		} else if err != nil {
 			return fail(err)
 		}
+	}
+	if c.Master().YARN {
+		ctx, cancel := contextUntilSignal(sigs)
+		defer cancel()
+		y, err := connectYARN(ctx, environ)
+		if err != nil {
+			return fail(err)
+		}
+		defer y.close()
+		status, err := submitYARN(ctx, y, c, app, o.appArgs, environ, logf)
+		if err != nil {
+			logf("%s", strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+		}
+		return status
 	}
 
 	ch := child{path: app.path, args: o.appArgs, env: childEnv(environ, c), stdin: std.in, stdout: std.out, stderr: std.err}
@@ -139,6 +167,21 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 		logf("application exited with status %d", status)
 	}
 	return status
+}
+
+// contextUntilSignal is a context that ends when a signal arrives on sigs.
+func contextUntilSignal(sigs <-chan os.Signal) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	if sigs != nil {
+		go func() {
+			select {
+			case <-sigs:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, cancel
 }
 
 // buildInterruptibly builds app, giving up when a signal arrives; it

@@ -16,7 +16,7 @@ import (
 func cleanEnviron() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GOSTREAM_") {
+		if !strings.HasPrefix(kv, "GOSTREAM_") && !strings.HasPrefix(kv, "HADOOP_CONF_DIR=") && !strings.HasPrefix(kv, "YARN_CONF_DIR=") {
 			env = append(env, kv)
 		}
 	}
@@ -161,8 +161,14 @@ func TestSubmitStatuses(t *testing.T) {
 		{"bad --conf", []string{"--conf", "gostream.nope=1", app}, exitUsage, "", "unknown configuration key"},
 		{"cluster without yarn", []string{"--deploy-mode", "cluster", app}, exitUsage, "", "needs gostream.master=yarn"},
 		{"missing --files", []string{"--files", filepath.Join(dir, "nope.txt"), app}, exitUsage, "", "nope.txt"},
-		{"yarn", []string{"--master", "yarn", "--deploy-mode", "cluster", app}, exitNotImplemented, "",
-			"not implemented yet: YARN cluster mode arrives with the YARN issue"},
+		{"yarn without HADOOP_CONF_DIR", []string{"--master", "yarn", "--deploy-mode", "cluster", app}, exitUsage, "",
+			"set HADOOP_CONF_DIR"},
+		{"yarn client mode", []string{"--master", "yarn", "--deploy-mode", "client", app}, exitNotImplemented, "",
+			"--deploy-mode client is not implemented yet"},
+		{"status without HADOOP_CONF_DIR", []string{"--status", "application_1_0001"}, exitUsage, "", "set HADOOP_CONF_DIR"},
+		{"status of a bad id", []string{"--status", "app_1"}, exitUsage, "", "application_1700000000000_0001"},
+		{"status and an application", []string{"--status", "application_1_0001", app}, exitUsage, "", "--status and --kill take an application id and nothing else"},
+		{"kill and status", []string{"--kill", "application_1_0001", "--status", "application_1_0001"}, exitUsage, "", "nothing else"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
