@@ -182,20 +182,24 @@ func (c *Context) partitions(n []int) int {
 // system to inject faults.
 func WithFileSystem(fsys hdfsstore.FS) Option { return func(s *Context) { s.fsOverride = fsys } }
 
-// fileSystem resolves a configured path to a file system and a path in it.
+// resolveTimeout bounds resolving a path, which may connect to a NameNode.
+const resolveTimeout = time.Minute
+
+// fileSystem resolves a configured path to a file system and a path in it:
+// hdfs:// URLs, file:// URLs and plain paths, which live on fs.defaultFS of
+// HADOOP_CONF_DIR when it names HDFS (as in Spark), else on the local file
+// system (hdfsstore.Resolver.ForPath).
 func (c *Context) fileSystem(p string) (hdfsstore.FS, string, error) {
-	if strings.HasPrefix(p, "hdfs://") {
-		return nil, "", fmt.Errorf("HDFS paths are not supported by this build yet")
-	}
-	p = strings.TrimPrefix(p, "file://")
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return nil, "", err
-	}
 	if c.fsOverride != nil {
+		abs, err := filepath.Abs(strings.TrimPrefix(p, "file://"))
+		if err != nil {
+			return nil, "", err
+		}
 		return c.fsOverride, filepath.ToSlash(abs), nil
 	}
-	return hdfsstore.NewLocal(), filepath.ToSlash(abs), nil
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	defer cancel()
+	return hdfsstore.ForPath(ctx, p)
 }
 
 // recordInput notes the records a non-receiver input gave batch t.
