@@ -278,7 +278,11 @@ func reportChange(last *client.ApplicationReport, r *client.ApplicationReport, l
 	case r.State == client.StateRunning:
 		logf("%s: RUNNING, attempt %d, tracking URL %s", r.ID, r.CurrentAttempt.Attempt, r.TrackingURL)
 	case r.State.Terminal():
-		logf("%s: %s, final status %s, attempt %d, diagnostics: %s", r.ID, r.State, r.FinalStatus, r.CurrentAttempt.Attempt, oneLine(r.Diagnostics))
+		attempt := ""
+		if r.CurrentAttempt.Attempt > 0 {
+			attempt = fmt.Sprintf(", attempt %d", r.CurrentAttempt.Attempt)
+		}
+		logf("%s: %s, final status %s%s, diagnostics: %s", r.ID, r.State, r.FinalStatus, attempt, oneLine(r.Diagnostics))
 	case r.State != last.State:
 		logf("%s: %s", r.ID, r.State)
 	}

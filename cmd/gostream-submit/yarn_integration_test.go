@@ -413,3 +413,252 @@ func TestIntegrationYarnFileStreamSurvivesAMKill(t *testing.T) {
 		t.Errorf("staging directory %s after the end: %v, want it removed", app.stagingDir(), err)
 	}
 }
+
+// TestIntegrationYarnMaxAppAttempts: with maxAppAttempts=2, killing the AM
+// twice fails the application, and YARN's diagnostics name the attempts.
+func TestIntegrationYarnMaxAppAttempts(t *testing.T) {
+	y := newYarnIT(t)
+	app := y.submit(y.filestreamArgs([]string{"--num-executors", "1", "--conf", "spark.yarn.maxAppAttempts=2"})...)
+	if a := app.killAM(); a != 1 {
+		t.Fatalf("killed attempt %d, want 1", a)
+	}
+	app.waitRunning(2, 2*time.Minute)
+	if a := app.killAM(); a != 2 {
+		t.Fatalf("killed attempt %d, want 2", a)
+	}
+	if status := app.wait(2 * time.Minute); status != exitStartFailed {
+		t.Errorf("gostream-submit exited %d, want %d", status, exitStartFailed)
+	}
+	r := app.report()
+	if r.State != client.StateFailed || r.FinalStatus != client.FinalFailed {
+		t.Fatalf("final report %s %s, want FAILED FAILED", r.State, r.FinalStatus)
+	}
+	if !strings.Contains(r.Diagnostics, "failed 2 times") || !strings.Contains(r.Diagnostics, "appattempt_") {
+		t.Errorf("diagnostics do not name the attempts: %s", r.Diagnostics)
+	}
+	if !strings.Contains(app.stderr.String(), "attempt 2 started (attempt 1 ended)") {
+		t.Errorf("gostream-submit did not report the second attempt:\n%s", app.stderr.String())
+	}
+}
+
+// TestIntegrationYarnValidityInterval: with maxAppAttempts=2 and a 20 s
+// attempt-failures validity interval, a failure older than 20 s is
+// forgotten, so a third attempt runs; then --kill ends the application
+// KILLED and removes its staging directory.
+func TestIntegrationYarnValidityInterval(t *testing.T) {
+	y := newYarnIT(t)
+	app := y.submit(y.filestreamArgs([]string{"--num-executors", "1", "--conf", "spark.yarn.maxAppAttempts=2",
+		"--conf", "spark.yarn.am.attemptFailuresValidityInterval=20s"})...)
+	app.killAM()
+	killed := time.Now()
+	app.waitRunning(2, 2*time.Minute)
+	time.Sleep(time.Until(killed.Add(25 * time.Second)))
+	app.killAM()
+	r := app.waitRunning(3, 2*time.Minute)
+	t.Logf("attempt %d running after two AM kills 25 s apart", r.CurrentAttempt.Attempt)
+	app.waitLog("recovering from checkpoint", time.Minute)
+
+	var out, errOut syncBuffer
+	environ := append(cleanEnviron(), "HADOOP_CONF_DIR="+y.tc.HadoopConfDir)
+	status := submit([]string{"--kill", app.id.String()}, environ, stdio{strings.NewReader(""), &out, &errOut}, noSignals)
+	t.Logf("--kill: %d\n%s", status, errOut.String())
+	if status != exitOK {
+		t.Fatalf("--kill exited %d", status)
+	}
+	if r := app.report(); r.State != client.StateKilled {
+		t.Errorf("after --kill: %s, want KILLED", r.State)
+	}
+	if _, err := y.fsys.Stat(t.Context(), app.stagingDir()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("staging directory %s after --kill: %v, want it removed", app.stagingDir(), err)
+	}
+	if status := app.wait(time.Minute); status != exitStartFailed {
+		t.Errorf("the following gostream-submit exited %d, want %d", status, exitStartFailed)
+	}
+
+	out = syncBuffer{}
+	status = submit([]string{"--status", app.id.String()}, environ, stdio{strings.NewReader(""), &out, &errOut}, noSignals)
+	if status != exitOK || !strings.Contains(out.String(), "state:        KILLED") {
+		t.Errorf("--status exited %d:\n%s", status, out.String())
+	}
+}
+
+// runningExecutors lists the application's executor containers of the
+// current attempt whose processes run.
+func (a *yarnApp) executorContainers() []string {
+	r := a.report()
+	prefix := client.ContainerID{Attempt: r.CurrentAttempt}.String()
+	prefix = prefix[:strings.LastIndexByte(prefix, '_')+1]
+	cls, err := a.y.tc.ContainerLogs(a.id.String())
+	if err != nil {
+		a.y.t.Fatal(err)
+	}
+	var ids []string
+	for _, cl := range cls {
+		if strings.HasPrefix(cl.ContainerID, prefix) && !strings.HasSuffix(cl.ContainerID, "_000001") {
+			ids = append(ids, cl.ContainerID)
+		}
+	}
+	return ids
+}
+
+// killExecutor SIGKILLs the newest running executor container.
+func (a *yarnApp) killExecutor() string {
+	a.y.t.Helper()
+	ids := a.executorContainers()
+	for i := len(ids) - 1; i >= 0; i-- {
+		ctx, cancel := context.WithTimeout(a.y.t.Context(), 30*time.Second)
+		_, pids, err := a.y.tc.KillContainer(ctx, ids[i])
+		cancel()
+		if err == nil {
+			a.y.t.Logf("killed executor container %s (pids %v)", ids[i], pids)
+			return ids[i]
+		}
+	}
+	a.y.t.Fatalf("no running executor container among %v", ids)
+	return ""
+}
+
+// TestIntegrationYarnExecutorFailures: a killed executor is replaced and the
+// application keeps producing correct output; executor failures reaching
+// gostream.executor.maxNumFailures fail the application with a clear
+// diagnostic.
+func TestIntegrationYarnExecutorFailures(t *testing.T) {
+	y := newYarnIT(t)
+	app := y.submit(y.filestreamArgs([]string{"--num-executors", "2", "--conf", "spark.yarn.maxAppAttempts=1",
+		"--conf", "spark.executor.maxNumFailures=2"})...)
+	app.waitRunning(1, 2*time.Minute)
+	app.waitLog("executor=2 host=", time.Minute) // both executors registered
+
+	app.killExecutor()
+	app.waitLog(`msg="executor launched" app=`+app.id.String()+` attempt=1 executor=3`, time.Minute)
+	want := map[string]int{}
+	text, add := words("after-executor-loss", 60)
+	y.putFile("a.txt", text)
+	addCounts(want, add)
+	y.waitCounts(want, time.Minute)
+	if r := app.report(); r.State != client.StateRunning {
+		t.Fatalf("after one executor failure: %s, want RUNNING", r.State)
+	}
+
+	app.killExecutor()
+	if status := app.wait(2 * time.Minute); status != exitStartFailed {
+		t.Errorf("gostream-submit exited %d, want %d", status, exitStartFailed)
+	}
+	r := app.report()
+	if r.FinalStatus != client.FinalFailed || !strings.Contains(r.Diagnostics, "gostream.executor.maxNumFailures=2") {
+		t.Errorf("final report %s %s, diagnostics %q: want FAILED naming gostream.executor.maxNumFailures", r.State, r.FinalStatus, r.Diagnostics)
+	}
+}
+
+// TestIntegrationYarnNodeLoss: the NodeManager running the AM dies; YARN
+// starts the next attempt on the other node, which continues from the
+// checkpoint.
+func TestIntegrationYarnNodeLoss(t *testing.T) {
+	y := newYarnIT(t)
+	app := y.submit(y.filestreamArgs([]string{"--num-executors", "1", "--conf", "spark.yarn.maxAppAttempts=3"})...)
+	app.waitRunning(1, 2*time.Minute)
+	want := map[string]int{}
+	text, add := words("before", 40)
+	y.putFile("a.txt", text)
+	addCounts(want, add)
+	y.waitCounts(want, time.Minute)
+
+	nm, err := y.tc.FindContainer(app.amContainer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	if err := y.tc.KillDaemon(ctx, nm.Name); err != nil {
+		t.Fatal(err)
+	}
+	lost := time.Now()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		if err := y.tc.StartDaemon(ctx, nm.Name); err != nil {
+			t.Errorf("restart %s: %v", nm.Name, err)
+		}
+		if err := y.tc.WaitReady(ctx); err != nil {
+			t.Errorf("cluster not ready after restarting %s: %v", nm.Name, err)
+		}
+	})
+	t.Logf("killed %s, which ran the AM", nm.Name)
+	r := app.waitRunning(2, 3*time.Minute)
+	t.Logf("attempt %d RUNNING %s after the node loss", r.CurrentAttempt.Attempt, time.Since(lost).Round(time.Second))
+	moved, err := y.tc.FindContainer(app.amContainer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved.Name == nm.Name {
+		t.Fatalf("attempt %d's AM on the lost node %s", r.CurrentAttempt.Attempt, nm.Name)
+	}
+	text, add = words("after", 40)
+	y.putFile("b.txt", text)
+	addCounts(want, add)
+	y.waitCounts(want, time.Minute)
+}
+
+// TestIntegrationYarnBadInput: mistakes get clear errors, from
+// gostream-submit or as the RM's reason.
+func TestIntegrationYarnBadInput(t *testing.T) {
+	y := newYarnIT(t)
+	app := filestreamApp(t)
+	environ := append(cleanEnviron(), "HADOOP_CONF_DIR="+y.tc.HadoopConfDir)
+	run := func(environ []string, args ...string) (int, string, time.Duration) {
+		var out, errOut syncBuffer
+		start := time.Now()
+		argv := append([]string{"--master", "yarn", "--deploy-mode", "cluster"}, args...)
+		status := submit(argv, environ, stdio{strings.NewReader(""), &out, &errOut}, noSignals)
+		return status, errOut.String(), time.Since(start)
+	}
+
+	// An RM that does not answer: a configuration naming a closed port.
+	down := t.TempDir()
+	for _, f := range []string{"core-site.xml", "hdfs-site.xml"} {
+		b, err := os.ReadFile(filepath.Join(y.tc.HadoopConfDir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(down, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(down, "yarn-site.xml"), []byte(`<configuration>
+<property><name>yarn.resourcemanager.address</name><value>127.0.0.1:1</value></property>
+</configuration>`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	status, stderr, took := run(append(cleanEnviron(), "HADOOP_CONF_DIR="+down), app)
+	t.Logf("RM down: %d after %s: %s", status, took.Round(time.Millisecond), stderr)
+	if status != exitStartFailed || !strings.Contains(stderr, "127.0.0.1:1") || took > connectTimeout+5*time.Second {
+		t.Errorf("RM down: status %d after %s, want %d naming 127.0.0.1:1 within %s", status, took, exitStartFailed, connectTimeout)
+	}
+
+	status, stderr, _ = run(environ, filepath.Join(t.TempDir(), "no-such-app"))
+	if status != exitUsage || !strings.Contains(stderr, "no such file or directory") {
+		t.Errorf("missing binary: %d %s", status, stderr)
+	}
+
+	status, stderr, _ = run(environ, "--driver-memory", "64g", app)
+	t.Logf("AM above the cluster maximum: %d: %s", status, stderr)
+	if status != exitStartFailed || !strings.Contains(stderr, "nvalid") || !strings.Contains(stderr, "maximum") {
+		t.Errorf("memory above the maximum: %d, want %d with the RM's reason:\n%s", status, exitStartFailed, stderr)
+	}
+
+	status, stderr, _ = run(environ, "--queue", "no-such-queue", app)
+	t.Logf("unknown queue: %d: %s", status, stderr)
+	if status != exitStartFailed || !strings.Contains(stderr, "no-such-queue") {
+		t.Errorf("unknown queue: %d, want %d naming the queue:\n%s", status, exitStartFailed, stderr)
+	}
+	if strings.Contains(stderr, ".gostreamStaging") {
+		// The staging directory of a refused submission is removed.
+		m := regexp.MustCompile(`staging directory (hdfs://\S+)`).FindStringSubmatch(stderr)
+		if m != nil {
+			p := strings.TrimPrefix(m[1], y.tc.NameNodeURI())
+			if _, err := y.fsys.Stat(t.Context(), p); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("staging directory %s of the refused application: %v, want it removed", p, err)
+			}
+		}
+	}
+}
