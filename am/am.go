@@ -156,10 +156,10 @@ func Run(ctx context.Context, cfg Config) error {
 	started := time.Now()
 	st, err := serveStatus(":0", func() Status {
 		execs, failed := alloc.snapshot()
-		n, recent := batches.batches()
-		return Status{Application: env.ContainerID.Attempt.App.String(), Name: c.String(conf.AppName), Attempt: env.Attempt,
-			MaxAttempts: maxAttempts, Started: started, Executors: execs, Registered: ep.Executors(),
-			ExecutorFailures: failed, CompletedBatches: n, Batches: recent}
+		st := Status{Application: env.ContainerID.Attempt.App.String(), Name: c.String(conf.AppName), Attempt: env.Attempt,
+			MaxAttempts: maxAttempts, Started: started, Executors: execs, Registered: ep.Executors(), ExecutorFailures: failed}
+		batches.snapshot(&st)
+		return st
 	})
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}

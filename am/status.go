@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 
@@ -28,33 +29,59 @@ type Status struct {
 	Executors        []Executor               `json:"executors"`
 	Registered       []container.ExecutorInfo `json:"registered_executors"`
 	ExecutorFailures int                      `json:"executor_failures"`
+	Receivers        []ReceiverStatus         `json:"receivers"`
 	CompletedBatches int64                    `json:"completed_batches"`
 	Batches          []BatchStatus            `json:"recent_batches"`
+}
+
+// ReceiverStatus is a receiver's state.
+type ReceiverStatus struct {
+	StreamID  int    `json:"stream_id"`
+	Name      string `json:"name"`
+	Active    bool   `json:"active"`
+	LastError string `json:"last_error,omitempty"`
 }
 
 // BatchStatus is a completed batch.
 type BatchStatus struct {
 	Time       time.Time     `json:"time"`
 	Records    int64         `json:"records"`
+	Scheduling time.Duration `json:"scheduling_delay_ns"`
 	Processing time.Duration `json:"processing_ns"`
 	TotalDelay time.Duration `json:"total_delay_ns"`
 	Error      string        `json:"error,omitempty"`
 }
 
-// batchListener keeps the recent batches for the status page.
+// batchListener keeps the receivers and the recent batches for the status
+// page.
 type batchListener struct {
 	engine.NopListener
 	mu        sync.Mutex
 	completed int64
 	recent    []BatchStatus
-	first     chan struct{} // closed at the first completed batch
-	firstOnce sync.Once
+	receivers map[int]ReceiverStatus
 }
 
-func newBatchListener() *batchListener { return &batchListener{first: make(chan struct{})} }
+func newBatchListener() *batchListener {
+	return &batchListener{receivers: map[int]ReceiverStatus{}}
+}
+
+func (l *batchListener) OnReceiverStarted(r engine.ReceiverInfo) { l.receiver(r) }
+func (l *batchListener) OnReceiverStopped(r engine.ReceiverInfo) { l.receiver(r) }
+func (l *batchListener) OnReceiverError(r engine.ReceiverInfo)   { l.receiver(r) }
+
+func (l *batchListener) receiver(r engine.ReceiverInfo) {
+	s := ReceiverStatus{StreamID: r.StreamID, Name: r.Name, Active: r.Active}
+	if r.LastErr != nil {
+		s.LastError = r.LastErr.Error()
+	}
+	l.mu.Lock()
+	l.receivers[r.StreamID] = s
+	l.mu.Unlock()
+}
 
 func (l *batchListener) OnBatchCompleted(b engine.BatchInfo) {
-	s := BatchStatus{Time: b.BatchTime, Records: b.NumRecords(), Processing: b.ProcessingDelay(), TotalDelay: b.TotalDelay()}
+	s := BatchStatus{Time: b.BatchTime, Records: b.NumRecords(), Scheduling: b.SchedulingDelay(), Processing: b.ProcessingDelay(), TotalDelay: b.TotalDelay()}
 	if b.Err != nil {
 		s.Error = b.Err.Error()
 	}
@@ -65,13 +92,18 @@ func (l *batchListener) OnBatchCompleted(b engine.BatchInfo) {
 		l.recent = l.recent[len(l.recent)-retainedBatches:]
 	}
 	l.mu.Unlock()
-	l.firstOnce.Do(func() { close(l.first) })
 }
 
-func (l *batchListener) batches() (int64, []BatchStatus) {
+// snapshot fills the status's receivers and batches.
+func (l *batchListener) snapshot(st *Status) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.completed, append([]BatchStatus(nil), l.recent...)
+	st.CompletedBatches, st.Batches = l.completed, append([]BatchStatus(nil), l.recent...)
+	st.Receivers = st.Receivers[:0]
+	for _, r := range l.receivers {
+		st.Receivers = append(st.Receivers, r)
+	}
+	sort.Slice(st.Receivers, func(i, j int) bool { return st.Receivers[i].StreamID < st.Receivers[j].StreamID })
 }
 
 var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
@@ -83,9 +115,13 @@ var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 {{range .Executors}}<tr><td>{{.ID}}</td><td>{{.Container}}</td><td>{{.Node}}</td><td>{{.Started.Format "15:04:05"}}</td></tr>
 {{end}}</table>
 <p>{{len .Registered}} executors registered with the driver.</p>
+<h2>Receivers</h2>
+<table border="1"><tr><th>stream</th><th>receiver</th><th>active</th><th>last error</th></tr>
+{{range .Receivers}}<tr><td>{{.StreamID}}</td><td>{{.Name}}</td><td>{{.Active}}</td><td>{{.LastError}}</td></tr>
+{{end}}</table>
 <h2>Batches ({{.CompletedBatches}} completed; most recent last)</h2>
-<table border="1"><tr><th>batch time</th><th>records</th><th>processing</th><th>total delay</th><th>error</th></tr>
-{{range .Batches}}<tr><td>{{.Time.Format "15:04:05.000"}}</td><td>{{.Records}}</td><td>{{.Processing}}</td><td>{{.TotalDelay}}</td><td>{{.Error}}</td></tr>
+<table border="1"><tr><th>batch time</th><th>records</th><th>scheduling delay</th><th>processing</th><th>total delay</th><th>error</th></tr>
+{{range .Batches}}<tr><td>{{.Time.Format "15:04:05.000"}}</td><td>{{.Records}}</td><td>{{.Scheduling}}</td><td>{{.Processing}}</td><td>{{.TotalDelay}}</td><td>{{.Error}}</td></tr>
 {{end}}</table></body></html>
 `))
 

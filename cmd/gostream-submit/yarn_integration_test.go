@@ -5,11 +5,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"maps"
+	"net/http"
 	"os"
 	"os/exec"
 	"path"
@@ -21,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoopconf"
@@ -215,6 +218,28 @@ func (a *yarnApp) killAM() int32 {
 	return r.CurrentAttempt.Attempt
 }
 
+// status reads the driver's status page as JSON through the tracking URL
+// (the RM's proxy), once it answers.
+func (a *yarnApp) status(trackingURL string) am.Status {
+	a.y.t.Helper()
+	var st am.Status
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := http.Get(strings.TrimSuffix(trackingURL, "/") + "/json")
+		if err == nil {
+			err = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode == http.StatusOK {
+				return st
+			}
+		}
+		if time.Now().After(deadline) {
+			a.y.t.Fatalf("status page %s/json: %v", trackingURL, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
 // logs is the text of every log file of the application's containers.
 func (a *yarnApp) logs() string {
 	cls, err := a.y.tc.ContainerLogs(a.id.String())
@@ -396,6 +421,9 @@ func TestIntegrationYarnFileStreamSurvivesAMKill(t *testing.T) {
 	addCounts(want, add)
 	r := app.waitRunning(attempt+1, 2*time.Minute)
 	t.Logf("attempt %d running, tracking URL %s", r.CurrentAttempt.Attempt, r.TrackingURL)
+	if st := app.status(r.TrackingURL); st.Attempt != int(attempt+1) || st.Application != app.id.String() {
+		t.Errorf("status page through the RM proxy: %+v", st)
+	}
 	text, add = words("d", 70)
 	y.putFile("d.txt", text)
 	addCounts(want, add)
