@@ -41,7 +41,7 @@ var (
 )
 
 // filestreamApp builds examples/filestream as YARN runs it (no cgo).
-func filestreamApp(t *testing.T) string {
+func filestreamApp(t testing.TB) string {
 	t.Helper()
 	filestreamOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "gostream-yarn-it-")
@@ -65,14 +65,14 @@ func filestreamApp(t *testing.T) string {
 // yarnIT is one test's view of the cluster: RM and HDFS clients and a
 // private HDFS directory.
 type yarnIT struct {
-	t    *testing.T
+	t    testing.TB
 	tc   *testcluster.Cluster
 	rm   *client.Client
 	fsys hdfsstore.FS
 	dir  string // the test's HDFS directory (absolute path)
 }
 
-func newYarnIT(t *testing.T) *yarnIT {
+func newYarnIT(t testing.TB) *yarnIT {
 	tc := testcluster.Get(t)
 	hc, err := hadoopconf.Load(tc.HadoopConfDir)
 	if err != nil {
@@ -89,7 +89,7 @@ func newYarnIT(t *testing.T) *yarnIT {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := fmt.Sprintf("/gostream-it/%s-%d", strings.ReplaceAll(t.Name(), "/", "_"), time.Now().UnixNano())
+	dir := fmt.Sprintf("/gostream-it/%s-%d", strings.NewReplacer("/", "_", "=", "_").Replace(t.Name()), time.Now().UnixNano())
 	if err := fsys.MkdirAll(ctx, dir+"/in", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func (a *yarnApp) status(trackingURL string) am.Status {
 		if time.Now().After(deadline) {
 			a.y.t.Fatalf("status page %s/json: %v", trackingURL, err)
 		}
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -688,5 +688,49 @@ func TestIntegrationYarnBadInput(t *testing.T) {
 				t.Errorf("staging directory %s of the refused application: %v, want it removed", p, err)
 			}
 		}
+	}
+}
+
+// BenchmarkIntegrationYarnFirstBatch measures, on the test cluster, the
+// time from gostream-submit to the first completed batch of the driver in
+// the AM (submit_to_first_batch_s), and from the AM's death (SIGKILL) to the
+// first completed batch of the next attempt (am_kill_to_first_batch_s).
+// Run: go test -tags integration -run '^$' -bench YarnFirstBatch -benchtime 3x ./cmd/gostream-submit
+func BenchmarkIntegrationYarnFirstBatch(b *testing.B) {
+	y := newYarnIT(b)
+	var submitTotal, recoverTotal time.Duration
+	for i := range b.N {
+		start := time.Now()
+		app := y.submit(y.filestreamArgs([]string{"--num-executors", "1", "--conf", "spark.yarn.maxAppAttempts=2",
+			"--conf", fmt.Sprintf("gostream.streaming.checkpoint.directory=%s/checkpoint-%d", y.url(y.dir), i)})...)
+		r := app.waitRunning(1, 2*time.Minute)
+		app.firstBatch(r.TrackingURL, 1)
+		submitTotal += time.Since(start)
+
+		killed := time.Now()
+		app.killAM()
+		r = app.waitRunning(2, 2*time.Minute)
+		app.firstBatch(r.TrackingURL, 2)
+		recoverTotal += time.Since(killed)
+		_, _ = y.rm.KillApplication(b.Context(), app.id, "benchmark done")
+		app.wait(time.Minute)
+	}
+	b.ReportMetric(submitTotal.Seconds()/float64(b.N), "submit_to_first_batch_s")
+	b.ReportMetric(recoverTotal.Seconds()/float64(b.N), "am_kill_to_first_batch_s")
+}
+
+// firstBatch waits until attempt's driver has completed a batch, polling its
+// status page.
+func (a *yarnApp) firstBatch(trackingURL string, attempt int) {
+	a.y.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if st := a.status(trackingURL); st.Attempt == attempt && st.CompletedBatches > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			a.y.t.Fatalf("attempt %d completed no batch within a minute", attempt)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
