@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gostream/gostream/conf"
+	"github.com/gostream/gostream/hdfsstore"
 )
 
 // RoleEnv names the environment variable that tells a gostream binary which
@@ -95,8 +96,25 @@ func RunConf(ctx context.Context, c *conf.Conf, batch time.Duration, setup Setup
 // runDriver starts ssc and waits for it to stop: by itself, by ctx, or by
 // SIGINT/SIGTERM (gracefully when gostream.streaming.stopGracefullyOnShutdown).
 func runDriver(ctx context.Context, ssc *Context) error {
+	var markerFS hdfsstore.FS
+	var marker string
+	if ssc.settings.stopMarker != "" {
+		var err error
+		if markerFS, marker, err = ssc.createStopMarker(ctx); err != nil {
+			return err
+		}
+	}
 	if err := ssc.Start(); err != nil {
 		return err
+	}
+	if markerFS != nil {
+		wctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ssc.watchStopMarker(wctx, markerFS, marker)
+		}()
+		defer func() { cancel(); <-done }()
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)

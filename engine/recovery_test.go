@@ -319,7 +319,18 @@ type faultFS struct {
 	hdfsstore.FS
 	mu          sync.Mutex
 	failReadDir error
+	failStat    error
 	failCreate  func(name string) error
+}
+
+func (f *faultFS) Stat(ctx context.Context, name string) (fs.FileInfo, error) {
+	f.mu.Lock()
+	err := f.failStat
+	f.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("faultFS: stat %s: %w", name, err)
+	}
+	return f.FS.Stat(ctx, name)
 }
 
 func (f *faultFS) ReadDir(ctx context.Context, name string) ([]fs.FileInfo, error) {

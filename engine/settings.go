@@ -23,6 +23,8 @@ type settings struct {
 	fileRemember        time.Duration
 	checkpointDir       string
 	receiverWAL         bool
+	stopMarker          string
+	stopMarkerPoll      time.Duration
 }
 
 func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
@@ -39,6 +41,8 @@ func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
 		networkTimeout:      c.Duration(conf.NetworkTimeout),
 		checkpointDir:       c.String(conf.CheckpointDirectory),
 		receiverWAL:         c.Bool(conf.ReceiverWALEnable),
+		stopMarker:          c.String(conf.StopMarker),
+		stopMarkerPoll:      c.Duration(conf.StopMarkerPollInterval),
 	}
 	m := c.Master()
 	if m.YARN {
