@@ -35,7 +35,7 @@ func run(ctx context.Context, batch time.Duration, setup engine.Setup) int {
 		}
 		return 0
 	case engine.RoleAM:
-		err := am.Run(ctx, am.Config{Driver: driver(batch, setup)})
+		err := am.Run(ctx, am.Config{Driver: driver(batch, setup), Batch: batch})
 		if err == nil {
 			return 0
 		}

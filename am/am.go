@@ -33,6 +33,8 @@ type DriverFunc func(ctx context.Context, c *conf.Conf, l engine.Listener) error
 // seams for tests.
 type Config struct {
 	Driver DriverFunc
+	// Batch is the driver's batch duration, for the status page.
+	Batch time.Duration
 	// Args are the application's arguments, given to executors too
 	// (default os.Args[1:]).
 	Args []string
@@ -157,7 +159,8 @@ func Run(ctx context.Context, cfg Config) error {
 	st, err := serveStatus(":0", func() Status {
 		execs, failed := alloc.snapshot()
 		st := Status{Application: env.ContainerID.Attempt.App.String(), Name: c.String(conf.AppName), Attempt: env.Attempt,
-			MaxAttempts: maxAttempts, Started: started, Executors: execs, Registered: ep.Executors(), ExecutorFailures: failed}
+			MaxAttempts: maxAttempts, Started: started, Executors: execs, Registered: ep.Executors(), ExecutorFailures: failed,
+			BatchDuration: cfg.Batch, GracefulStopTimeout: engine.GracefulStopTimeout(c, cfg.Batch), StopMarker: c.String(conf.StopMarker)}
 		batches.snapshot(&st)
 		return st
 	})

@@ -21,17 +21,22 @@ const retainedBatches = 20
 
 // Status is what the status page shows (and /json returns).
 type Status struct {
-	Application      string                   `json:"application"`
-	Name             string                   `json:"name"`
-	Attempt          int                      `json:"attempt"`
-	MaxAttempts      int                      `json:"max_attempts"`
-	Started          time.Time                `json:"started"`
-	Executors        []Executor               `json:"executors"`
-	Registered       []container.ExecutorInfo `json:"registered_executors"`
-	ExecutorFailures int                      `json:"executor_failures"`
-	Receivers        []ReceiverStatus         `json:"receivers"`
-	CompletedBatches int64                    `json:"completed_batches"`
-	Batches          []BatchStatus            `json:"recent_batches"`
+	Application string    `json:"application"`
+	Name        string    `json:"name"`
+	Attempt     int       `json:"attempt"`
+	MaxAttempts int       `json:"max_attempts"`
+	Started     time.Time `json:"started"`
+	// BatchDuration, GracefulStopTimeout and StopMarker tell operators'
+	// tools how long a graceful stop may take and how to ask for one.
+	BatchDuration       time.Duration            `json:"batch_duration_ns"`
+	GracefulStopTimeout time.Duration            `json:"graceful_stop_timeout_ns"`
+	StopMarker          string                   `json:"stop_marker,omitempty"`
+	Executors           []Executor               `json:"executors"`
+	Registered          []container.ExecutorInfo `json:"registered_executors"`
+	ExecutorFailures    int                      `json:"executor_failures"`
+	Receivers           []ReceiverStatus         `json:"receivers"`
+	CompletedBatches    int64                    `json:"completed_batches"`
+	Batches             []BatchStatus            `json:"recent_batches"`
 }
 
 // ReceiverStatus is a receiver's state.
@@ -109,7 +114,8 @@ func (l *batchListener) snapshot(st *Status) {
 var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <html><head><title>gostream {{.Name}}</title></head><body>
 <h1>gostream application {{.Name}}</h1>
-<p>{{.Application}}, attempt {{.Attempt}} of {{.MaxAttempts}}, started {{.Started.Format "2006-01-02 15:04:05 MST"}}. <a href="json">JSON</a></p>
+<p>{{.Application}}, attempt {{.Attempt}} of {{.MaxAttempts}}, started {{.Started.Format "2006-01-02 15:04:05 MST"}}, batches of {{.BatchDuration}}. <a href="json">JSON</a></p>
+{{if .StopMarker}}<p>Delete the stop marker {{.StopMarker}} to stop the application gracefully (within {{.GracefulStopTimeout}}).</p>{{end}}
 <h2>Executors ({{len .Executors}} running, {{.ExecutorFailures}} failures)</h2>
 <table border="1"><tr><th>id</th><th>container</th><th>node</th><th>started</th></tr>
 {{range .Executors}}<tr><td>{{.ID}}</td><td>{{.Container}}</td><td>{{.Node}}</td><td>{{.Started.Format "15:04:05"}}</td></tr>

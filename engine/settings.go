@@ -36,7 +36,7 @@ func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
 		maxRate:             int64(c.Int(conf.ReceiverMaxRate)),
 		restartDelay:        c.Duration(conf.ReceiverRestartDelay),
 		concurrentJobs:      c.Int(conf.ConcurrentJobs),
-		gracefulStopTimeout: c.Duration(conf.GracefulStopTimeout),
+		gracefulStopTimeout: GracefulStopTimeout(c, batch),
 		stopOnShutdown:      c.Bool(conf.StopGracefullyOnShutdown),
 		networkTimeout:      c.Duration(conf.NetworkTimeout),
 		checkpointDir:       c.String(conf.CheckpointDirectory),
@@ -52,9 +52,6 @@ func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
 	if s.parallelism <= 0 {
 		s.parallelism = s.slots
 	}
-	if s.gracefulStopTimeout <= 0 {
-		s.gracefulStopTimeout = 10 * batch
-	}
 	// Spark rounds the file stream's memory up to whole batches.
 	remember := c.Duration(conf.FileStreamMinRememberDuration)
 	s.fileRemember = (remember + batch - 1) / batch * batch
@@ -66,4 +63,13 @@ func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
 func (s settings) maxPendingBlocks(batch time.Duration) int {
 	perBatch := int((batch + s.blockInterval - 1) / s.blockInterval)
 	return s.blockQueueSize + 2*perBatch
+}
+
+// GracefulStopTimeout is how long a graceful stop may take with
+// configuration c: gostream.streaming.gracefulStopTimeout, else ten batches.
+func GracefulStopTimeout(c *conf.Conf, batch time.Duration) time.Duration {
+	if d := c.Duration(conf.GracefulStopTimeout); d > 0 {
+		return d
+	}
+	return 10 * batch
 }

@@ -25,10 +25,27 @@
 // exits with its exit status (128+S if signal S killed it). An explicitly
 // set driver memory becomes the application's GOMEMLIMIT. The executor
 // settings and --files only matter on YARN; local files listed with --files
-// are checked to exist. --master yarn is not implemented yet.
+// are checked to exist.
 //
-// Exit status: 0 success (or help, --help-conf, --version); 1 the
-// application could not be started; 2 bad command line, configuration or
-// application, nothing was run; 3 not implemented yet (--master yarn);
-// otherwise the application's own status.
+// With --master yarn --deploy-mode cluster the application binary (built
+// without cgo when gostream-submit builds it), --files and the Hadoop site
+// files are uploaded to the staging directory
+// <gostream.yarn.stagingDir or /user/USER>/.gostreamStaging/<appId> on HDFS
+// (0700, files 0600), and the application is submitted to the
+// ResourceManager named by HADOOP_CONF_DIR or YARN_CONF_DIR, with the AM
+// container sized by --driver-memory (+ overhead) and --driver-cores,
+// maxAppAttempts and the attempt-failures validity interval. The
+// application id is printed on stdout. Unless
+// gostream.yarn.submit.waitAppCompletion=false, gostream-submit then follows
+// the application's state changes and attempts on stderr until it ends; a
+// signal stops the following, not the application. --status APP_ID prints
+// an application's report, --kill APP_ID kills it (and removes its staging
+// directory). --deploy-mode client is not implemented yet.
+//
+// Exit status: 0 success (or help, --help-conf, --version; on YARN: the
+// application ended SUCCEEDED, or was submitted without waiting); 1 the
+// application could not be started, or on YARN it ended otherwise; 2 bad
+// command line, configuration or application, nothing was run; 3 not
+// implemented yet (--deploy-mode client); with a local master, otherwise the
+// application's own status.
 package main

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/internal/yarnctl"
 )
 
 // Exit statuses of gostream-submit; any other status is the application's.
@@ -52,7 +53,7 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 	fail := func(err error) int {
 		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
 		logf("%s", msg)
-		if errors.Is(err, errUsage) {
+		if errors.Is(err, errUsage) || errors.Is(err, yarnctl.ErrConfig) {
 			return exitUsage
 		}
 		return exitStartFailed
@@ -143,12 +144,12 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 	if c.Master().YARN {
 		ctx, cancel := contextUntilSignal(sigs)
 		defer cancel()
-		y, err := connectYARN(ctx, environ)
+		y, err := yarnctl.Connect(ctx, environ)
 		if err != nil {
 			return fail(err)
 		}
-		defer y.close()
-		status, err := submitYARN(ctx, y, c, app, o.appArgs, environ, logf)
+		defer y.Close()
+		status, err := submitYARN(ctx, yarnCluster{y}, c, app, o.appArgs, environ, std.out, logf)
 		if err != nil {
 			logf("%s", strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 		}

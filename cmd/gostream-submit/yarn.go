@@ -5,96 +5,40 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/hdfsstore"
-	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/yarnctl"
 )
 
-// connectTimeout bounds reaching the ResourceManager and the NameNode: a
-// cluster that is down is reported within it.
-const connectTimeout = 30 * time.Second
+// yarnCluster is the cluster gostream-submit talks to, and the
+// configuration of the application.
+type yarnCluster struct{ *yarnctl.Cluster }
 
-// yarnEnv is what gostream-submit needs to talk to a YARN cluster: the Hadoop
-// configuration, the user, and the RM and HDFS clients made from them.
-type yarnEnv struct {
-	hconf    *hadoopconf.Conf
-	confDirs []string
-	user     string
-	rm       *client.Client
-	resolver *hdfsstore.Resolver
-}
-
-// connectYARN loads the Hadoop configuration named by HADOOP_CONF_DIR or
-// YARN_CONF_DIR in environ and connects to the ResourceManager.
-func connectYARN(ctx context.Context, environ []string) (*yarnEnv, error) {
-	var dirs []string
-	for _, name := range []string{"HADOOP_CONF_DIR", "YARN_CONF_DIR"} {
-		if d := strings.TrimSpace(getenv(environ, name)); d != "" {
-			dirs = append(dirs, d)
-		}
-	}
-	if len(dirs) == 0 {
-		return nil, usageError("talking to YARN needs the cluster's configuration: set HADOOP_CONF_DIR (or YARN_CONF_DIR) to the directory holding its core-site.xml, hdfs-site.xml and yarn-site.xml")
-	}
-	hc, err := hadoopconf.Load(dirs...)
-	if err != nil {
-		return nil, usageError("%v", err)
-	}
-	y := &yarnEnv{hconf: hc, confDirs: dirs, user: getenv(environ, "HADOOP_USER_NAME")}
-	y.resolver = &hdfsstore.Resolver{ConfDir: dirs[0], User: y.user}
-	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	defer cancel()
-	if y.rm, err = client.New(cctx, hc, client.Options{User: y.user, DialTimeout: 10 * time.Second, MaxRetries: 2}); err != nil {
-		return nil, err
-	}
-	y.user = y.rm.User()
-	return y, nil
-}
-
-func (y *yarnEnv) close() { y.rm.Close() }
-
-// stagingBase is gostream.yarn.stagingDir, else the user's HDFS home.
-func (y *yarnEnv) stagingBase(c *conf.Conf) string {
-	if d := c.String(conf.YarnStagingDir); d != "" {
-		return d
-	}
-	return "/user/" + y.user
-}
-
-// staging resolves application id's staging directory.
-func (y *yarnEnv) staging(ctx context.Context, c *conf.Conf, id client.ApplicationID) (hdfsstore.FS, string, error) {
-	fsys, base, err := y.resolver.ForPath(ctx, y.stagingBase(c))
-	if err != nil {
-		return nil, "", fmt.Errorf("staging directory: %w", err)
-	}
-	if _, ok := fsys.(*hdfsstore.HDFS); !ok {
-		return nil, "", usageError("staging directory %s is not on HDFS (fs.defaultFS in %s): NodeManagers fetch the application from there; set fs.defaultFS or gostream.yarn.stagingDir to an hdfs:// path", base, y.hconf.Describe())
-	}
-	return fsys, client.StagingDir(base, id), nil
+func (y yarnCluster) staging(ctx context.Context, c *conf.Conf, id client.ApplicationID) (hdfsstore.FS, string, error) {
+	return y.Staging(ctx, c.String(conf.YarnStagingDir), id)
 }
 
 // submitYARN submits the application in cluster mode and, unless
 // gostream.yarn.submit.waitAppCompletion=false, follows it until it ends.
 // It returns gostream-submit's exit status.
-func submitYARN(ctx context.Context, y *yarnEnv, c *conf.Conf, app *application, appArgs []string, environ []string, logf func(string, ...any)) (int, error) {
+// The application id is printed on stdout, alone, for scripts.
+func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *application, appArgs []string, environ []string, stdout io.Writer, logf func(string, ...any)) (int, error) {
 	maxAttempts := c.Int(conf.YarnMaxAppAttempts)
-	if _, warning, err := client.CheckMaxAttempts(y.hconf, maxAttempts); err != nil {
+	if _, warning, err := client.CheckMaxAttempts(y.Hadoop, maxAttempts); err != nil {
 		return exitUsage, usageError("%v", err)
 	} else if warning != "" {
 		logf("warning: %s", warning)
 	}
 
-	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	id, maxRes, err := y.rm.NewApplication(cctx)
+	cctx, cancel := context.WithTimeout(ctx, yarnctl.ConnectTimeout)
+	id, maxRes, err := y.RM.NewApplication(cctx)
 	cancel()
 	if err != nil {
 		return exitStartFailed, err
@@ -134,14 +78,15 @@ func submitYARN(ctx context.Context, y *yarnEnv, c *conf.Conf, app *application,
 		AttemptFailuresValidityInterval: c.Duration(conf.YarnAMAttemptFailuresValidityInterval),
 		AM:                              lc,
 	}
-	sctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	err = y.rm.SubmitApplication(sctx, sub)
+	sctx, cancel := context.WithTimeout(ctx, yarnctl.ConnectTimeout)
+	err = y.RM.SubmitApplication(sctx, sub)
 	cancel()
 	if err != nil {
 		return exitStartFailed, err
 	}
 	submitted = true
 	logf("submitted %s; staging directory %s", id, stg.URL())
+	fmt.Fprintln(stdout, id)
 	if !c.Bool(conf.YarnSubmitWaitAppCompletion) {
 		logf("not waiting for the application to end (%s=false): gostream-submit --status %s shows it", conf.YarnSubmitWaitAppCompletion, id)
 		return exitOK, nil
@@ -151,7 +96,7 @@ func submitYARN(ctx context.Context, y *yarnEnv, c *conf.Conf, app *application,
 
 // amSpec uploads the binary, --files and the Hadoop site files and
 // describes the AM container.
-func (y *yarnEnv) amSpec(ctx context.Context, c *conf.Conf, stg *client.Staging, app *application, appArgs, environ []string) (am.Spec, error) {
+func (y yarnCluster) amSpec(ctx context.Context, c *conf.Conf, stg *client.Staging, app *application, appArgs, environ []string) (am.Spec, error) {
 	spec := am.Spec{App: filepath.Base(app.path), Args: appArgs, Resources: map[string]client.LocalResource{}, StagingDir: stg.URL()}
 	add := func(src, name string) error {
 		if _, dup := spec.Resources[name]; dup {
@@ -182,13 +127,13 @@ func (y *yarnEnv) amSpec(ctx context.Context, c *conf.Conf, stg *client.Staging,
 	}
 	// Containers read the cluster's configuration from their working
 	// directory (HADOOP_CONF_DIR=$PWD).
-	for _, src := range y.hconf.Sources() {
+	for _, src := range y.Hadoop.Sources() {
 		if err := add(src, filepath.Base(src)); err != nil {
 			return spec, err
 		}
 	}
 
-	spec.Env = map[string]string{"HADOOP_USER_NAME": y.user}
+	spec.Env = map[string]string{"HADOOP_USER_NAME": y.User}
 	for _, kv := range c.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
 		spec.Env[k] = v
@@ -205,8 +150,8 @@ func (y *yarnEnv) amSpec(ctx context.Context, c *conf.Conf, stg *client.Staging,
 }
 
 // remoteResource is a --files entry already on HDFS, used in place.
-func (y *yarnEnv) remoteResource(ctx context.Context, url string) (client.LocalResource, error) {
-	fsys, p, err := y.resolver.ForPath(ctx, url)
+func (y yarnCluster) remoteResource(ctx context.Context, url string) (client.LocalResource, error) {
+	fsys, p, err := y.Resolver.ForPath(ctx, url)
 	if err != nil {
 		return client.LocalResource{}, fmt.Errorf("%s: %w", conf.Files, err)
 	}
@@ -220,80 +165,47 @@ func (y *yarnEnv) remoteResource(ctx context.Context, url string) (client.LocalR
 // follow reports the application's state changes until it ends, and exits
 // 0 only when it ended SUCCEEDED. When ctx ends first (a signal), the
 // application keeps running.
-func (y *yarnEnv) follow(ctx context.Context, c *conf.Conf, id client.ApplicationID, stg *client.Staging, logf func(string, ...any)) (int, error) {
-	interval := c.Duration(conf.YarnReportInterval)
-	var last client.ApplicationReport
-	failures := 0
-	for {
-		rctx, cancel := context.WithTimeout(ctx, connectTimeout)
-		r, err := y.rm.ApplicationReport(rctx, id)
-		cancel()
-		switch {
-		case ctx.Err() != nil:
-			logf("stopped following %s; it keeps running: gostream-submit --kill %s stops it", id, id)
-			return exitStartFailed, nil
-		case err != nil:
-			// The RM may be restarting or failing over: keep asking a while.
-			if failures++; failures >= 10 {
-				return exitStartFailed, fmt.Errorf("follow %s: %w", id, err)
-			}
-			logf("report of %s: %v (retrying)", id, err)
-		default:
-			failures = 0
-			reportChange(&last, r, logf)
-			if r.State.Terminal() {
-				// The AM removes the staging directory when it unregisters;
-				// an application that was killed or failed without
-				// unregistering leaves it to us.
-				if !c.Bool(conf.YarnPreserveStagingFiles) {
-					if err := stg.Remove(context.WithoutCancel(ctx)); err != nil {
-						logf("warning: %v", err)
-					}
-				}
-				if r.FinalStatus == client.FinalSucceeded {
-					return exitOK, nil
-				}
-				return exitStartFailed, fmt.Errorf("application %s ended %s with final status %s", id, r.State, r.FinalStatus)
-			}
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(interval):
+func (y yarnCluster) follow(ctx context.Context, c *conf.Conf, id client.ApplicationID, stg *client.Staging, logf func(string, ...any)) (int, error) {
+	r, err := y.Follow(ctx, id, c.Duration(conf.YarnReportInterval), func(prev, cur *client.ApplicationReport) { reportChange(prev, cur, logf) })
+	switch {
+	case ctx.Err() != nil:
+		logf("stopped following %s; it keeps running: gostream-submit --kill %s stops it", id, id)
+		return exitStartFailed, nil
+	case err != nil:
+		return exitStartFailed, err
+	}
+	// The AM removes the staging directory when it unregisters; an
+	// application killed or failed without unregistering leaves it to us.
+	if !c.Bool(conf.YarnPreserveStagingFiles) {
+		if err := stg.Remove(context.WithoutCancel(ctx)); err != nil {
+			logf("warning: %v", err)
 		}
 	}
+	if r.FinalStatus == client.FinalSucceeded {
+		return exitOK, nil
+	}
+	return exitStartFailed, fmt.Errorf("application %s ended %s with final status %s", id, r.State, r.FinalStatus)
 }
 
-// reportChange logs what changed between the last report and r, and makes r
-// the last.
-func reportChange(last *client.ApplicationReport, r *client.ApplicationReport, logf func(string, ...any)) {
-	defer func() { *last = *r }()
-	newAttempt := last.CurrentAttempt.Attempt > 0 && r.CurrentAttempt.Attempt > last.CurrentAttempt.Attempt
-	if newAttempt {
-		logf("%s: attempt %d started (attempt %d ended): %s", r.ID, r.CurrentAttempt.Attempt, last.CurrentAttempt.Attempt, oneLine(r.Diagnostics))
-	}
-	if r.State == last.State && r.TrackingURL == last.TrackingURL && !newAttempt {
-		return
+// reportChange logs what changed between the previous report and cur.
+func reportChange(prev, cur *client.ApplicationReport, logf func(string, ...any)) {
+	if prev.CurrentAttempt.Attempt > 0 && cur.CurrentAttempt.Attempt > prev.CurrentAttempt.Attempt {
+		logf("%s: attempt %d started (attempt %d ended): %s", cur.ID, cur.CurrentAttempt.Attempt, prev.CurrentAttempt.Attempt, yarnctl.OneLine(cur.Diagnostics))
 	}
 	switch {
-	case r.State == client.StateRunning:
-		logf("%s: RUNNING, attempt %d, tracking URL %s", r.ID, r.CurrentAttempt.Attempt, r.TrackingURL)
-	case r.State.Terminal():
-		attempt := ""
-		if r.CurrentAttempt.Attempt > 0 {
-			attempt = fmt.Sprintf(", attempt %d", r.CurrentAttempt.Attempt)
+	case cur.State == client.StateRunning:
+		if prev.State != cur.State || prev.TrackingURL != cur.TrackingURL || prev.CurrentAttempt != cur.CurrentAttempt {
+			logf("%s: RUNNING, attempt %d, tracking URL %s", cur.ID, cur.CurrentAttempt.Attempt, cur.TrackingURL)
 		}
-		logf("%s: %s, final status %s%s, diagnostics: %s", r.ID, r.State, r.FinalStatus, attempt, oneLine(r.Diagnostics))
-	case r.State != last.State:
-		logf("%s: %s", r.ID, r.State)
+	case cur.State.Terminal():
+		attempt := ""
+		if cur.CurrentAttempt.Attempt > 0 {
+			attempt = fmt.Sprintf(", attempt %d", cur.CurrentAttempt.Attempt)
+		}
+		logf("%s: %s, final status %s%s, diagnostics: %s", cur.ID, cur.State, cur.FinalStatus, attempt, yarnctl.OneLine(cur.Diagnostics))
+	case cur.State != prev.State:
+		logf("%s: %s", cur.ID, cur.State)
 	}
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if s == "" {
-		return "(none)"
-	}
-	return s
 }
 
 // yarnCommand runs --status or --kill.
@@ -306,83 +218,26 @@ func yarnCommand(ctx context.Context, o *options, c *conf.Conf, environ []string
 	if err != nil {
 		return exitUsage, usageError("%v: give an application id like application_1700000000000_0001", err)
 	}
-	y, err := connectYARN(ctx, environ)
+	y, err := yarnctl.Connect(ctx, environ)
 	if err != nil {
-		if errors.Is(err, errUsage) {
+		if errors.Is(err, yarnctl.ErrConfig) {
 			return exitUsage, err
 		}
 		return exitStartFailed, err
 	}
-	defer y.close()
-	rctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	r, err := y.rm.ApplicationReport(rctx, id)
-	cancel()
-	if err != nil {
-		return exitStartFailed, err
-	}
+	defer y.Close()
 	if o.status != "" {
-		printReport(stdout, r)
-		return exitOK, nil
-	}
-	if r.State.Terminal() {
-		logf("%s already ended: %s, final status %s", id, r.State, r.FinalStatus)
-		return exitOK, nil
-	}
-	kctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	_, err = y.rm.KillApplication(kctx, id, "killed with gostream-submit --kill by "+y.user)
-	cancel()
-	if err != nil {
-		return exitStartFailed, err
-	}
-	deadline := time.Now().Add(c.Duration(conf.NetworkTimeout))
-	for !r.State.Terminal() {
-		if time.Now().After(deadline) {
-			return exitStartFailed, fmt.Errorf("%s is still %s after the kill; check gostream-submit --status %s", id, r.State, id)
-		}
-		select {
-		case <-ctx.Done():
-			return exitStartFailed, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-		rctx, cancel := context.WithTimeout(ctx, connectTimeout)
-		r, err = y.rm.ApplicationReport(rctx, id)
-		cancel()
+		r, err := y.Report(ctx, id)
 		if err != nil {
 			return exitStartFailed, err
 		}
+		yarnctl.PrintReport(stdout, r)
+		return exitOK, nil
+	}
+	r, err := y.Kill(ctx, id, "killed with gostream-submit --kill by "+y.User, c.String(conf.YarnStagingDir), c.Duration(conf.NetworkTimeout))
+	if err != nil {
+		return exitStartFailed, err
 	}
 	logf("%s: %s, final status %s", id, r.State, r.FinalStatus)
-	if fsys, dir, err := y.staging(ctx, c, id); err != nil {
-		logf("warning: %v", err)
-	} else if err := fsys.RemoveAll(ctx, dir); err != nil && !errors.Is(err, os.ErrNotExist) {
-		logf("warning: remove the staging directory %s: %v", dir, err)
-	}
 	return exitOK, nil
-}
-
-// printReport prints an application report, a field a line.
-func printReport(w io.Writer, r *client.ApplicationReport) {
-	fmt.Fprintf(w, "application:  %s\n", r.ID)
-	fmt.Fprintf(w, "name:         %s\n", r.Name)
-	fmt.Fprintf(w, "state:        %s\n", r.State)
-	fmt.Fprintf(w, "final status: %s\n", r.FinalStatus)
-	fmt.Fprintf(w, "attempt:      %d\n", r.CurrentAttempt.Attempt)
-	fmt.Fprintf(w, "queue:        %s\n", r.Queue)
-	fmt.Fprintf(w, "user:         %s\n", r.User)
-	fmt.Fprintf(w, "tracking URL: %s\n", r.TrackingURL)
-	fmt.Fprintf(w, "started:      %s\n", r.StartTime.Format(time.RFC3339))
-	if !r.FinishTime.IsZero() {
-		fmt.Fprintf(w, "finished:     %s\n", r.FinishTime.Format(time.RFC3339))
-	}
-	fmt.Fprintf(w, "diagnostics:  %s\n", oneLine(r.Diagnostics))
-}
-
-// getenv is the value of name in environ.
-func getenv(environ []string, name string) string {
-	for i := len(environ) - 1; i >= 0; i-- {
-		if n, v, ok := strings.Cut(environ[i], "="); ok && n == name {
-			return v
-		}
-	}
-	return ""
 }

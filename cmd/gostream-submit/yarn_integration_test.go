@@ -5,13 +5,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"maps"
-	"net/http"
 	"os"
 	"os/exec"
 	"path"
@@ -27,6 +25,7 @@ import (
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/yarnctl"
 	"github.com/gostream/gostream/testcluster"
 )
 
@@ -218,23 +217,18 @@ func (a *yarnApp) killAM() int32 {
 	return r.CurrentAttempt.Attempt
 }
 
-// status reads the driver's status page as JSON through the tracking URL
-// (the RM's proxy), once it answers.
-func (a *yarnApp) status(trackingURL string) am.Status {
+// status reads the driver's status page through the tracking URL (the RM's
+// proxy), once it answers.
+func (a *yarnApp) status(trackingURL string) *am.Status {
 	a.y.t.Helper()
-	var st am.Status
 	deadline := time.Now().Add(time.Minute)
 	for {
-		resp, err := http.Get(strings.TrimSuffix(trackingURL, "/") + "/json")
+		st, err := yarnctl.DriverStatus(a.y.t.Context(), trackingURL)
 		if err == nil {
-			err = json.NewDecoder(resp.Body).Decode(&st)
-			resp.Body.Close()
-			if err == nil && resp.StatusCode == http.StatusOK {
-				return st
-			}
+			return st
 		}
 		if time.Now().After(deadline) {
-			a.y.t.Fatalf("status page %s/json: %v", trackingURL, err)
+			a.y.t.Fatalf("status page of %s: %v", trackingURL, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -659,8 +653,8 @@ func TestIntegrationYarnBadInput(t *testing.T) {
 	}
 	status, stderr, took := run(append(cleanEnviron(), "HADOOP_CONF_DIR="+down), app)
 	t.Logf("RM down: %d after %s: %s", status, took.Round(time.Millisecond), stderr)
-	if status != exitStartFailed || !strings.Contains(stderr, "127.0.0.1:1") || took > connectTimeout+5*time.Second {
-		t.Errorf("RM down: status %d after %s, want %d naming 127.0.0.1:1 within %s", status, took, exitStartFailed, connectTimeout)
+	if status != exitStartFailed || !strings.Contains(stderr, "127.0.0.1:1") || took > yarnctl.ConnectTimeout+5*time.Second {
+		t.Errorf("RM down: status %d after %s, want %d naming 127.0.0.1:1 within %s", status, took, exitStartFailed, yarnctl.ConnectTimeout)
 	}
 
 	status, stderr, _ = run(environ, filepath.Join(t.TempDir(), "no-such-app"))
