@@ -420,3 +420,54 @@ func TestReceiverBackpressure(t *testing.T) {
 	h.Advance(1)
 	checkBatches(t, h, out, [][]string{{"1", "2", "3"}, {"4"}})
 }
+
+// TestReceiverMaxRate: records stored one by one are held to
+// gostream.streaming.receiver.maxRate, and every one of them still arrives.
+func TestReceiverMaxRate(t *testing.T) {
+	const rate, n = 1000, 500
+	h := streamtest.New(t, time.Second, streamtest.WithConf("gostream.streaming.receiver.maxRate", strconv.Itoa(rate)),
+		streamtest.WithConf("gostream.streaming.blockInterval", "250ms"))
+	took := make(chan time.Duration, 1)
+	rcv := engine.ReceiverFunc[int](func(ctx context.Context, out engine.Sink[int]) error {
+		start := time.Now()
+		for i := range n {
+			out.Store(i)
+		}
+		took <- time.Since(start)
+		<-ctx.Done()
+		return nil
+	})
+	out := streamtest.Collect(h, engine.ReceiverStream[int](h.Ctx, "limited", rcv))
+	h.Start()
+	// A lower bound only: a slow machine takes longer, never shorter.
+	if d := <-took; d < n*time.Second/rate*9/10 {
+		t.Errorf("%d records stored in %s with maxRate %d/s, want at least %s", n, d, rate, n*time.Second/rate*9/10)
+	}
+	got, batches := 0, 0
+	eventually(t, "every stored record to arrive", func() bool {
+		h.Advance(1)
+		b, _ := out.Batch(batches)
+		batches++
+		got += len(b)
+		return got >= n
+	})
+	if got != n {
+		t.Errorf("%d records arrived, want %d", got, n)
+	}
+}
+
+// TestLocalOneSlotWithReceiver: a receiver holds no task slot, so local[1]
+// with a receiver still runs batches, shuffles included (in Spark the
+// application would look stuck).
+func TestLocalOneSlotWithReceiver(t *testing.T) {
+	h := streamtest.New(t, time.Second, streamtest.WithConf("gostream.master", "local[1]"))
+	f := newBlockFeeder[string]()
+	words := engine.Map(engine.ReceiverStream[string](h.Ctx, "feeder", f), func(w string) engine.Pair[string, int] { return engine.KV(w, 1) })
+	out := streamtest.Collect(h, engine.ReduceByKey(words, func(a, b int) int { return a + b }))
+	h.Start()
+	f.feed(t, "a", "b", "a")
+	h.Advance(1)
+	f.feed(t, "b")
+	h.Advance(1)
+	checkBatches(t, h, out, [][]string{{"(a,2)", "(b,1)"}, {"(b,1)"}})
+}
