@@ -36,6 +36,9 @@ type Sink[T any] interface {
 	// StoreBlock stores items as one block and returns once the block is
 	// safe: accepted by the driver, and with the receiver write-ahead log on,
 	// committed to it. Only then may a reliable source acknowledge the items.
+	// ctx bounds waiting for room in the block queue; once queued, the block
+	// is processed even if the receiver is being stopped, and StoreBlock
+	// waits for that outcome (an error only on a hard stop).
 	StoreBlock(ctx context.Context, items []T) error
 	// ReportError tells listeners about a problem without stopping the receiver.
 	ReportError(err error)
@@ -218,11 +221,15 @@ func (g *blockGenerator[T]) storeBlock(ctx context.Context, items []T, offset *s
 	if err := g.enqueue(ctx, b); err != nil {
 		return err
 	}
+	// Once queued, the block is processed even when the receiver is being
+	// stopped (a graceful stop drains the queue): wait for its outcome, so
+	// that the source hears "stored" for every block that will be counted.
+	// Only a hard stop drops it unacknowledged.
 	select {
 	case err := <-b.stored:
 		return err
-	case <-ctx.Done():
-		return ctx.Err()
+	case <-g.hardCtx.Done():
+		return ErrStopping
 	}
 }
 

@@ -4,17 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
-var examples = []string{"wordcount", "statefulwordcount", "windowedcounts", "filestream"}
+var examples = []string{"wordcount", "statefulwordcount", "windowedcounts", "filestream", "reliablecount"}
 
 // binDir holds the examples, built once by TestMain.
 var binDir string
@@ -205,6 +207,48 @@ func TestFileStream(t *testing.T) {
 	for _, want := range []string{"(be,2)\n", "(to,2)\n", "(not,1)\n"} {
 		if !strings.Contains(saved.String(), want) {
 			t.Errorf("saved output lacks %q:\n%s", want, saved.String())
+		}
+	}
+}
+
+// TestReliableCount runs the reliable count twice on one checkpoint
+// directory with the receiver WAL: the second run resends from the offset
+// the WAL kept, and the state counts every acknowledged record once.
+func TestReliableCount(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	args := []string{"-out", filepath.Join(dir, "state"), "-acked", filepath.Join(dir, "acked"),
+		"-checkpoint", filepath.Join(dir, "checkpoint"), "-batch", "200ms", "-rate", "2000", "-chunk", "20", "-words", "7", "-duration", "2s"}
+	for i := range 2 {
+		r := start(t, "reliablecount", args...)
+		r.cmd.Env = append(r.cmd.Env, "GOSTREAM_STREAMING_RECEIVER_WRITEAHEADLOG_ENABLE=true")
+		r.wait(t)
+		if i == 1 && !strings.Contains(r.stderr.String(), "resending from offset") {
+			t.Errorf("the second run did not resume:\n%s", r.stderr.String())
+		}
+		acked, err := os.ReadFile(filepath.Join(dir, "acked"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := strconv.Atoi(string(acked))
+		if err != nil {
+			t.Fatal(err)
+		}
+		state, err := os.ReadFile(filepath.Join(dir, "state"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{}
+		for j := range n {
+			want[fmt.Sprintf("w%d", j%7)]++
+		}
+		got := map[string]int{}
+		for line := range strings.SplitSeq(strings.TrimSpace(string(state)), "\n") {
+			w, c, _ := strings.Cut(line, " ")
+			got[w], _ = strconv.Atoi(c)
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("run %d: %d records acknowledged; state %v, want %v", i+1, n, got, want)
 		}
 	}
 }
