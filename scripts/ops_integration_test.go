@@ -201,18 +201,26 @@ func (a *app) waitEnd() *client.ApplicationReport {
 	}
 }
 
-// kill SIGKILLs container n (1: the AM) of the current attempt.
+// kill SIGKILLs container n (1: the AM) of the current attempt, once it
+// runs.
 func (a *app) kill(n int64) {
 	a.o.t.Helper()
 	r := a.waitRunning(1)
 	id := client.ContainerID{Attempt: r.CurrentAttempt, ID: n}.String()
-	ctx, cancel := context.WithTimeout(a.o.t.Context(), 30*time.Second)
-	defer cancel()
-	nm, _, err := a.o.tc.KillContainer(ctx, id)
-	if err != nil {
-		a.o.t.Fatal(err)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(a.o.t.Context(), 30*time.Second)
+		nm, _, err := a.o.tc.KillContainer(ctx, id)
+		cancel()
+		if err == nil {
+			a.o.t.Logf("killed %s on %s", id, nm.Name)
+			return
+		}
+		if !errors.Is(err, testcluster.ErrNotFound) || time.Now().After(deadline) {
+			a.o.t.Fatal(err)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
-	a.o.t.Logf("killed %s on %s", id, nm.Name)
 }
 
 func (a *app) read(name string) string {
