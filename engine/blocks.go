@@ -21,17 +21,21 @@ type receivedBlock struct {
 	recovered bool                   // came back from the log: holds no pending token
 }
 
-// blockTracker holds received blocks until a batch takes them, and then
-// until that batch completes. Each stream may hold at most maxPending blocks
-// not yet processed: a receiver faster than processing is slowed down
-// instead of filling memory.
+// blockTracker holds received blocks until a batch takes them, then until
+// that batch completes, and then for as long as a window may still read
+// that batch (the stream's remember duration): after a restart, recovery
+// re-creates those past batches from the write-ahead log. Each stream may
+// hold at most maxPending blocks not yet processed: a receiver faster than
+// processing is slowed down instead of filling memory.
 type blockTracker struct {
 	maxPending int
 
 	mu          sync.Mutex
 	pending     map[int]chan struct{} // per stream: one token per unprocessed block
 	unallocated map[int][]*receivedBlock
-	allocated   map[int64]map[int][]*receivedBlock // batch time (ms) → stream → blocks
+	allocated   map[int64]map[int][]*receivedBlock // batch time (ms) → stream → blocks, batch not completed
+	completed   map[int64]map[int][]*receivedBlock // the same for completed batches still remembered
+	retention   map[int]time.Duration              // per stream: how long completed batches are remembered
 
 	wal       *receiverWAL                      // nil: the receiver write-ahead log is off
 	decoders  map[int]func([]byte) (any, error) // per stream, for blocks read back from the WAL
@@ -45,6 +49,8 @@ func newBlockTracker(maxPending int) *blockTracker {
 		pending:     map[int]chan struct{}{},
 		unallocated: map[int][]*receivedBlock{},
 		allocated:   map[int64]map[int][]*receivedBlock{},
+		completed:   map[int64]map[int][]*receivedBlock{},
+		retention:   map[int]time.Duration{},
 		decoders:    map[int]func([]byte) (any, error){},
 		lastOff:     map[int]string{},
 		recovered:   map[int]string{},
@@ -122,15 +128,21 @@ func (t *blockTracker) allocate(bt time.Time) map[int]int64 {
 func (t *blockTracker) blocksOf(bt time.Time, stream int) []*receivedBlock {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.allocated[bt.UnixMilli()][stream]
+	if batch, ok := t.allocated[bt.UnixMilli()]; ok {
+		return batch[stream]
+	}
+	return t.completed[bt.UnixMilli()][stream]
 }
 
 // release frees the pending slots of batch bt's blocks once it completed.
-// The data itself lives on as long as an RDD (a window) still refers to it.
+// The blocks stay known until forget: a window may still read the batch.
 func (t *blockTracker) release(bt time.Time) {
 	t.mu.Lock()
 	batch := t.allocated[bt.UnixMilli()]
 	delete(t.allocated, bt.UnixMilli())
+	if len(batch) > 0 {
+		t.completed[bt.UnixMilli()] = batch
+	}
 	t.mu.Unlock()
 	for stream, blocks := range batch {
 		c := t.tokens(stream)
@@ -138,6 +150,47 @@ func (t *blockTracker) release(bt time.Time) {
 			if !b.recovered {
 				<-c
 			}
+		}
+	}
+}
+
+// retain makes the tracker remember a stream's blocks for d after their
+// batch completed: the stream's remember duration, which covers every
+// window below it.
+func (t *blockTracker) retain(stream int, d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.retention[stream] = d
+}
+
+// maxRetention is the longest time any stream's blocks are remembered.
+func (t *blockTracker) maxRetention() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var longest time.Duration
+	for _, d := range t.retention {
+		longest = max(longest, d)
+	}
+	return longest
+}
+
+// forget drops the blocks of completed batches at or before done minus
+// their stream's retention, as node.forget drops the RDDs made of them.
+func (t *blockTracker) forget(done time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.forgetLocked(done)
+}
+
+func (t *blockTracker) forgetLocked(done time.Time) {
+	for bt, batch := range t.completed {
+		for stream := range batch {
+			if bt <= done.Add(-t.retention[stream]).UnixMilli() {
+				delete(batch, stream)
+			}
+		}
+		if len(batch) == 0 {
+			delete(t.completed, bt)
 		}
 	}
 }

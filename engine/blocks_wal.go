@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -28,10 +30,14 @@ import (
 //	    one record, written before the batch runs), "clean" (data before a
 //	    time was removed; carries the receivers' offsets so they outlive it)
 //
-// Recovery replays the log: allocations of batches after the checkpoint's
-// last completed batch come back as they were, added blocks no batch took
-// go to the first re-created batch without an allocation, and the data is
-// read back from the segments by record ref.
+// Recovery replays the log over the checkpoint's allocations: allocations
+// of batches after the checkpoint's last completed batch come back as they
+// were, and so do those of completed batches still within their stream's
+// remember duration (windows after the restart read them); added blocks no
+// batch took go to the first re-created batch without an allocation; the
+// data is read back from the segments by record ref, when an RDD needs it.
+// The checkpointer cleans segments and log records only once no retained
+// checkpoint needs them (checkpointer.clean).
 type receiverWAL struct {
 	fsys      hdfsstore.FS
 	dataDir   string
@@ -161,28 +167,30 @@ func (t *blockTracker) load(ctx context.Context, fsys hdfsstore.FS, b *receivedB
 	return data, nil
 }
 
-// allocationsAfter lists the blocks of batches after ms that the WAL holds,
-// for the checkpoint.
-func (t *blockTracker) allocationsAfter(ms int64) []allocatedBlocks {
+// allocations lists, for the checkpoint, the WAL records of every batch
+// the tracker holds: pending ones and completed ones a window still reads.
+func (t *blockTracker) allocations() []allocatedBlocks {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []allocatedBlocks
-	for bt, batch := range t.allocated {
-		if bt <= ms {
-			continue
-		}
-		for stream, blocks := range batch {
-			a := allocatedBlocks{BatchMs: bt, Stream: stream}
-			for _, b := range blocks {
-				if b.meta != nil {
-					a.Blocks = append(a.Blocks, *b.meta)
+	for _, batches := range []map[int64]map[int][]*receivedBlock{t.allocated, t.completed} {
+		for bt, batch := range batches {
+			for stream, blocks := range batch {
+				a := allocatedBlocks{BatchMs: bt, Stream: stream}
+				for _, b := range blocks {
+					if b.meta != nil {
+						a.Blocks = append(a.Blocks, *b.meta)
+					}
 				}
-			}
-			if len(a.Blocks) > 0 {
-				out = append(out, a)
+				if len(a.Blocks) > 0 {
+					out = append(out, a)
+				}
 			}
 		}
 	}
+	slices.SortFunc(out, func(a, b allocatedBlocks) int {
+		return cmp.Or(cmp.Compare(a.BatchMs, b.BatchMs), cmp.Compare(a.Stream, b.Stream))
+	})
 	return out
 }
 
@@ -311,17 +319,19 @@ func (t *blockTracker) recover(ctx context.Context, d *checkpointData, fresh boo
 			}
 		}
 	}
+	// Completed batches come back too: windows after the restart read them.
 	for bt, m := range allocs {
-		if bt <= d.LastCompletedMs {
-			continue
-		}
 		batch := map[int][]*receivedBlock{}
 		for stream, metas := range m {
 			for _, meta := range metas {
 				batch[stream] = append(batch[stream], recoveredBlock(stream, meta))
 			}
 		}
-		t.allocated[bt] = batch
+		if bt <= d.LastCompletedMs {
+			t.completed[bt] = batch
+		} else {
+			t.allocated[bt] = batch
+		}
 	}
 	for _, k := range order {
 		if a := adds[k]; !taken[k] {
@@ -332,6 +342,7 @@ func (t *blockTracker) recover(ctx context.Context, d *checkpointData, fresh boo
 	for s, off := range offsets {
 		t.recovered[s], t.lastOff[s] = off, off
 	}
+	t.forgetLocked(time.UnixMilli(d.LastCompletedMs))
 	return nil
 }
 

@@ -234,7 +234,7 @@ func (c *checkpointer) payload() (*checkpointData, error) {
 		}
 		d.Inputs[n.id] = raw
 	}
-	d.Blocks = ssc.blocks.allocationsAfter(c.lastDone)
+	d.Blocks = ssc.blocks.allocations()
 	d.ReceiverOffsets = ssc.blocks.offsets()
 	return d, nil
 }
@@ -296,11 +296,14 @@ func (c *checkpointer) clean(ctx context.Context) {
 			c.ssc.log.Warn("checkpoint: removing old state snapshots failed", "err", err)
 		}
 	}
-	// A block's segment is stamped when it is written, just before the block
-	// is tracked; the first batch generated after that takes it. So a block
-	// of a batch after the oldest completed one still needed was written at
-	// most one batch (plus a slow write) before that batch's time.
-	before := time.UnixMilli(oldest.completed).Add(-c.ssc.batch - time.Second)
+	// A checkpoint needs the blocks of the batches after its last completed
+	// one, and of the completed batches a window still reads (the tracker's
+	// retention). A block's segment is stamped when it is written, just
+	// before the block is tracked; the first batch generated after that
+	// takes it. So a block still needed was written at most one batch (plus
+	// a slow write) before the oldest of those batches.
+	oldestBatch := time.UnixMilli(oldest.completed).Add(-c.ssc.blocks.maxRetention())
+	before := oldestBatch.Add(-c.ssc.batch - time.Second)
 	if before.Sub(c.cleanedBefore) < c.ssc.batch { // once per batch is enough
 		return
 	}

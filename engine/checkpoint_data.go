@@ -30,8 +30,14 @@ import (
 //	                 taken at each remembered batch)
 //	snapshots        state files: node id, batch time, path of a file under
 //	                 <checkpointDir>/state/ (format: state_snapshot.go)
-//	blocks           receiver blocks allocated to pending batches: batch,
-//	                 stream, WAL record refs (hdfsstore.RecordRef), counts
+//	blocks           receiver blocks allocated to the batches the checkpoint
+//	                 needs: batch, stream, WAL record refs
+//	                 (hdfsstore.RecordRef), counts. Batches after
+//	                 lastCompletedMs are pending; those at or before it are
+//	                 completed batches a window still reads (within the
+//	                 stream's remember duration), re-created on recovery.
+//	                 Older writers listed pending batches only; a reader
+//	                 accepts both, and an older reader skips completed ones.
 //	receiverOffsets  stream id → the offset a reliable receiver stored with
 //	                 its newest block (OffsetSink)
 //

@@ -237,12 +237,7 @@ func (c *Context) Start() error {
 	b := c.batch.Milliseconds()
 	first := time.UnixMilli((c.clock.Now().UnixMilli()/b + 1) * b)
 	c.graph.zero = first.Add(-c.batch)
-	for _, o := range c.graph.outputs {
-		o.node.setRemember(max(o.node.slide, c.remember))
-	}
-	for _, n := range c.graph.nodes {
-		n.setRemember(max(n.slide, c.remember))
-	}
+	c.initRemember()
 
 	var redo []time.Time
 	if r := c.recovered; r != nil {
@@ -272,6 +267,23 @@ func (c *Context) Start() error {
 	c.log.Info("streaming context started", "master", c.settings.master, "batchDuration", c.batch,
 		"firstBatch", first.UnixMilli(), "receivers", len(c.graph.inputs), "outputs", len(c.graph.outputs))
 	return nil
+}
+
+// initRemember sets how long every node keeps its RDDs, and so how long the
+// block tracker keeps the blocks of each receiver's completed batches.
+// Recovery needs it before Start; running it again changes nothing.
+func (c *Context) initRemember() {
+	for _, o := range c.graph.outputs {
+		o.node.setRemember(max(o.node.slide, c.remember))
+	}
+	for _, n := range c.graph.nodes {
+		n.setRemember(max(n.slide, c.remember))
+	}
+	for _, n := range c.graph.nodes {
+		if len(n.parents) == 0 {
+			c.blocks.retain(n.id, n.remember)
+		}
+	}
 }
 
 // nextBatchTime is the first multiple of batch after now, counted from the
@@ -373,6 +385,7 @@ func (c *Context) batchCompleted(info BatchInfo) {
 		c.ckpt.post(ckptEvent{completed: info.BatchTime.UnixMilli(), rdds: c.checkpointedRDDs(info.BatchTime)})
 	}
 	c.blocks.release(info.BatchTime)
+	c.blocks.forget(info.BatchTime)
 	for _, n := range c.graph.nodes {
 		n.forget(info.BatchTime)
 	}

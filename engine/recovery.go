@@ -182,6 +182,7 @@ func (c *Context) discardCheckpoint(ctx context.Context, fsys hdfsstore.FS, dir 
 // state snapshots and receiver blocks.
 func (c *Context) restore(ctx context.Context, d *checkpointData) error {
 	c.graph.zero = time.UnixMilli(d.ZeroMs)
+	c.initRemember() // the tracker keeps the recovered batches windows still read
 	byID := map[int]*node{}
 	for _, n := range c.graph.nodes {
 		byID[n.id] = n
