@@ -281,6 +281,20 @@ func TestTokenAuth(t *testing.T) {
 	}
 }
 
+// A server that refuses a connection answers with a fatal error and closes
+// it, racing with the client's writes: the client reports the server's
+// error, not a broken pipe, every time.
+func TestRefusedConnectionReportsTheServersError(t *testing.T) {
+	srv := ipctest.NewServer(t, ipctest.Options{Token: &token.Token{Identifier: []byte("id"), Password: []byte("pw"), Kind: token.KindAMRM}})
+	for i := range 30 {
+		c := newClient(t, srv.Addr, func(o *ipc.Options) { o.MaxRetries = -1 })
+		err := c.Call(ctxT(t, 5*time.Second), "echo", tokReq("a"), &hadooppb.TokenProto{})
+		if !errors.Is(err, ipc.ErrAccessControl) {
+			t.Fatalf("call %d without a token: %v, want the server's AccessControlException", i, err)
+		}
+	}
+}
+
 func TestTokenAuthAgainstSimpleServer(t *testing.T) {
 	srv := ipctest.NewServer(t, ipctest.Options{})
 	var rec recorder

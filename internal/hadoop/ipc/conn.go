@@ -110,6 +110,10 @@ func (c *conn) close(err error) {
 	c.wg.Wait()
 }
 
+// writeFailureGrace is how long a failed write waits for the reader to
+// explain the failure with the server's fatal error.
+const writeFailureGrace = 500 * time.Millisecond
+
 // write sends one whole frame. A failed or timed-out write leaves the
 // stream in an unknown state, so it breaks the connection.
 func (c *conn) write(ctx context.Context, frame []byte) error {
@@ -122,9 +126,19 @@ func (c *conn) write(ctx context.Context, frame []byte) error {
 	_ = c.nc.SetWriteDeadline(dl)
 	_, err := c.nc.Write(frame)
 	if err != nil {
-		werr := &ConnError{Addr: c.addr, Op: "write", Err: err}
-		c.fail(werr)
-		return werr
+		// A server that refuses us (an AccessControlException for a missing
+		// token) sends a fatal error and closes; a write racing with the
+		// close fails. Give the reader a moment to deliver the reason.
+		select {
+		case <-c.done:
+		case <-time.After(writeFailureGrace):
+		}
+		c.fail(&ConnError{Addr: c.addr, Op: "write", Err: err})
+		var re *RemoteError
+		if errors.As(c.brokenErr(), &re) {
+			return re
+		}
+		return c.brokenErr()
 	}
 	c.lastWrite.Store(time.Now().UnixNano())
 	return nil
