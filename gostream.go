@@ -46,7 +46,7 @@ func run(ctx context.Context, batch time.Duration, setup engine.Setup) int {
 		}
 		return 1
 	case engine.RoleExecutor:
-		if err := runExecutor(ctx); err != nil {
+		if err := runExecutor(ctx, batch, setup); err != nil {
 			fmt.Fprintln(os.Stderr, "gostream executor:", err)
 			return 1
 		}
@@ -57,19 +57,21 @@ func run(ctx context.Context, batch time.Duration, setup engine.Setup) int {
 	}
 }
 
-// driver runs the application's driver inside the application master.
+// driver runs the application's driver inside the application master, its
+// receivers on the executors.
 func driver(batch time.Duration, setup engine.Setup) am.DriverFunc {
-	return func(ctx context.Context, c *conf.Conf, l engine.Listener) error {
+	return func(ctx context.Context, c *conf.Conf, l engine.Listener, host engine.ReceiverHost) error {
 		return engine.RunConf(ctx, c, batch, func(ssc *engine.Context) error {
 			ssc.AddListener(l)
 			return setup(ssc)
-		}, engine.WithLogger(slog.Default()))
+		}, engine.WithLogger(slog.Default()), engine.WithReceiverHost(host))
 	}
 }
 
 // runExecutor runs a YARN executor until its driver goes away or a signal
-// arrives.
-func runExecutor(ctx context.Context) error {
+// arrives. It runs the receivers the driver places on it, built by setup
+// as in the driver.
+func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup) error {
 	c, err := conf.Load(conf.Sources{Environ: os.Environ(), NoDefaultPropertiesFile: true})
 	if err != nil {
 		return err
@@ -79,6 +81,9 @@ func runExecutor(ctx context.Context) error {
 		return err
 	}
 	ec.Heartbeat, ec.Timeout = c.Duration(conf.ExecutorHeartbeatInterval), c.Duration(conf.NetworkTimeout)
+	ec.ServeReceiver = func(ctx context.Context, stream int, offset *string, out engine.EncodedSink) error {
+		return engine.ServeReceiver(ctx, c, batch, setup, stream, offset, out)
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	return container.RunExecutor(ctx, ec)

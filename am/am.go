@@ -26,8 +26,9 @@ import (
 
 // DriverFunc runs the streaming driver with configuration c (a local master
 // with gostream.driver.cores slots) until it stops by itself (nil), fails,
-// or ctx ends; l must receive the context's events.
-type DriverFunc func(ctx context.Context, c *conf.Conf, l engine.Listener) error
+// or ctx ends; l must receive the context's events, and receivers must run
+// through host (on the executors).
+type DriverFunc func(ctx context.Context, c *conf.Conf, l engine.Listener, host engine.ReceiverHost) error
 
 // Config is what Run needs. Only Driver is required; the other fields are
 // seams for tests.
@@ -160,7 +161,8 @@ func Run(ctx context.Context, cfg Config) error {
 		execs, failed := alloc.snapshot()
 		st := Status{Application: env.ContainerID.Attempt.App.String(), Name: c.String(conf.AppName), Attempt: env.Attempt,
 			MaxAttempts: maxAttempts, Started: started, Executors: execs, Registered: ep.Executors(), ExecutorFailures: failed,
-			BatchDuration: cfg.Batch, GracefulStopTimeout: engine.GracefulStopTimeout(c, cfg.Batch), StopMarker: c.String(conf.StopMarker)}
+			BatchDuration: cfg.Batch, GracefulStopTimeout: engine.GracefulStopTimeout(c, cfg.Batch), StopMarker: c.String(conf.StopMarker),
+			ReceiverPlacements: ep.Receivers()}
 		batches.snapshot(&st)
 		return st
 	})
@@ -223,7 +225,7 @@ func Run(ctx context.Context, cfg Config) error {
 	dctx, dcancel := context.WithCancel(ctx)
 	defer dcancel()
 	driverDone := make(chan error, 1)
-	go func() { driverDone <- cfg.Driver(dctx, dconf, batches) }()
+	go func() { driverDone <- cfg.Driver(dctx, dconf, batches, ep) }()
 
 	var driverErr, allocErr error
 	signaled := false

@@ -27,6 +27,7 @@
 //   - SIGTERM (YARN kills the container, or the application is killed): the
 //     AM exits without unregistering.
 //
-// Tasks run on the driver's local backend with gostream.driver.cores slots:
-// executors register with the driver and heartbeat but run no tasks yet.
+// Receivers run on the executors (container.Endpoint is the driver's
+// engine.ReceiverHost); tasks run on the driver's local backend with
+// gostream.driver.cores slots.
 package am

@@ -35,8 +35,10 @@ type Status struct {
 	Registered          []container.ExecutorInfo `json:"registered_executors"`
 	ExecutorFailures    int                      `json:"executor_failures"`
 	Receivers           []ReceiverStatus         `json:"receivers"`
-	CompletedBatches    int64                    `json:"completed_batches"`
-	Batches             []BatchStatus            `json:"recent_batches"`
+	// ReceiverPlacements tell which executor runs each receiver.
+	ReceiverPlacements []container.ReceiverPlacement `json:"receiver_placements"`
+	CompletedBatches   int64                         `json:"completed_batches"`
+	Batches            []BatchStatus                 `json:"recent_batches"`
 }
 
 // ReceiverStatus is a receiver's state.
@@ -125,6 +127,7 @@ var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <table border="1"><tr><th>stream</th><th>receiver</th><th>active</th><th>last error</th></tr>
 {{range .Receivers}}<tr><td>{{.StreamID}}</td><td>{{.Name}}</td><td>{{.Active}}</td><td>{{.LastError}}</td></tr>
 {{end}}</table>
+<p>{{range .ReceiverPlacements}}Receiver {{.Name}} (stream {{.Stream}}) runs on executor {{.Executor}}. {{end}}</p>
 <h2>Batches ({{.CompletedBatches}} completed; most recent last)</h2>
 <table border="1"><tr><th>batch time</th><th>records</th><th>scheduling delay</th><th>processing</th><th>total delay</th><th>error</th></tr>
 {{range .Batches}}<tr><td>{{.Time.Format "15:04:05.000"}}</td><td>{{.Records}}</td><td>{{.Scheduling}}</td><td>{{.Processing}}</td><td>{{.TotalDelay}}</td><td>{{.Error}}</td></tr>

@@ -25,7 +25,8 @@ type ExecutorInfo struct {
 }
 
 // Endpoint is the driver's side of the executor protocol: it accepts
-// executors that prove the secret and tracks their heartbeats. Close
+// executors that prove the secret, tracks their heartbeats and runs
+// receivers on them (RunReceiver, the engine's ReceiverHost). Close
 // disconnects every executor, which then exit.
 type Endpoint struct {
 	ln      net.Listener
@@ -33,11 +34,20 @@ type Endpoint struct {
 	timeout time.Duration
 	log     *slog.Logger
 
-	mu     sync.Mutex
-	execs  map[string]*ExecutorInfo
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	execs   map[string]*executorConn
+	conns   map[net.Conn]struct{}
+	nextRun int64
+	changed chan struct{} // closed and replaced when an executor registers
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+// executorConn is a registered executor's connection.
+type executorConn struct {
+	info ExecutorInfo
+	peer *peer
+	runs map[int64]*receiverRun // under Endpoint.mu
 }
 
 // EndpointOptions configure an Endpoint.
@@ -67,7 +77,7 @@ func Listen(o EndpointOptions) (*Endpoint, error) {
 		return nil, fmt.Errorf("executor endpoint: listen on %s: %w", o.Addr, err)
 	}
 	e := &Endpoint{ln: ln, secret: o.Secret, timeout: o.Timeout, log: o.Logger,
-		execs: map[string]*ExecutorInfo{}, conns: map[net.Conn]struct{}{}}
+		execs: map[string]*executorConn{}, conns: map[net.Conn]struct{}{}, changed: make(chan struct{})}
 	e.wg.Add(1)
 	go e.accept()
 	return e, nil
@@ -82,7 +92,7 @@ func (e *Endpoint) Executors() []ExecutorInfo {
 	defer e.mu.Unlock()
 	out := make([]ExecutorInfo, 0, len(e.execs))
 	for _, x := range e.execs {
-		out = append(out, *x)
+		out = append(out, x.info)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
@@ -156,40 +166,56 @@ func (e *Endpoint) serve(c net.Conn) error {
 		return errors.New("handshake: no executor id")
 	}
 	now := time.Now()
-	info := &ExecutorInfo{ID: hello.ExecutorID, Host: hello.Host, Cores: hello.Cores, PID: hello.PID,
-		Remote: c.RemoteAddr().String(), Registered: now, LastHeartbeat: now}
-	e.mu.Lock()
-	e.execs[info.ID] = info
-	e.mu.Unlock()
-	defer func() {
-		e.mu.Lock()
-		if e.execs[info.ID] == info {
-			delete(e.execs, info.ID)
-		}
-		e.mu.Unlock()
-	}()
+	x := &executorConn{info: ExecutorInfo{ID: hello.ExecutorID, Host: hello.Host, Cores: hello.Cores, PID: hello.PID,
+		Remote: c.RemoteAddr().String(), Registered: now, LastHeartbeat: now},
+		peer: newPeer(lc, e.timeout), runs: map[int64]*receiverRun{}}
 	if err := lc.send(message{OK: true}, e.timeout); err != nil {
 		return err
 	}
-	e.log.Info("executor registered", "executor", info.ID, "host", info.Host, "cores", info.Cores, "remote", info.Remote)
-	for {
-		m, err := lc.recv(e.timeout)
-		if err != nil {
-			e.mu.Lock()
-			closed := e.closed
-			e.mu.Unlock()
-			if closed {
-				return nil
-			}
-			return fmt.Errorf("executor %s lost: %w", info.ID, err)
-		}
+	e.mu.Lock()
+	e.execs[x.info.ID] = x
+	close(e.changed)
+	e.changed = make(chan struct{})
+	e.mu.Unlock()
+	defer func() {
 		e.mu.Lock()
-		info.LastHeartbeat = time.Now()
-		e.mu.Unlock()
-		if err := lc.send(message{Ack: m.Heartbeat}, e.timeout); err != nil {
-			return fmt.Errorf("executor %s: %w", info.ID, err)
+		if e.execs[x.info.ID] == x {
+			delete(e.execs, x.info.ID)
 		}
+		e.mu.Unlock()
+	}()
+	e.log.Info("executor registered", "executor", x.info.ID, "host", x.info.Host, "cores", x.info.Cores, "remote", x.info.Remote)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var handlers sync.WaitGroup
+	defer func() { cancel(); handlers.Wait() }()
+	err = x.peer.read(func(m message) { e.handle(ctx, x, m) }, &handlers)
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		return nil
 	}
+	return fmt.Errorf("executor %s lost: %w", x.info.ID, err)
+}
+
+// handle answers one request of executor x.
+func (e *Endpoint) handle(ctx context.Context, x *executorConn, m message) {
+	if m.Op == opHeartbeat {
+		e.mu.Lock()
+		x.info.LastHeartbeat = time.Now()
+		e.mu.Unlock()
+		_ = x.peer.reply(m.Seq, nil)
+		return
+	}
+	e.mu.Lock()
+	run := x.runs[m.Run]
+	e.mu.Unlock()
+	if run == nil {
+		_ = x.peer.reply(m.Seq, fmt.Errorf("%s for receiver run %d, which this driver does not know", m.Op, m.Run))
+		return
+	}
+	_ = x.peer.reply(m.Seq, run.handle(ctx, m))
 }
 
 // waitRegistered waits until n executors are registered (tests).

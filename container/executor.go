@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -23,6 +24,9 @@ type ExecutorConfig struct {
 	// (gostream.network.timeout).
 	Heartbeat, Timeout time.Duration
 	Logger             *slog.Logger
+	// ServeReceiver runs the receivers the driver places here; nil refuses
+	// them.
+	ServeReceiver ServeReceiverFunc
 }
 
 // ExecutorConfigFromEnv reads the executor's environment.
@@ -92,6 +96,26 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	}
 	c.Logger.Info("executor registered with the driver", "executor", c.ID, "driver", c.DriverAddress)
 
+	p := newPeer(lc, c.Timeout)
+	connCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	recv := &executorReceivers{peer: p, serve: c.ServeReceiver, ctx: connCtx, runs: map[int64]context.CancelFunc{}}
+	hbDone := make(chan error, 1)
+	go func() { hbDone <- c.heartbeat(connCtx, p, conn) }()
+	var handlers sync.WaitGroup
+	err = p.read(recv.handle, &handlers)
+	cancel()
+	recv.wg.Wait()
+	handlers.Wait()
+	if hbErr := <-hbDone; hbErr != nil {
+		err = hbErr
+	}
+	return c.ended(ctx, "connection", err)
+}
+
+// heartbeat sends a heartbeat every interval until ctx ends; a heartbeat
+// without an answer closes the connection.
+func (c ExecutorConfig) heartbeat(ctx context.Context, p *peer, conn net.Conn) error {
 	t := time.NewTicker(c.Heartbeat)
 	defer t.Stop()
 	for n := int64(1); ; n++ {
@@ -100,11 +124,12 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 			return nil
 		case <-t.C:
 		}
-		if err := lc.send(message{Heartbeat: n}, c.Timeout); err != nil {
-			return c.ended(ctx, "heartbeat", err)
-		}
-		if _, err := lc.recv(c.Timeout); err != nil {
-			return c.ended(ctx, "heartbeat", err)
+		if _, err := p.request(ctx, message{Op: opHeartbeat, Heartbeat: n}); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			conn.Close()
+			return fmt.Errorf("heartbeat: %w", err)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 // message is one line of the executor protocol (see the package doc).
 type message struct {
+	// The handshake.
 	Challenge  []byte `json:"challenge,omitempty"`
 	Proof      []byte `json:"proof,omitempty"`
 	ExecutorID string `json:"executor_id,omitempty"`
@@ -21,15 +22,38 @@ type message struct {
 	PID        int    `json:"pid,omitempty"`
 	OK         bool   `json:"ok,omitempty"`
 	Error      string `json:"error,omitempty"`
-	Heartbeat  int64  `json:"heartbeat,omitempty"`
-	Ack        int64  `json:"ack,omitempty"`
+
+	// After the handshake: requests carry Seq and Op, replies Reply (and
+	// Error when the request failed).
+	Seq       int64   `json:"seq,omitempty"`
+	Reply     int64   `json:"reply,omitempty"`
+	Op        string  `json:"op,omitempty"`
+	Heartbeat int64   `json:"heartbeat,omitempty"`
+	Run       int64   `json:"run,omitempty"`    // a receiver run, numbered by the driver
+	Stream    int     `json:"stream,omitempty"` // the receiver's stream id
+	Name      string  `json:"name,omitempty"`
+	Offset    *string `json:"offset,omitempty"`
+	Data      []byte  `json:"data,omitempty"` // records, encoded with the stream's codec
+	Report    string  `json:"report,omitempty"`
 }
+
+// Operations after the handshake.
+const (
+	opHeartbeat    = "heartbeat"     // executor → driver
+	opRunReceiver  = "run_receiver"  // driver → executor: Run, Stream, Name, Offset
+	opStopReceiver = "stop_receiver" // driver → executor: Run
+	opRecords      = "records"       // executor → driver: Run, Data
+	opBlock        = "block"         // executor → driver: Run, Data, Offset; replied once safe
+	opReport       = "report"        // executor → driver: Run, Report
+	opReceiverDone = "receiver_done" // executor → driver: Run, Error
+)
 
 // ErrAuth: the executor could not prove the application's secret.
 var ErrAuth = errors.New("executor authentication failed")
 
-// maxLine bounds one protocol line.
-const maxLine = 64 << 10
+// maxLine bounds one protocol line, and so a block of records (base64 in
+// JSON): 64 MiB.
+const maxLine = 64 << 20
 
 // lineConn reads and writes protocol lines with deadlines.
 type lineConn struct {
@@ -39,7 +63,7 @@ type lineConn struct {
 
 func newLineConn(c net.Conn) *lineConn {
 	s := bufio.NewScanner(c)
-	s.Buffer(make([]byte, 4096), maxLine)
+	s.Buffer(make([]byte, 64<<10), maxLine)
 	return &lineConn{c: c, r: s}
 }
 

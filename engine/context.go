@@ -56,6 +56,7 @@ type Context struct {
 	recovered    *checkpointData // the checkpoint Start continues from, if any
 	ckptFS       hdfsstore.FS    // the checkpoint directory's file system
 	fsOverride   hdfsstore.FS    // WithFileSystem
+	receiverHost ReceiverHost    // WithReceiverHost: receivers run elsewhere
 }
 
 type contextState int

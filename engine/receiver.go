@@ -161,9 +161,13 @@ func nextRestartDelay(prev, base, ran time.Duration) time.Duration {
 	return min(2*prev, max(base, maxRestartDelay))
 }
 
-// receiveOnce runs Receive, turning a panic into an error so that the
-// receiver is restarted rather than the process lost.
+// receiveOnce runs Receive (here, or through the receiver host), turning a
+// panic into an error so that the receiver is restarted rather than the
+// process lost.
 func (ri *receiverInput[T]) receiveOnce(ctx context.Context, gen *blockGenerator[T]) (err error) {
+	if ri.ssc.receiverHost != nil {
+		return ri.receiveRemotely(ctx, gen)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)

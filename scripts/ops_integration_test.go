@@ -25,9 +25,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/yarnctl"
 	"github.com/gostream/gostream/testcluster"
 )
 
@@ -223,6 +225,50 @@ func (a *app) kill(n int64) {
 	}
 }
 
+// killReceiverExecutor SIGKILLs the executor running the receiver and waits
+// until the receiver runs on another one.
+func (a *app) killReceiverExecutor() {
+	a.o.t.Helper()
+	r := a.waitRunning(1)
+	placed := func() (string, *am.Status) {
+		deadline := time.Now().Add(time.Minute)
+		for {
+			st, err := yarnctl.DriverStatus(a.o.t.Context(), r.TrackingURL)
+			if err == nil && len(st.ReceiverPlacements) > 0 {
+				return st.ReceiverPlacements[0].Executor, st
+			}
+			if time.Now().After(deadline) {
+				a.o.t.Fatalf("the receiver runs on no executor: %v", err)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	exec, st := placed()
+	var container string
+	for _, e := range st.Executors {
+		if e.ID == exec {
+			container = e.Container
+		}
+	}
+	ctx, cancel := context.WithTimeout(a.o.t.Context(), 30*time.Second)
+	defer cancel()
+	if _, _, err := a.o.tc.KillContainer(ctx, container); err != nil {
+		a.o.t.Fatal(err)
+	}
+	a.o.t.Logf("killed executor %s (%s), which ran the receiver", exec, container)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if now, _ := placed(); now != exec {
+			a.o.t.Logf("the receiver runs on executor %s now", now)
+			return
+		}
+		if time.Now().After(deadline) {
+			a.o.t.Fatalf("the receiver still runs on the killed executor %s", exec)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
 func (a *app) read(name string) string {
 	a.o.t.Helper()
 	ctx, cancel := context.WithTimeout(a.o.t.Context(), 30*time.Second)
@@ -333,8 +379,7 @@ func TestIntegrationZeroLossUnderAMKills(t *testing.T) {
 	}
 	a.waitRunning(4)
 	a.waitAcked(0)
-	a.kill(2) // an executor
-	time.Sleep(3 * time.Second)
+	a.killReceiverExecutor()
 	if status, out, _ := o.script(nil, "gostream-status.sh", "-m", a.marker); status != 0 || !strings.Contains(out, "attempt:      4") || !strings.Contains(out, "last batch:") {
 		t.Errorf("gostream-status.sh: %d\n%s", status, out)
 	}

@@ -1,0 +1,233 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gostream/gostream/engine"
+)
+
+// ErrExecutorLost: the executor running a receiver went away; the engine
+// restarts the receiver, on another executor when there is one.
+var ErrExecutorLost = errors.New("executor lost")
+
+// receiverRun is a receiver running on an executor, as the driver sees it.
+type receiverRun struct {
+	rr   engine.RemoteReceiver
+	done chan error // the receiver's outcome, once
+}
+
+// handle applies a request of the executor running the receiver.
+func (r *receiverRun) handle(ctx context.Context, m message) error {
+	switch m.Op {
+	case opRecords:
+		return r.rr.Sink.Store(ctx, m.Data)
+	case opBlock:
+		return r.rr.Sink.StoreBlock(ctx, m.Data, m.Offset)
+	case opReport:
+		r.rr.Sink.ReportError(m.Report)
+		return nil
+	case opReceiverDone:
+		var err error
+		if m.Error != "" {
+			err = errors.New(m.Error)
+		}
+		select {
+		case r.done <- err:
+		default:
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown request %q", m.Op)
+}
+
+// RunReceiver implements engine.ReceiverHost: it runs the receiver on the
+// registered executor running the fewest receivers (waiting for one to
+// register), until the receiver returns, ctx ends (the receiver is then
+// stopped and hands over what it stored), or the executor is lost.
+func (e *Endpoint) RunReceiver(ctx context.Context, rr engine.RemoteReceiver) error {
+	x, id, run, err := e.place(ctx, rr)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		e.mu.Lock()
+		delete(x.runs, id)
+		e.mu.Unlock()
+	}()
+	start := message{Op: opRunReceiver, Run: id, Stream: rr.Stream, Name: rr.Name, Offset: rr.Offset}
+	if _, err := x.peer.request(ctx, start); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("start receiver %q on executor %s: %w", rr.Name, x.info.ID, err)
+	}
+	e.log.Info("receiver running on an executor", "stream", rr.Stream, "receiver", rr.Name, "executor", x.info.ID, "host", x.info.Host)
+	select {
+	case err := <-run.done:
+		return err
+	case <-x.peer.done:
+		return fmt.Errorf("receiver %q: executor %s: %w (%w)", rr.Name, x.info.ID, x.peer.closedErr(), ErrExecutorLost)
+	case <-ctx.Done():
+	}
+	// Stopping: the receiver stops and its last blocks are still stored.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.timeout)
+	defer cancel()
+	if _, err := x.peer.request(sctx, message{Op: opStopReceiver, Run: id}); err != nil {
+		return nil // the executor is gone: nothing more will come
+	}
+	select {
+	case err := <-run.done:
+		return err
+	case <-x.peer.done:
+	case <-sctx.Done():
+		e.log.Warn("receiver did not stop in time", "stream", rr.Stream, "receiver", rr.Name, "executor", x.info.ID)
+	}
+	return nil
+}
+
+// place picks the executor for a receiver and registers the run.
+func (e *Endpoint) place(ctx context.Context, rr engine.RemoteReceiver) (*executorConn, int64, *receiverRun, error) {
+	waiting := false
+	for {
+		e.mu.Lock()
+		if x := e.leastLoaded(); x != nil {
+			e.nextRun++
+			run := &receiverRun{rr: rr, done: make(chan error, 1)}
+			x.runs[e.nextRun] = run
+			id := e.nextRun
+			e.mu.Unlock()
+			return x, id, run, nil
+		}
+		changed := e.changed
+		e.mu.Unlock()
+		if !waiting {
+			waiting = true
+			e.log.Info("receiver waits for an executor", "stream", rr.Stream, "receiver", rr.Name)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, 0, nil, ctx.Err()
+		}
+	}
+}
+
+// leastLoaded is the executor running the fewest receivers (ties: the
+// lowest id), or nil. e.mu is held.
+func (e *Endpoint) leastLoaded() *executorConn {
+	var best *executorConn
+	for _, x := range e.execs {
+		if best == nil || len(x.runs) < len(best.runs) || len(x.runs) == len(best.runs) && x.info.ID < best.info.ID {
+			best = x
+		}
+	}
+	return best
+}
+
+// Receivers lists which executor runs each receiver, by stream.
+func (e *Endpoint) Receivers() []ReceiverPlacement {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []ReceiverPlacement
+	for _, x := range e.execs {
+		for _, r := range x.runs {
+			out = append(out, ReceiverPlacement{Stream: r.rr.Stream, Name: r.rr.Name, Executor: x.info.ID})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Stream < out[j].Stream })
+	return out
+}
+
+// ReceiverPlacement is where a receiver runs.
+type ReceiverPlacement struct {
+	Stream   int    `json:"stream"`
+	Name     string `json:"name"`
+	Executor string `json:"executor"`
+}
+
+// ServeReceiverFunc runs the receiver of stream in the executor until it
+// returns or ctx ends, forwarding what it stores to out (engine.ServeReceiver
+// with the application's setup).
+type ServeReceiverFunc func(ctx context.Context, stream int, offset *string, out engine.EncodedSink) error
+
+// executorReceivers are the receivers an executor runs for its driver.
+type executorReceivers struct {
+	peer  *peer
+	serve ServeReceiverFunc
+	ctx   context.Context // ends with the connection
+
+	mu   sync.Mutex
+	runs map[int64]context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+// handle answers a request of the driver.
+func (r *executorReceivers) handle(m message) {
+	switch m.Op {
+	case opRunReceiver:
+		if r.serve == nil {
+			_ = r.peer.reply(m.Seq, errors.New("this executor cannot run receivers"))
+			return
+		}
+		ctx, cancel := context.WithCancel(r.ctx)
+		r.mu.Lock()
+		r.runs[m.Run] = cancel
+		r.mu.Unlock()
+		r.wg.Add(1)
+		go r.run(ctx, m)
+		_ = r.peer.reply(m.Seq, nil)
+	case opStopReceiver:
+		r.mu.Lock()
+		cancel := r.runs[m.Run]
+		r.mu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+		_ = r.peer.reply(m.Seq, nil)
+	default:
+		_ = r.peer.reply(m.Seq, fmt.Errorf("unknown request %q", m.Op))
+	}
+}
+
+// run runs one receiver and tells the driver how it ended.
+func (r *executorReceivers) run(ctx context.Context, m message) {
+	defer r.wg.Done()
+	err := r.serve(ctx, m.Stream, m.Offset, forwardSink{peer: r.peer, run: m.Run})
+	r.mu.Lock()
+	delete(r.runs, m.Run)
+	r.mu.Unlock()
+	done := message{Op: opReceiverDone, Run: m.Run}
+	if err != nil {
+		done.Error = err.Error()
+	}
+	dctx, cancel := context.WithTimeout(r.ctx, r.peer.timeout)
+	defer cancel()
+	_, _ = r.peer.request(dctx, done)
+}
+
+// forwardSink is engine.EncodedSink over the connection to the driver.
+type forwardSink struct {
+	peer *peer
+	run  int64
+}
+
+func (f forwardSink) Store(ctx context.Context, records []byte) error {
+	_, err := f.peer.request(ctx, message{Op: opRecords, Run: f.run, Data: records})
+	return err
+}
+
+func (f forwardSink) StoreBlock(ctx context.Context, records []byte, offset *string) error {
+	_, err := f.peer.request(ctx, message{Op: opBlock, Run: f.run, Data: records, Offset: offset})
+	return err
+}
+
+func (f forwardSink) ReportError(msg string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(f.peer.timeout))
+	defer cancel()
+	_, _ = f.peer.request(ctx, message{Op: opReport, Run: f.run, Report: msg})
+}

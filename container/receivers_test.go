@@ -1,0 +1,198 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gostream/gostream/engine"
+)
+
+// recordingSink is the driver's side of a remote receiver in these tests.
+type recordingSink struct {
+	mu      sync.Mutex
+	records []string
+	blocks  []string
+	offsets []string
+	reports []string
+}
+
+func (s *recordingSink) Store(_ context.Context, b []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.records = append(s.records, string(b))
+	return nil
+}
+
+func (s *recordingSink) StoreBlock(_ context.Context, b []byte, off *string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.blocks = append(s.blocks, string(b))
+	if off != nil {
+		s.offsets = append(s.offsets, *off)
+	}
+	return nil
+}
+
+func (s *recordingSink) ReportError(msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reports = append(s.reports, msg)
+}
+
+func (s *recordingSink) counts() (int, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.records), len(s.blocks)
+}
+
+// startExecutor runs an executor whose receivers are serve, until the test
+// ends or stop is called; exited is closed when it has returned.
+func startExecutor(t *testing.T, ep *Endpoint, id string, serve ServeReceiverFunc) (stop func(), exited <-chan struct{}) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = RunExecutor(ctx, ExecutorConfig{DriverAddress: ep.ln.Addr().String(), Secret: "s", ID: id,
+			Heartbeat: 20 * time.Millisecond, Timeout: 2 * time.Second, ServeReceiver: serve})
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return cancel, done
+}
+
+func newEndpoint(t *testing.T) *Endpoint {
+	t.Helper()
+	ep, err := Listen(EndpointOptions{Addr: "127.0.0.1:0", Secret: "s", Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ep.Close() })
+	return ep
+}
+
+// A receiver placed on an executor forwards records, blocks with offsets
+// and error reports; stopping it lets it hand over its last block.
+func TestRemoteReceiverRunsOnAnExecutor(t *testing.T) {
+	ep := newEndpoint(t)
+	started := make(chan *string, 1)
+	startExecutor(t, ep, "1", func(ctx context.Context, stream int, offset *string, out engine.EncodedSink) error {
+		started <- offset
+		if err := out.Store(ctx, []byte("r1")); err != nil {
+			return err
+		}
+		out.ReportError("source slow")
+		for i := 0; ; i++ {
+			off := fmt.Sprint(i + 1)
+			// Blocks go on after the stop request: the last one is still acknowledged.
+			if err := out.StoreBlock(context.WithoutCancel(ctx), []byte(fmt.Sprintf("b%d", i)), &off); err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	})
+	sink := &recordingSink{}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	prev := "41"
+	go func() {
+		done <- ep.RunReceiver(ctx, engine.RemoteReceiver{Stream: 3, Name: "numbers", Offset: &prev, Sink: sink})
+	}()
+
+	if off := <-started; off == nil || *off != "41" {
+		t.Fatalf("the executor got offset %v, want 41", off)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for _, b := sink.counts(); b < 5; _, b = sink.counts() {
+		if time.Now().After(deadline) {
+			t.Fatal("no blocks arrived")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if p := ep.Receivers(); len(p) != 1 || p[0].Executor != "1" || p[0].Stream != 3 {
+		t.Errorf("placements %+v", p)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("RunReceiver after a stop: %v", err)
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if len(sink.records) != 1 || sink.records[0] != "r1" || len(sink.reports) != 1 || sink.reports[0] != "source slow" {
+		t.Errorf("records %q reports %q", sink.records, sink.reports)
+	}
+	if len(sink.offsets) != len(sink.blocks) || sink.offsets[len(sink.offsets)-1] != fmt.Sprint(len(sink.blocks)) {
+		t.Errorf("blocks %d, offsets %v: every block, the last one too, carries its offset", len(sink.blocks), sink.offsets)
+	}
+	if p := ep.Receivers(); len(p) != 0 {
+		t.Errorf("placements after the stop: %+v", p)
+	}
+}
+
+// A receiver's error ends the run with that error; a lost executor ends it
+// with ErrExecutorLost; a receiver waits for an executor to register.
+func TestRemoteReceiverFailures(t *testing.T) {
+	ep := newEndpoint(t)
+	sink := &recordingSink{}
+	ctx := t.Context()
+
+	// No executor yet: RunReceiver waits.
+	done := make(chan error, 1)
+	go func() {
+		done <- ep.RunReceiver(ctx, engine.RemoteReceiver{Stream: 0, Name: "failing", Sink: sink})
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("RunReceiver returned %v with no executor", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	startExecutor(t, ep, "1", func(ctx context.Context, stream int, _ *string, out engine.EncodedSink) error {
+		if stream == 0 {
+			return errors.New("source refused the connection")
+		}
+		<-ctx.Done()
+		return nil
+	})
+	if err := <-done; err == nil || err.Error() != "source refused the connection" {
+		t.Fatalf("RunReceiver = %v, want the receiver's error", err)
+	}
+
+	stop2, exited := startExecutor(t, ep, "2", func(ctx context.Context, _ int, _ *string, _ engine.EncodedSink) error {
+		<-ctx.Done()
+		return nil
+	})
+	waitExecutors(t, ep, 2)
+	go func() { done <- ep.RunReceiver(ctx, engine.RemoteReceiver{Stream: 1, Name: "a", Sink: sink}) }()
+	go func() { done <- ep.RunReceiver(ctx, engine.RemoteReceiver{Stream: 2, Name: "b", Sink: sink}) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(ep.Receivers()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("receivers not placed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if p := ep.Receivers(); p[0].Executor == p[1].Executor {
+		t.Errorf("both receivers on executor %s: want one per executor", p[0].Executor)
+	}
+	stop2()
+	<-exited
+	if err := <-done; !errors.Is(err, ErrExecutorLost) {
+		t.Fatalf("the receiver on the stopped executor ended with %v, want ErrExecutorLost", err)
+	}
+}
+
+func waitExecutors(t *testing.T, ep *Endpoint, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := ep.waitRegistered(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+}
