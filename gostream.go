@@ -29,7 +29,11 @@ func Main(batch time.Duration, setup engine.Setup) {
 func run(ctx context.Context, batch time.Duration, setup engine.Setup) int {
 	switch role := os.Getenv(engine.RoleEnv); role {
 	case "", engine.RoleDriver:
-		if err := engine.Run(ctx, batch, setup); err != nil {
+		run := engine.Run
+		if os.Getenv(container.EnvDriverListenFD) != "" {
+			run = runClientDriver // gostream-submit --master yarn --deploy-mode client
+		}
+		if err := run(ctx, batch, setup); err != nil {
 			fmt.Fprintln(os.Stderr, "gostream:", err)
 			return 1
 		}
@@ -87,4 +91,25 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup) e
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	return container.RunExecutor(ctx, ec)
+}
+
+// runClientDriver runs the driver of --deploy-mode client here, with its
+// receivers on the YARN executors that the application master (submitted by
+// gostream-submit) launches: they connect to the endpoint on the listening
+// socket gostream-submit passed down.
+func runClientDriver(ctx context.Context, batch time.Duration, setup engine.Setup) error {
+	c, err := conf.Load(conf.Sources{Environ: os.Environ(), NoDefaultPropertiesFile: true})
+	if err != nil {
+		return err
+	}
+	ep, err := container.ListenFromEnv(os.Getenv, c.Duration(conf.NetworkTimeout), slog.Default())
+	if err != nil {
+		return err
+	}
+	defer ep.Close()
+	dconf := c.Clone()
+	if err := dconf.Set(conf.Master, fmt.Sprintf("local[%d]", c.Int(conf.DriverCores))); err != nil {
+		return err
+	}
+	return engine.RunConf(ctx, dconf, batch, setup, engine.WithLogger(slog.Default()), engine.WithReceiverHost(ep))
 }

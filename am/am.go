@@ -2,8 +2,6 @@ package am
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -127,22 +125,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer sched.Close()
 
-	secret, err := newSecret()
+	// The executors' driver: in this process (cluster mode), or in the
+	// submitter's process (client mode: this AM only launches executors).
+	ds, err := newDriverSide(cfg.Getenv, env.NMHost, c, log)
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
-	ep, err := container.Listen(container.EndpointOptions{Addr: ":0", Secret: secret, Timeout: c.Duration(conf.NetworkTimeout), Logger: log})
-	if err != nil {
-		return &ExitError{Code: 1, Err: err}
-	}
-	epClosed := false
-	closeEP := func() {
-		if !epClosed {
-			epClosed = true
-			ep.Close()
-		}
-	}
-	defer closeEP()
+	defer ds.close()
+	ep := ds.ep
 
 	execRes := client.Resource{MemoryMB: mib(c.Size(conf.ExecutorMemory)) + overheadMB(c.Size(conf.ExecutorMemory), c.Size(conf.ExecutorMemoryOverhead)),
 		VCores: int32(c.Int(conf.ExecutorCores))}
@@ -160,9 +150,11 @@ func Run(ctx context.Context, cfg Config) error {
 	st, err := serveStatus(":0", func() Status {
 		execs, failed := alloc.snapshot()
 		st := Status{Application: env.ContainerID.Attempt.App.String(), Name: c.String(conf.AppName), Attempt: env.Attempt,
-			MaxAttempts: maxAttempts, Started: started, Executors: execs, Registered: ep.Executors(), ExecutorFailures: failed,
-			BatchDuration: cfg.Batch, GracefulStopTimeout: engine.GracefulStopTimeout(c, cfg.Batch), StopMarker: c.String(conf.StopMarker),
-			ReceiverPlacements: ep.Receivers()}
+			MaxAttempts: maxAttempts, Started: started, Executors: execs, ExecutorFailures: failed,
+			BatchDuration: cfg.Batch, GracefulStopTimeout: engine.GracefulStopTimeout(c, cfg.Batch), StopMarker: c.String(conf.StopMarker)}
+		if ep != nil {
+			st.Registered, st.ReceiverPlacements = ep.Executors(), ep.Receivers()
+		}
 		batches.snapshot(&st)
 		return st
 	})
@@ -173,7 +165,7 @@ func Run(ctx context.Context, cfg Config) error {
 	trackingURL := "http://" + net.JoinHostPort(env.NMHost, strconv.Itoa(st.port())) + "/"
 
 	rctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
-	reg, err := sched.Register(rctx, env.NMHost, int32(ep.Port()), trackingURL)
+	reg, err := sched.Register(rctx, env.NMHost, int32(ds.rpcPort), trackingURL)
 	cancel()
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
@@ -208,7 +200,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if launcher == nil {
 		launcher = newNMLauncher(container.ExecutorSpec{
 			App: env.App, Args: cfg.Args, Resources: env.Resources, Env: executorEnv(c, cfg.Getenv),
-			DriverAddress: net.JoinHostPort(env.NMHost, strconv.Itoa(ep.Port())), Secret: secret, Cores: c.Int(conf.ExecutorCores),
+			DriverAddress: ds.addr, Secret: ds.secret, Cores: c.Int(conf.ExecutorCores),
 		})
 	}
 	defer launcher.Close()
@@ -225,7 +217,13 @@ func Run(ctx context.Context, cfg Config) error {
 	dctx, dcancel := context.WithCancel(ctx)
 	defer dcancel()
 	driverDone := make(chan error, 1)
-	go func() { driverDone <- cfg.Driver(dctx, dconf, batches, ep) }()
+	go func() {
+		if ep == nil {
+			driverDone <- watchClientDriver(dctx, ds, c, log)
+			return
+		}
+		driverDone <- cfg.Driver(dctx, dconf, batches, ep)
+	}()
 
 	var driverErr, allocErr error
 	signaled := false
@@ -261,7 +259,7 @@ func Run(ctx context.Context, cfg Config) error {
 			allocErr = err
 		}
 	}
-	closeEP()
+	ds.close()
 
 	o := decide(driverErr, allocErr, signaled, env.Attempt, maxAttempts)
 	if !o.unregister {
@@ -360,14 +358,6 @@ func removeStaging(ctx context.Context, dir string) error {
 		return err
 	}
 	return fsys.RemoveAll(ctx, p)
-}
-
-func newSecret() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("executor secret: %w", err)
-	}
-	return hex.EncodeToString(b), nil
 }
 
 // mib converts bytes to MiB, rounding up.

@@ -45,6 +45,7 @@ const (
 	DriverMemory                     = "gostream.driver.memory"
 	DriverMemoryOverhead             = "gostream.driver.memoryOverhead"
 	DriverCores                      = "gostream.driver.cores"
+	DriverHost                       = "gostream.driver.host"
 
 	// YARN.
 	YarnMaxAppAttempts                     = "gostream.yarn.maxAppAttempts"
@@ -220,6 +221,8 @@ var sections = []section{
 			doc:   "in cluster mode, memory added to gostream.driver.memory in the AM's YARN container; 0 = max(384m, 10% of gostream.driver.memory)"},
 		{name: DriverCores, kind: kindInt, def: "1", min: 1, spark: sp("spark.driver.cores"),
 			doc: "cores of the driver (in cluster mode, of the application master's container)"},
+		{name: DriverHost, kind: kindString, def: "", spark: sp("spark.driver.host"),
+			doc: "in --deploy-mode client, the host name or address executors reach the driver at; empty = this machine's host name"},
 	}},
 	{"YARN", []key{
 		{name: YarnMaxAppAttempts, kind: kindInt, def: "0", spark: sp("spark.yarn.maxAppAttempts"),

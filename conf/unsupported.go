@@ -56,7 +56,7 @@ var unsupported = []unsupportedGroup{
 		"spark.streaming.manualClock.", "spark.streaming.sessionByKey.", "spark.streaming.blockManager.",
 		"spark.executor.heartbeat.", "spark.executor.logs.", "spark.executor.processTreeMetrics.",
 		"spark.executor.decommission.", "spark.decommission.", "spark.driver.maxResultSize",
-		"spark.driver.host", "spark.driver.port", "spark.driver.bindAddress", "spark.driver.blockManager.",
+		"spark.driver.port", "spark.driver.bindAddress", "spark.driver.blockManager.",
 		"spark.blockManager.", "spark.port.maxRetries", "spark.rpc.", "spark.network.timeoutInterval",
 		"spark.network.io.", "spark.network.maxRemoteBlockSizeFetchToMem", "spark.executor.id",
 		"spark.yarn.am.port", "spark.yarn.am.waitTime", "spark.yarn.containerLauncherMaxThreads",

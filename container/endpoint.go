@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -52,9 +54,10 @@ type executorConn struct {
 
 // EndpointOptions configure an Endpoint.
 type EndpointOptions struct {
-	// Addr to listen on (":0": any port).
-	Addr   string
-	Secret string
+	// Addr to listen on (":0": any port), unless Listener is set.
+	Addr     string
+	Listener net.Listener
+	Secret   string
 	// Timeout: an executor silent this long is dropped; also bounds the
 	// handshake (gostream.network.timeout).
 	Timeout time.Duration
@@ -72,15 +75,44 @@ func Listen(o EndpointOptions) (*Endpoint, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	ln, err := net.Listen("tcp", o.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("executor endpoint: listen on %s: %w", o.Addr, err)
+	ln := o.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", o.Addr); err != nil {
+			return nil, fmt.Errorf("executor endpoint: listen on %s: %w", o.Addr, err)
+		}
 	}
 	e := &Endpoint{ln: ln, secret: o.Secret, timeout: o.Timeout, log: o.Logger,
 		execs: map[string]*executorConn{}, conns: map[net.Conn]struct{}{}, changed: make(chan struct{})}
 	e.wg.Add(1)
 	go e.accept()
 	return e, nil
+}
+
+// EnvDriverListenFD names the file descriptor of the listening socket that
+// gostream-submit passes to a client-mode driver (it needs the address
+// before the driver starts, to give it to the application master).
+const EnvDriverListenFD = "GOSTREAM_DRIVER_LISTEN_FD"
+
+// ListenFromEnv is the client-mode driver's endpoint: on the socket in
+// EnvDriverListenFD, with the secret in EnvExecutorSecret.
+func ListenFromEnv(getenv func(string) string, timeout time.Duration, log *slog.Logger) (*Endpoint, error) {
+	fd, err := strconv.Atoi(getenv(EnvDriverListenFD))
+	if err != nil || fd < 3 {
+		return nil, fmt.Errorf("%s=%q is not an inherited file descriptor (the client-mode driver is started by gostream-submit)", EnvDriverListenFD, getenv(EnvDriverListenFD))
+	}
+	f := os.NewFile(uintptr(fd), "driver-endpoint")
+	defer f.Close() // FileListener dups it
+	ln, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvDriverListenFD, err)
+	}
+	secret := getenv(EnvExecutorSecret)
+	if secret == "" {
+		ln.Close()
+		return nil, fmt.Errorf("%s is not set (the client-mode driver is started by gostream-submit)", EnvExecutorSecret)
+	}
+	return Listen(EndpointOptions{Listener: ln, Secret: secret, Timeout: timeout, Logger: log})
 }
 
 // Port is the port the endpoint listens on.
@@ -172,19 +204,14 @@ func (e *Endpoint) serve(c net.Conn) error {
 	if err := lc.send(message{OK: true}, e.timeout); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	e.execs[x.info.ID] = x
-	close(e.changed)
-	e.changed = make(chan struct{})
-	e.mu.Unlock()
-	defer func() {
-		e.mu.Lock()
-		if e.execs[x.info.ID] == x {
-			delete(e.execs, x.info.ID)
-		}
-		e.mu.Unlock()
-	}()
-	e.log.Info("executor registered", "executor", x.info.ID, "host", x.info.Host, "cores", x.info.Cores, "remote", x.info.Remote)
+	if hello.Launcher {
+		// The client-mode AM watches the driver: it runs nothing here.
+		e.log.Info("application master connected", "remote", x.info.Remote)
+	} else {
+		e.register(x)
+		defer e.unregister(x)
+		e.log.Info("executor registered", "executor", x.info.ID, "host", x.info.Host, "cores", x.info.Cores, "remote", x.info.Remote)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var handlers sync.WaitGroup
@@ -197,6 +224,22 @@ func (e *Endpoint) serve(c net.Conn) error {
 		return nil
 	}
 	return fmt.Errorf("executor %s lost: %w", x.info.ID, err)
+}
+
+func (e *Endpoint) register(x *executorConn) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.execs[x.info.ID] = x
+	close(e.changed)
+	e.changed = make(chan struct{})
+}
+
+func (e *Endpoint) unregister(x *executorConn) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.execs[x.info.ID] == x {
+		delete(e.execs, x.info.ID)
+	}
 }
 
 // handle answers one request of executor x.

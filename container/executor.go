@@ -27,6 +27,12 @@ type ExecutorConfig struct {
 	// ServeReceiver runs the receivers the driver places here; nil refuses
 	// them.
 	ServeReceiver ServeReceiverFunc
+	// Launcher connects as the client-mode application master, which only
+	// watches the driver: it is not an executor and runs nothing.
+	Launcher bool
+	// OnRegistered, when set, is called once the driver has accepted the
+	// connection.
+	OnRegistered func()
 }
 
 // ExecutorConfigFromEnv reads the executor's environment.
@@ -83,7 +89,7 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 		return c.ended(ctx, "handshake", err)
 	}
 	host, _ := os.Hostname()
-	hello := message{Proof: proof(c.Secret, ch.Challenge), ExecutorID: c.ID, Host: host, Cores: c.Cores, PID: os.Getpid()}
+	hello := message{Proof: proof(c.Secret, ch.Challenge), ExecutorID: c.ID, Host: host, Cores: c.Cores, PID: os.Getpid(), Launcher: c.Launcher}
 	if err := lc.send(hello, c.Timeout); err != nil {
 		return c.ended(ctx, "handshake", err)
 	}
@@ -95,6 +101,9 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 		return fmt.Errorf("executor %s: the driver at %s refused it: %s (%w)", c.ID, c.DriverAddress, reply.Error, ErrAuth)
 	}
 	c.Logger.Info("executor registered with the driver", "executor", c.ID, "driver", c.DriverAddress)
+	if c.OnRegistered != nil {
+		c.OnRegistered()
+	}
 
 	p := newPeer(lc, c.Timeout)
 	connCtx, cancel := context.WithCancel(ctx)

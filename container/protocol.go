@@ -3,7 +3,9 @@ package container
 import (
 	"bufio"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +22,7 @@ type message struct {
 	Host       string `json:"host,omitempty"`
 	Cores      int    `json:"cores,omitempty"`
 	PID        int    `json:"pid,omitempty"`
+	Launcher   bool   `json:"launcher,omitempty"` // the client-mode AM, not an executor
 	OK         bool   `json:"ok,omitempty"`
 	Error      string `json:"error,omitempty"`
 
@@ -97,4 +100,13 @@ func proof(secret string, challenge []byte) []byte {
 	h := hmac.New(sha256.New, []byte(secret))
 	h.Write(challenge)
 	return h.Sum(nil)
+}
+
+// NewSecret makes a per-application secret executors prove to the driver.
+func NewSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("executor secret: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }

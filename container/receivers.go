@@ -201,6 +201,12 @@ func (r *executorReceivers) run(ctx context.Context, m message) {
 	r.mu.Lock()
 	delete(r.runs, m.Run)
 	r.mu.Unlock()
+	if r.ctx.Err() != nil {
+		// This executor is going away, not the receiver ending: the driver
+		// sees the connection end and restarts the receiver elsewhere. A
+		// receiver_done here would read as "receiving is over".
+		return
+	}
 	done := message{Op: opReceiverDone, Run: m.Run}
 	if err != nil {
 		done.Error = err.Error()

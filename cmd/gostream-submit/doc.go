@@ -40,12 +40,16 @@
 // the application's state changes and attempts on stderr until it ends; a
 // signal stops the following, not the application. --status APP_ID prints
 // an application's report, --kill APP_ID kills it (and removes its staging
-// directory). --deploy-mode client is not implemented yet.
+// directory). With --deploy-mode client the driver runs in gostream-submit's
+// child process, as with a local master (its exit status is
+// gostream-submit's), its receivers on executors that an application master
+// (sized by gostream.yarn.am.memory and .cores) launches and that connect
+// back to gostream.driver.host; the application ends, SUCCEEDED, once the
+// driver has gone, as in Spark.
 //
 // Exit status: 0 success (or help, --help-conf, --version; on YARN: the
 // application ended SUCCEEDED, or was submitted without waiting); 1 the
 // application could not be started, or on YARN it ended otherwise; 2 bad
-// command line, configuration or application, nothing was run; 3 not
-// implemented yet (--deploy-mode client); with a local master, otherwise the
-// application's own status.
+// command line, configuration or application, nothing was run; with a local
+// master or in client mode, otherwise the application's own status.
 package main

@@ -194,7 +194,11 @@ directory and submitted to the YARN ResourceManager named by the site files in
 HADOOP_CONF_DIR (or YARN_CONF_DIR); the application master runs the driver.
 gostream-submit then follows the application (state changes, attempts, the
 final status) until it ends, unless gostream.yarn.submit.waitAppCompletion is
-false. Interrupting it stops the following, not the application.
+false. Interrupting it stops the following, not the application. With
+--deploy-mode client the driver runs here, as with a local master, and the
+application master only launches the executors, which connect back to it
+(gostream.driver.host names this machine for them); gostream-submit exits with
+the driver's status.
 
 Options:
 %s
@@ -209,9 +213,8 @@ Exit status:
   1    gostream-submit could not start the application, or (YARN) it ended
        FAILED or KILLED, or following it was interrupted
   2    bad command line, configuration or application (nothing was run)
-  3    not implemented yet (--deploy-mode client)
-  N    local master: the application's own exit status; 128+S if signal S
-       killed it
+  N    local master or client mode: the application's own exit status; 128+S
+       if signal S killed it
 
 Examples:
   gostream-submit --master 'local[4]' ./examples/wordcount -duration 30s

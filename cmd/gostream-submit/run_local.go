@@ -24,6 +24,8 @@ type child struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// extraFiles are inherited as descriptors 3, 4, …
+	extraFiles []*os.File
 }
 
 // childEnv is the application's environment with a local master: ours, with
@@ -79,6 +81,7 @@ func runLocal(ch child, sigs <-chan os.Signal) (int, error) {
 	cmd := exec.Command(ch.path, ch.args...)
 	cmd.Env = ch.env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = ch.stdin, ch.stdout, ch.stderr
+	cmd.ExtraFiles = ch.extraFiles
 	cmd.SysProcAttr = sysProcAttr()
 	cmd.WaitDelay = waitDelay
 	// On Linux the parent-death signal follows the thread that started the

@@ -20,10 +20,9 @@ import (
 
 // Exit statuses of gostream-submit; any other status is the application's.
 const (
-	exitOK             = 0
-	exitStartFailed    = 1 // the application could not be started
-	exitUsage          = 2 // bad command line, configuration or application
-	exitNotImplemented = 3 // a mode gostream-submit does not have yet (--deploy-mode client)
+	exitOK          = 0
+	exitStartFailed = 1 // the application could not be started
+	exitUsage       = 2 // bad command line, configuration or application
 )
 
 // version is set at link time (-ldflags "-X main.version=…"); otherwise the
@@ -115,11 +114,6 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 	if o.verbose {
 		printConf(std.err, o, c)
 	}
-	if c.Master().YARN && c.String(conf.DeployMode) != conf.DeployModeCluster {
-		logf("--deploy-mode client is not implemented yet: use --deploy-mode cluster (the driver runs in the application master)")
-		return exitNotImplemented
-	}
-
 	sigs, stop := signals()
 	defer stop()
 	if app.pkgDir != "" {
@@ -142,14 +136,25 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 		}
 	}
 	if c.Master().YARN {
-		ctx, cancel := contextUntilSignal(sigs)
+		// In cluster mode a signal stops the following; in client mode it
+		// goes to the driver, as with a local master.
+		cluster := c.String(conf.DeployMode) == conf.DeployModeCluster
+		ctx, cancel := context.WithCancel(context.Background())
+		if cluster {
+			ctx, cancel = contextUntilSignal(sigs)
+		}
 		defer cancel()
 		y, err := yarnctl.Connect(ctx, environ)
 		if err != nil {
 			return fail(err)
 		}
 		defer y.Close()
-		status, err := submitYARN(ctx, yarnCluster{y}, c, app, o.appArgs, environ, std.out, logf)
+		var status int
+		if cluster {
+			status, err = submitYARN(ctx, yarnCluster{y}, c, app, o.appArgs, environ, std.out, logf)
+		} else {
+			status, err = runYARNClient(ctx, yarnCluster{y}, c, app, o.appArgs, environ, std, sigs, logf)
+		}
 		if err != nil {
 			logf("%s", strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -28,11 +29,31 @@ func (y yarnCluster) staging(ctx context.Context, c *conf.Conf, id client.Applic
 // submitYARN submits the application in cluster mode and, unless
 // gostream.yarn.submit.waitAppCompletion=false, follows it until it ends.
 // It returns gostream-submit's exit status.
-// The application id is printed on stdout, alone, for scripts.
 func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *application, appArgs []string, environ []string, stdout io.Writer, logf func(string, ...any)) (int, error) {
+	amRes := client.Resource{
+		MemoryMB: am.ContainerMemoryMB(c.Size(conf.DriverMemory), c.Size(conf.DriverMemoryOverhead)),
+		VCores:   int32(c.Int(conf.DriverCores)),
+	}
+	id, stg, status, err := y.submit(ctx, c, app, appArgs, environ, amRes, nil, stdout, logf)
+	if err != nil {
+		return status, err
+	}
+	if !c.Bool(conf.YarnSubmitWaitAppCompletion) {
+		logf("not waiting for the application to end (%s=false): gostream-submit --status %s shows it", conf.YarnSubmitWaitAppCompletion, id)
+		return exitOK, nil
+	}
+	return y.follow(ctx, c, id, stg, logf)
+}
+
+// submit stages the application and submits it with an AM container of
+// amRes and amEnv added to its environment. The application id is printed
+// on stdout, alone, for scripts. On failure it returns the exit status.
+func (y yarnCluster) submit(ctx context.Context, c *conf.Conf, app *application, appArgs, environ []string, amRes client.Resource,
+	amEnv map[string]string, stdout io.Writer, logf func(string, ...any)) (client.ApplicationID, *client.Staging, int, error) {
+	var none client.ApplicationID
 	maxAttempts := c.Int(conf.YarnMaxAppAttempts)
 	if _, warning, err := client.CheckMaxAttempts(y.Hadoop, maxAttempts); err != nil {
-		return exitUsage, usageError("%v", err)
+		return none, nil, exitUsage, usageError("%v", err)
 	} else if warning != "" {
 		logf("warning: %s", warning)
 	}
@@ -41,21 +62,17 @@ func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *applicati
 	id, maxRes, err := y.RM.NewApplication(cctx)
 	cancel()
 	if err != nil {
-		return exitStartFailed, err
-	}
-	amRes := client.Resource{
-		MemoryMB: am.ContainerMemoryMB(c.Size(conf.DriverMemory), c.Size(conf.DriverMemoryOverhead)),
-		VCores:   int32(c.Int(conf.DriverCores)),
+		return none, nil, exitStartFailed, err
 	}
 	logf("submitting %s to YARN as %s (application master: %v; the cluster's largest container: %v)", c.String(conf.AppName), id, amRes, maxRes)
 
 	fsys, dir, err := y.staging(ctx, c, id)
 	if err != nil {
-		return exitStartFailed, err
+		return none, nil, exitStartFailed, err
 	}
 	stg, err := client.NewStaging(ctx, fsys, dir)
 	if err != nil {
-		return exitStartFailed, err
+		return none, nil, exitStartFailed, err
 	}
 	submitted := false
 	defer func() {
@@ -65,11 +82,12 @@ func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *applicati
 	}()
 	spec, err := y.amSpec(ctx, c, stg, app, appArgs, environ)
 	if err != nil {
-		return exitStartFailed, err
+		return none, nil, exitStartFailed, err
 	}
+	maps.Copy(spec.Env, amEnv)
 	lc, err := spec.LaunchContext()
 	if err != nil {
-		return exitStartFailed, err
+		return none, nil, exitStartFailed, err
 	}
 	sub := &client.SubmissionContext{
 		ID: id, Name: c.String(conf.AppName), Queue: c.String(conf.YarnQueue), Priority: int32(c.Int(conf.YarnPriority)),
@@ -82,16 +100,12 @@ func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *applicati
 	err = y.RM.SubmitApplication(sctx, sub)
 	cancel()
 	if err != nil {
-		return exitStartFailed, err
+		return none, nil, exitStartFailed, err
 	}
 	submitted = true
 	logf("submitted %s; staging directory %s", id, stg.URL())
 	fmt.Fprintln(stdout, id)
-	if !c.Bool(conf.YarnSubmitWaitAppCompletion) {
-		logf("not waiting for the application to end (%s=false): gostream-submit --status %s shows it", conf.YarnSubmitWaitAppCompletion, id)
-		return exitOK, nil
-	}
-	return y.follow(ctx, c, id, stg, logf)
+	return id, stg, exitOK, nil
 }
 
 // amSpec uploads the binary, --files and the Hadoop site files and

@@ -33,33 +33,41 @@ import (
 // gostream-submit (in-process), and inject faults with the testcluster
 // harness: killed application masters, executors and NodeManagers.
 
-var (
-	filestreamOnce sync.Once
-	filestreamPath string
-	filestreamErr  error
-)
+// exampleBuild is one example built as YARN runs it (no cgo), once.
+type exampleBuild struct {
+	once sync.Once
+	path string
+	err  error
+}
 
-// filestreamApp builds examples/filestream as YARN runs it (no cgo).
-func filestreamApp(t testing.TB) string {
+var exampleBuilds sync.Map // example name → *exampleBuild
+
+// exampleApp builds examples/NAME once per test binary.
+func exampleApp(t testing.TB, name string) string {
 	t.Helper()
-	filestreamOnce.Do(func() {
+	v, _ := exampleBuilds.LoadOrStore(name, &exampleBuild{})
+	b := v.(*exampleBuild)
+	b.once.Do(func() {
 		dir, err := os.MkdirTemp("", "gostream-yarn-it-")
 		if err != nil {
-			filestreamErr = err
+			b.err = err
 			return
 		}
-		filestreamPath = filepath.Join(dir, "filestream")
-		cmd := exec.Command("go", "build", "-o", filestreamPath, "../../examples/filestream")
+		b.path = filepath.Join(dir, name)
+		cmd := exec.Command("go", "build", "-o", b.path, "../../examples/"+name)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			filestreamErr = fmt.Errorf("%v\n%s", err, out)
+			b.err = fmt.Errorf("%v\n%s", err, out)
 		}
 	})
-	if filestreamErr != nil {
-		t.Fatalf("build examples/filestream: %v", filestreamErr)
+	if b.err != nil {
+		t.Fatalf("build examples/%s: %v", name, b.err)
 	}
-	return filestreamPath
+	return b.path
 }
+
+// filestreamApp is examples/filestream, built for YARN.
+func filestreamApp(t testing.TB) string { return exampleApp(t, "filestream") }
 
 // yarnIT is one test's view of the cluster: RM and HDFS clients and a
 // private HDFS directory.
@@ -726,5 +734,42 @@ func (a *yarnApp) firstBatch(trackingURL string, attempt int) {
 			a.y.t.Fatalf("attempt %d completed no batch within a minute", attempt)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestIntegrationYarnClientMode runs the word count with --deploy-mode
+// client: the driver runs in gostream-submit's child process, its receiver
+// on an executor that YARN started and that connected back; gostream-submit
+// exits with the driver's status and the application ends SUCCEEDED.
+func TestIntegrationYarnClientMode(t *testing.T) {
+	y := newYarnIT(t)
+	var stdout, stderr syncBuffer
+	environ := append(cleanEnviron(), "HADOOP_CONF_DIR="+y.tc.HadoopConfDir)
+	args := []string{"--master", "yarn", "--deploy-mode", "client", "--num-executors", "1", "--executor-memory", "256m",
+		"--conf", "spark.yarn.am.memory=256m", "--conf", "spark.driver.host=127.0.0.1", "--conf", "gostream.yarn.report.interval=500ms",
+		exampleApp(t, "wordcount"), "-duration", "15s", "-checkpoint", y.url(y.dir + "/checkpoint")}
+	status := submit(args, environ, stdio{strings.NewReader(""), &stdout, &stderr}, noSignals)
+	t.Logf("gostream-submit exited %d:\n%s", status, stderr.String())
+	if status != exitOK {
+		t.Fatalf("client mode exited %d, want 0", status)
+	}
+	for _, want := range []string{"the driver runs here", `msg="receiver running on an executor"`, "final status SUCCEEDED"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+	if !strings.Contains(stdout.String(), "running total:") {
+		t.Errorf("the driver's output is not on stdout:\n%s", stdout.String())
+	}
+	m := submittedRE.FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatal("no application id")
+	}
+	id, err := client.ParseApplicationID(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := y.fsys.Stat(t.Context(), client.StagingDir("/user/"+y.rm.User(), id)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("staging directory after the end: %v, want it removed", err)
 	}
 }
