@@ -22,11 +22,11 @@ type receivedBlock struct {
 }
 
 // blockTracker holds received blocks until a batch takes them, then until
-// that batch completes, and then for as long as a window may still read
-// that batch (the stream's remember duration): after a restart, recovery
-// re-creates those past batches from the write-ahead log. Each stream may
-// hold at most maxPending blocks not yet processed: a receiver faster than
-// processing is slowed down instead of filling memory.
+// that batch completes, and then for as long as a window or a state replay
+// may still read that batch (the stream's retention, node.retention): after
+// a restart, recovery re-creates those past batches from the write-ahead
+// log. Each stream may hold at most maxPending blocks not yet processed: a
+// receiver faster than processing is slowed down instead of filling memory.
 type blockTracker struct {
 	maxPending int
 
@@ -155,8 +155,9 @@ func (t *blockTracker) release(bt time.Time) {
 }
 
 // retain makes the tracker remember a stream's blocks for d after their
-// batch completed: the stream's remember duration, which covers every
-// window below it.
+// batch completed: the stream's retention, which covers every window below
+// it and, with the write-ahead log, the state replay of every stateful
+// stream below it (checkpoint_interval.go).
 func (t *blockTracker) retain(stream int, d time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

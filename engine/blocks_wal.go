@@ -33,9 +33,10 @@ import (
 // Recovery replays the log over the checkpoint's allocations: allocations
 // of batches after the checkpoint's last completed batch come back as they
 // were, and so do those of completed batches still within their stream's
-// remember duration (windows after the restart read them); added blocks no
-// batch took go to the first re-created batch without an allocation; the
-// data is read back from the segments by record ref, when an RDD needs it.
+// retention (windows and state replays after the restart read them); added
+// blocks no batch took go to the first re-created batch without an
+// allocation; the data is read back from the segments by record ref, when
+// an RDD needs it.
 // The checkpointer cleans segments and log records only once no retained
 // checkpoint needs them (checkpointer.clean).
 type receiverWAL struct {

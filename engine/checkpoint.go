@@ -18,10 +18,12 @@ import (
 
 // checkpointer writes the driver's checkpoints on its own goroutine: after
 // every generated batch and after every completed one (when batches come
-// faster than checkpoints, consecutive events make one checkpoint). At every
-// completed batch it first saves the state of the checkpointed nodes
-// (state_snapshot.go), so a checkpoint's lastCompleted batch always has its
-// state on disk: recovery restores it and re-runs only later batches.
+// faster than checkpoints, consecutive events make one checkpoint). At a
+// completed batch it first saves the state of the checkpointed nodes whose
+// snapshot is due (state_snapshot.go, checkpoint_interval.go); a batch
+// counts as completed only once they are written, so recovery restores each
+// node's newest snapshot, recomputes the state of the completed batches
+// after it, and re-runs only later batches.
 //
 // A checkpoint is named after the newest generated batch, so names only grow.
 type checkpointer struct {
@@ -146,6 +148,9 @@ func (c *checkpointer) saveSnapshots(ms int64, rdds map[*node]any) error {
 	ctx, cancel := c.opContext()
 	defer cancel()
 	for n, r := range rdds {
+		if !c.due(n, ms) {
+			continue
+		}
 		b, err := n.encodeRDD(ctx, r)
 		if err != nil {
 			return fmt.Errorf("snapshot of %s (#%d) at %d: %w", n.kind, n.id, ms, err)
@@ -165,7 +170,26 @@ func (c *checkpointer) saveSnapshots(ms int64, rdds map[*node]any) error {
 	return nil
 }
 
-// needs computes which snapshots a checkpoint written now refers to.
+// due reports whether n's RDD of batch ms is saved: at the multiples of its
+// interval since the zero time, and at any batch after a missed one (a
+// failed write, or a time n had no RDD), so that no batch completes while
+// n's newest snapshot is more than an interval old.
+func (c *checkpointer) due(n *node, ms int64) bool {
+	every := n.snapshotEvery.Milliseconds()
+	if every <= 0 {
+		return true
+	}
+	zero := c.ssc.graph.zero.UnixMilli()
+	newest := zero
+	for t := range c.snaps[n.id] {
+		newest = max(newest, t)
+	}
+	return (ms-zero)%every == 0 || ms-newest > every
+}
+
+// snapshotRefs lists the snapshots a checkpoint written now refers to: each
+// node's newest one at or before the last completed batch, and for a node
+// with a snapshot span every one of that span.
 func (c *checkpointer) snapshotRefs() []snapshotRef {
 	var refs []snapshotRef
 	for _, n := range c.ssc.graph.nodes {

@@ -23,19 +23,28 @@ import (
 //	graph            graph.describe(): one line per operator and output
 //	batchMs, zeroMs  batch duration; the time before the first batch
 //	lastGeneratedMs  newest generated batch (also the file's name)
-//	lastCompletedMs  newest batch that completed and whose state is saved
+//	lastCompletedMs  newest batch that completed, with every snapshot due
+//	                 at or before it saved
 //	pendingMs        generated batches not completed: re-run on recovery
 //	inputs           node id → that input's progress (file streams: the
-//	                 files each remembered batch took; queue streams: pushes
+//	                 files each batch took, for as long as a window or a
+//	                 state replay may re-create it; queue streams: pushes
 //	                 taken at each remembered batch)
 //	snapshots        state files: node id, batch time, path of a file under
-//	                 <checkpointDir>/state/ (format: state_snapshot.go)
+//	                 <checkpointDir>/state/ (format: state_snapshot.go).
+//	                 A stateful node's newest snapshot at or before
+//	                 lastCompletedMs: snapshots are taken every checkpoint
+//	                 interval (checkpoint_interval.go), and recovery
+//	                 recomputes the state of the completed batches after it
+//	                 from their inputs; a node with a snapshot span lists
+//	                 every snapshot of that span
 //	blocks           receiver blocks allocated to the batches the checkpoint
 //	                 needs: batch, stream, WAL record refs
 //	                 (hdfsstore.RecordRef), counts. Batches after
 //	                 lastCompletedMs are pending; those at or before it are
-//	                 completed batches a window still reads (within the
-//	                 stream's remember duration), re-created on recovery.
+//	                 completed batches a window or a state replay still
+//	                 reads (within the stream's retention), re-created on
+//	                 recovery.
 //	                 Older writers listed pending batches only; a reader
 //	                 accepts both, and an older reader skips completed ones.
 //	receiverOffsets  stream id → the offset a reliable receiver stored with

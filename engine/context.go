@@ -141,8 +141,10 @@ func (c *Context) BatchDuration() time.Duration { return c.batch }
 func (c *Context) Env() *rdd.Env { return c.env }
 
 // Checkpoint sets the checkpoint directory: once started, the context
-// writes a checkpoint there after every batch (state snapshots, input
-// progress, pending batches; the receiver write-ahead log lives there too).
+// writes a checkpoint there after every batch (input progress, pending
+// batches, where the state snapshots are; the receiver write-ahead log lives
+// there too). Stateful streams save their state every checkpoint interval
+// (DStream.Checkpoint).
 // Main and Run continue from the directory's checkpoint when there is one;
 // a context made with NewContext does not: use GetOrCreate.
 func (c *Context) Checkpoint(dir string) {
@@ -270,8 +272,9 @@ func (c *Context) Start() error {
 	return nil
 }
 
-// initRemember sets how long every node keeps its RDDs, and so how long the
-// block tracker keeps the blocks of each receiver's completed batches.
+// initRemember sets how long every node keeps its RDDs, how often stateful
+// nodes are saved, and so how long the block tracker keeps the blocks of
+// each receiver's completed batches (for windows and for replaying state).
 // Recovery needs it before Start; running it again changes nothing.
 func (c *Context) initRemember() {
 	for _, o := range c.graph.outputs {
@@ -280,9 +283,10 @@ func (c *Context) initRemember() {
 	for _, n := range c.graph.nodes {
 		n.setRemember(max(n.slide, c.remember))
 	}
+	c.planSnapshots()
 	for _, n := range c.graph.nodes {
 		if len(n.parents) == 0 {
-			c.blocks.retain(n.id, n.remember)
+			c.blocks.retain(n.id, n.retention())
 		}
 	}
 }

@@ -35,15 +35,25 @@ type node struct {
 	// their batch's data at its time, even when nothing reads it until later.
 	generate func(t time.Time)
 
-	// Checkpointing (checkpoint.go). A stateful node saves its newest RDD at
-	// every checkpoint; snapshotSpan > 0 saves every RDD of that last span
-	// too (the batches a reduceByKeyAndWindow still subtracts).
-	snapshotSpan time.Duration
-	encodeRDD    func(ctx context.Context, r any) ([]byte, error)
-	decodeRDD    func([]byte) (any, error)
+	// Checkpointing (checkpoint.go, checkpoint_interval.go). A stateful node
+	// saves its RDD every snapshotEvery (0: every batch); snapshotSpan > 0
+	// saves every RDD of that last span too (the batches a
+	// reduceByKeyAndWindow still subtracts when its input cannot replay).
+	ckptInterval  time.Duration // set by DStream.Checkpoint; 0: the default; not in the fingerprint
+	stateOf       *node         // the stateful node a Checkpoint call on this stream configures
+	snapshotEvery time.Duration
+	snapshotSpan  time.Duration
+	encodeRDD     func(ctx context.Context, r any) ([]byte, error)
+	decodeRDD     func([]byte) (any, error)
+	// Inputs: replayable ones re-create a completed batch after a restart
+	// (from the WAL, or the files it took) for replayKeep after it completed.
+	replayable bool
+	replayKeep time.Duration
 	// An input's progress (files taken, queue position), saved in checkpoints.
 	saveProgress    func() (json.RawMessage, error)
 	restoreProgress func(raw json.RawMessage, lastCompletedMs int64) error
+	// forgetInput trims an input's own memory of completed batches.
+	forgetInput func(done time.Time)
 
 	mu        sync.Mutex
 	generated map[int64]any // batch time (ms) → *rdd.RDD[T], nil when none at that time
@@ -127,13 +137,20 @@ func (n *node) setRemember(d time.Duration) {
 func (n *node) forget(t time.Time) {
 	limit := t.Add(-n.remember).UnixMilli()
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	for ms := range n.generated {
 		if ms <= limit {
 			delete(n.generated, ms)
 		}
 	}
+	n.mu.Unlock()
+	if n.forgetInput != nil {
+		n.forgetInput(t)
+	}
 }
+
+// retention is how long an input must be able to re-create a completed
+// batch: for the windows below it, and for replaying state after a restart.
+func (n *node) retention() time.Duration { return max(n.remember, n.replayKeep) }
 
 // checkpointed reports whether the checkpointer saves n's RDDs.
 func (n *node) checkpointed() bool { return n.stateful || n.snapshotSpan > 0 }

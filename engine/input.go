@@ -57,7 +57,9 @@ func (q *Queue[T]) take(all bool) []T {
 }
 
 // QueueStream creates an input stream that takes, at every batch, the next
-// push of q (or every pending push when oneAtATime is false). Meant for tests.
+// push of q (or every pending push when oneAtATime is false). Meant for
+// tests: it cannot re-create a past batch after a restart, so stateful
+// streams over it save their state every batch, whatever their interval.
 func QueueStream[T any](ssc *Context, q *Queue[T], oneAtATime bool) *DStream[T] {
 	n := &node{kind: "queueStream", params: fmt.Sprintf("oneAtATime=%t", oneAtATime), slide: ssc.batch,
 		saveProgress: q.saveProgress, restoreProgress: q.restoreProgress}
@@ -82,8 +84,14 @@ func TextFileStream(ssc *Context, dir string) *DStream[string] {
 		ssc.graphError(fmt.Errorf("textFileStream %s: %w", dir, err))
 	}
 	fstream := &fileStream{fsys: fsys, dir: root, selected: map[int64][]string{}, seen: map[string]int64{}}
-	n := &node{kind: "textFileStream", params: fmt.Sprintf("dir=%q", dir), slide: ssc.batch,
+	n := &node{kind: "textFileStream", params: fmt.Sprintf("dir=%q", dir), slide: ssc.batch, replayable: true,
 		saveProgress: fstream.saveProgress, restoreProgress: fstream.restoreProgress}
+	n.forgetInput = func(done time.Time) {
+		// A checkpoint lists the files of every batch the stream may
+		// re-create (windows, state replay) and of every batch whose files
+		// later batches must skip.
+		fstream.forget(done, max(2*ssc.settings.fileRemember, n.retention()))
+	}
 	return newStream(ssc, n, func(t time.Time) (*RDD[string], error) {
 		files, err := fstream.newFiles(ssc, t)
 		if err != nil {
@@ -96,7 +104,8 @@ func TextFileStream(ssc *Context, dir string) *DStream[string] {
 	})
 }
 
-// fileStream remembers which files were taken by which batch.
+// fileStream remembers which files were taken by which batch: seen while
+// a file may be selected again, selected while a checkpoint needs them.
 type fileStream struct {
 	mu       sync.Mutex // the checkpointer reads selected
 	fsys     hdfsstore.FS
@@ -151,15 +160,21 @@ func (f *fileStream) newFiles(ssc *Context, t time.Time) ([]string, error) {
 	for file, at := range f.seen {
 		if at < threshold.Add(-remember).UnixMilli() {
 			delete(f.seen, file)
-			delete(f.selected, at)
-		}
-	}
-	for at := range f.selected { // batches that took no file
-		if at < threshold.Add(-remember).UnixMilli() {
-			delete(f.selected, at)
 		}
 	}
 	return files, nil
+}
+
+// forget drops the files of batches completed keep before done or earlier.
+func (f *fileStream) forget(done time.Time, keep time.Duration) {
+	limit := done.Add(-keep).UnixMilli()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for at := range f.selected {
+		if at <= limit {
+			delete(f.selected, at)
+		}
+	}
 }
 
 // readLines pushes each line of a file, without its line terminator.

@@ -179,7 +179,10 @@ func (c *Context) discardCheckpoint(ctx context.Context, fsys hdfsstore.FS, dir 
 }
 
 // restore puts back what the checkpoint saved: zero time, input progress,
-// state snapshots and receiver blocks.
+// state snapshots and receiver blocks. A snapshot may be older than the last
+// completed batch (checkpoint_interval.go): the first batch generated after
+// the restart asks each state for its previous RDD down to the snapshot, so
+// the completed batches after it are recomputed for the state only.
 func (c *Context) restore(ctx context.Context, d *checkpointData) error {
 	c.graph.zero = time.UnixMilli(d.ZeroMs)
 	c.initRemember() // the tracker keeps the recovered batches windows still read

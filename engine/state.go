@@ -107,14 +107,16 @@ type statePartition[K comparable, S, M any] struct {
 
 // MapWithStateDStream is the stream of mapped records of a MapWithState
 // operator; StateSnapshots gives the full state after every batch.
+// Checkpoint on either sets how often the state is saved.
 type MapWithStateDStream[K comparable, V, S, M any] struct {
 	*DStream[M]
 	internal *DStream[statePartition[K, S, M]]
 }
 
-// StateSnapshots returns a stream holding, at every batch, every key and its state.
+// StateSnapshots returns a stream holding, at every batch, every key and
+// its state. Its Checkpoint sets how often that state is saved.
 func (m *MapWithStateDStream[K, V, S, M]) StateSnapshots() *DStream[Pair[K, S]] {
-	return derive(m.internal, "stateSnapshots", "", func(r *RDD[statePartition[K, S, M]]) *RDD[Pair[K, S]] {
+	return stateView(m.internal, "stateSnapshots", func(r *RDD[statePartition[K, S, M]]) *RDD[Pair[K, S]] {
 		return rdd.FlatMap(r, func(sp statePartition[K, S, M]) iter.Seq[Pair[K, S]] {
 			return func(yield func(Pair[K, S]) bool) {
 				for k, e := range sp.states {
@@ -150,10 +152,18 @@ func MapWithState[K comparable, V, S, M any](d *DStream[Pair[K, V]], spec StateS
 			grouped := rdd.GroupByKey(orEmpty(d.ssc, cur), parts)
 			return mapStatePartitions(d.ssc.env, prev, grouped, parts, t, spec), nil
 		})
-	mapped := derive(self, "mapWithStateRecords", "", func(r *RDD[statePartition[K, S, M]]) *RDD[M] {
+	mapped := stateView(self, "mapWithStateRecords", func(r *RDD[statePartition[K, S, M]]) *RDD[M] {
 		return rdd.FlatMap(r, func(sp statePartition[K, S, M]) iter.Seq[M] { return slices.Values(sp.mapped) })
 	})
 	return &MapWithStateDStream[K, V, S, M]{DStream: mapped, internal: self}
+}
+
+// stateView derives a public stream from a MapWithState's internal state
+// stream, so that Checkpoint on it sets the state's interval.
+func stateView[T, U any](state *DStream[T], kind string, f func(*RDD[T]) *RDD[U]) *DStream[U] {
+	v := derive(state, kind, "", f)
+	v.n.stateOf = state.n
+	return v
 }
 
 // mapStatePartitions builds batch t's state partitions from the previous

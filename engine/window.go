@@ -10,17 +10,19 @@ import (
 // checkWindow reports, as a graph error, a window or slide that is not a
 // positive multiple of the parent's slide duration.
 func checkWindow(ssc *Context, op string, parent *node, window, slide time.Duration) bool {
-	for _, d := range []struct {
-		what string
-		v    time.Duration
-	}{{"window duration", window}, {"slide duration", slide}} {
-		if d.v <= 0 || d.v%parent.slide != 0 {
-			ssc.graphError(fmt.Errorf("%s on operator #%d (%s): %s %s must be a positive multiple of the stream's slide duration %s (e.g. %s)",
-				op, parent.id, parent.kind, d.what, d.v, parent.slide, parent.slide*((d.v+parent.slide-1)/parent.slide+boolInt(d.v <= 0))))
-			return false
-		}
+	return checkMultiple(ssc, op, parent, "window duration", window) &&
+		checkMultiple(ssc, op, parent, "slide duration", slide)
+}
+
+// checkMultiple reports, as a graph error, a duration (what) of operator op
+// on n that is not a positive multiple of n's slide duration.
+func checkMultiple(ssc *Context, op string, n *node, what string, v time.Duration) bool {
+	if v > 0 && v%n.slide == 0 {
+		return true
 	}
-	return true
+	ssc.graphError(fmt.Errorf("%s on operator #%d (%s): %s %s must be a positive multiple of the stream's slide duration %s (e.g. %s)",
+		op, n.id, n.kind, what, v, n.slide, n.slide*((v+n.slide-1)/n.slide+boolInt(v <= 0))))
+	return false
 }
 
 func boolInt(b bool) time.Duration {
@@ -58,7 +60,9 @@ func (d *DStream[T]) Window(window, slide time.Duration) *DStream[T] {
 func (d *DStream[T]) CountByWindow(window, slide time.Duration) *DStream[int64] {
 	ones := Map(d, func(T) Pair[struct{}, int64] { return Pair[struct{}, int64]{Value: 1} })
 	counts := ReduceByKeyAndWindowInv(ones, addInt64, subInt64, window, slide, nil, 1)
-	return Map(counts, func(kv Pair[struct{}, int64]) int64 { return kv.Value })
+	out := Map(counts, func(kv Pair[struct{}, int64]) int64 { return kv.Value })
+	out.n.stateOf = counts.n // Checkpoint on the count sets the window state's interval
+	return out
 }
 
 func addInt64(a, b int64) int64 { return a + b }
@@ -89,7 +93,6 @@ func ReduceByKeyAndWindowInv[K comparable, V any](d *DStream[Pair[K, V]], f, inv
 		slide = reduced.n.slide
 	}
 	reduced.n.persist = true
-	reduced.n.snapshotSpan = window + slide // recovery subtracts batches from before the checkpoint
 	n := &node{kind: "reduceByKeyAndWindow", params: fmt.Sprintf("window=%s inverse=true", window),
 		parents: []*node{reduced.n}, slide: slide, parentExtra: window + slide,
 		persist: true, stateful: true, remember: slide}

@@ -3,6 +3,8 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -13,23 +15,54 @@ import (
 	"github.com/gostream/gostream/engine"
 )
 
-// windowApp applies a windowed operator to the words a pushReceiver
-// receives and records each window's result as sorted strings.
+// wordSource is the input of a windowApp: one word per batch.
+type wordSource interface {
+	stream(ssc *engine.Context) *engine.DStream[string]
+	feed(t *testing.T, i int, word string) // the word of batch i, before its time
+}
+
+// receiverSource stores each word as one block of a pushReceiver.
+type receiverSource struct{ recv *pushReceiver }
+
+func (s receiverSource) stream(ssc *engine.Context) *engine.DStream[string] {
+	return engine.ReceiverStream(ssc, "push", engine.Receiver[string](s.recv))
+}
+
+func (s receiverSource) feed(t *testing.T, _ int, word string) { must(t, s.recv.store(t, word)) }
+
+// fileSource writes each word into a file of a text file stream's
+// directory, modified at the previous batch's time: a batch before its own
+// that listed the directory again would take it too, so only the files the
+// checkpoint recorded per batch re-create a past batch exactly.
+type fileSource struct{ dir string }
+
+func (s fileSource) stream(ssc *engine.Context) *engine.DStream[string] {
+	return engine.TextFileStream(ssc, s.dir)
+}
+
+func (s fileSource) feed(t *testing.T, i int, word string) {
+	name := filepath.Join(s.dir, fmt.Sprintf("batch-%d.txt", i))
+	must(t, os.WriteFile(name, []byte(word+"\n"), 0o644))
+	at := rigBatch(i - 1)
+	must(t, os.Chtimes(name, at, at))
+}
+
+// windowApp applies an operator to the words of its source and records
+// each batch's result as sorted strings.
 type windowApp struct {
-	recv *pushReceiver
-	op   func(*engine.DStream[string]) *engine.DStream[string]
+	src wordSource
+	op  func(*engine.DStream[string]) *engine.DStream[string]
 
 	mu      sync.Mutex
 	windows map[int64][]string
 }
 
-func newWindowApp(op func(*engine.DStream[string]) *engine.DStream[string]) *windowApp {
-	return &windowApp{recv: newPushReceiver(), op: op, windows: map[int64][]string{}}
+func newWindowApp(src wordSource, op func(*engine.DStream[string]) *engine.DStream[string]) *windowApp {
+	return &windowApp{src: src, op: op, windows: map[int64][]string{}}
 }
 
 func (a *windowApp) setup(ssc *engine.Context) error {
-	words := engine.ReceiverStream(ssc, "push", engine.Receiver[string](a.recv))
-	a.op(words).ForeachRDD(func(ctx context.Context, t time.Time, r *engine.RDD[string]) error {
+	a.op(a.src.stream(ssc)).ForeachRDD(func(ctx context.Context, t time.Time, r *engine.RDD[string]) error {
 		items, err := r.Collect(ctx)
 		slices.Sort(items)
 		a.mu.Lock()
@@ -106,25 +139,33 @@ func TestWALWindowSurvivesCleanup(t *testing.T) {
 	}
 }
 
-// runWindowApp stores words[i-1] before batch i, for every batch, with the
-// receiver WAL on. restartAt > 0 kills the driver once the word of batch
-// restartAt is acknowledged and restarts it just after that batch's time.
-// It returns every window, by batch.
-// kv is more configuration.
+// runWindowApp runs runWordApp over a pushReceiver with the receiver WAL on.
 func runWindowApp(t *testing.T, op func(*engine.DStream[string]) *engine.DStream[string], words []string, restartAt int, kv ...string) map[int]string {
 	t.Helper()
-	dir := t.TempDir()
 	kv = append([]string{conf.ReceiverWALEnable, "true"}, kv...)
-	a := newWindowApp(op)
+	return runWordApp(t, t.TempDir(), func() wordSource { return receiverSource{newPushReceiver()} }, op, words, restartAt, kv...)
+}
+
+// runWordApp feeds words[i-1] before batch i, for every batch, to a source
+// newSource makes for each start of the driver. restartAt > 0 kills the
+// driver once the word of batch restartAt is fed (for a receiver:
+// acknowledged) and restarts it just after that batch's time; the restarted
+// driver must not run the outputs of batches completed before. It returns
+// every batch's result, once the driver stopped. dir is the checkpoint
+// directory; kv is more configuration.
+func runWordApp(t *testing.T, dir string, newSource func() wordSource, op func(*engine.DStream[string]) *engine.DStream[string],
+	words []string, restartAt int, kv ...string) map[int]string {
+	t.Helper()
+	a := newWindowApp(newSource(), op)
 	r, err := newRig(t, dir, rigStart, a.setup, nil, kv...)
 	must(t, err)
 	must(t, r.ssc.Start())
 	out := map[int]string{}
 	for i := 1; i <= len(words); i++ {
-		must(t, a.recv.store(t, words[i-1]))
+		a.src.feed(t, i, words[i-1])
 		if i == restartAt {
-			r.ssc.Stop(false) // a crash: acknowledged, not processed
-			a = newWindowApp(op)
+			r.ssc.Stop(false) // a crash: fed, not processed
+			a = newWindowApp(newSource(), op)
 			r, err = newRig(t, dir, rigBatch(i).Add(300*time.Millisecond), a.setup, nil, kv...)
 			must(t, err)
 			must(t, r.ssc.Start())
@@ -133,6 +174,14 @@ func runWindowApp(t *testing.T, op func(*engine.DStream[string]) *engine.DStream
 			r.advance(i)
 		}
 		out[i] = a.window(i)
+	}
+	r.ssc.Stop(false) // the checkpointer writes what the last batch saves
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := 1; i < restartAt; i++ {
+		if _, ran := a.windows[rigBatch(i).UnixMilli()]; ran {
+			t.Errorf("batch %d completed before the restart, but its output ran again after it", i)
+		}
 	}
 	return out
 }
