@@ -11,109 +11,46 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/hdfsstore"
-	"github.com/gostream/gostream/internal/hadoopconf"
 	"github.com/gostream/gostream/internal/yarnctl"
-	"github.com/gostream/gostream/testcluster"
+	"github.com/gostream/gostream/internal/yarntest"
 )
 
 // These tests submit examples/filestream to the test cluster's YARN with
 // gostream-submit (in-process), and inject faults with the testcluster
 // harness: killed application masters, executors and NodeManagers.
 
-// exampleBuild is one example built as YARN runs it (no cgo), once.
-type exampleBuild struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-var exampleBuilds sync.Map // example name → *exampleBuild
-
-// exampleApp builds examples/NAME once per test binary.
-func exampleApp(t testing.TB, name string) string {
-	t.Helper()
-	v, _ := exampleBuilds.LoadOrStore(name, &exampleBuild{})
-	b := v.(*exampleBuild)
-	b.once.Do(func() {
-		dir, err := os.MkdirTemp("", "gostream-yarn-it-")
-		if err != nil {
-			b.err = err
-			return
-		}
-		b.path = filepath.Join(dir, name)
-		cmd := exec.Command("go", "build", "-o", b.path, "../../examples/"+name)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("%v\n%s", err, out)
-		}
-	})
-	if b.err != nil {
-		t.Fatalf("build examples/%s: %v", name, b.err)
-	}
-	return b.path
-}
-
-// filestreamApp is examples/filestream, built for YARN.
-func filestreamApp(t testing.TB) string { return exampleApp(t, "filestream") }
-
-// yarnIT is one test's view of the cluster: RM and HDFS clients and a
-// private HDFS directory.
-type yarnIT struct {
-	t    testing.TB
-	tc   *testcluster.Cluster
-	rm   *client.Client
-	fsys hdfsstore.FS
-	dir  string // the test's HDFS directory (absolute path)
-}
+// yarnIT is one test's view of the cluster, with the file-stream word
+// count's input directory.
+type yarnIT struct{ *yarntest.Env }
 
 func newYarnIT(t testing.TB) *yarnIT {
-	tc := testcluster.Get(t)
-	hc, err := hadoopconf.Load(tc.HadoopConfDir)
-	if err != nil {
+	e := yarntest.New(t)
+	if err := e.FS.MkdirAll(t.Context(), e.Path("in"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	rm, err := client.New(ctx, hc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rm.Close() })
-	fsys, _, err := (&hdfsstore.Resolver{ConfDir: tc.HadoopConfDir}).ForPath(ctx, tc.NameNodeURI()+"/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := fmt.Sprintf("/gostream-it/%s-%d", strings.NewReplacer("/", "_", "=", "_").Replace(t.Name()), time.Now().UnixNano())
-	if err := fsys.MkdirAll(ctx, dir+"/in", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if !t.Failed() {
-			_ = fsys.RemoveAll(context.Background(), dir)
-		}
-	})
-	return &yarnIT{t: t, tc: tc, rm: rm, fsys: fsys, dir: dir}
+	return &yarnIT{e}
 }
 
-func (y *yarnIT) url(p string) string { return y.tc.NameNodeURI() + p }
+// exampleApp builds examples/NAME as YARN runs it.
+func exampleApp(t testing.TB, name string) string {
+	return yarntest.Build(t, "../../examples/"+name, name)
+}
+
+func filestreamApp(t testing.TB) string { return exampleApp(t, "filestream") }
 
 // yarnApp is an application gostream-submit submitted and follows.
 type yarnApp struct {
-	y      *yarnIT
-	id     client.ApplicationID
+	*yarntest.App
 	stderr *syncBuffer
 	done   chan int // gostream-submit's exit status
 }
@@ -124,179 +61,72 @@ var submittedRE = regexp.MustCompile(`submitted (application_\d+_\d+)`)
 // (options, then the application and its arguments) and waits until the
 // application is submitted.
 func (y *yarnIT) submit(args ...string) *yarnApp {
-	y.t.Helper()
-	a := &yarnApp{y: y, stderr: &syncBuffer{}, done: make(chan int, 1)}
+	y.T.Helper()
+	a := &yarnApp{stderr: &syncBuffer{}, done: make(chan int, 1)}
 	argv := append([]string{"--master", "yarn", "--deploy-mode", "cluster", "--driver-memory", "256m",
 		"--executor-memory", "256m", "--conf", "gostream.yarn.report.interval=500ms"}, args...)
-	environ := append(cleanEnviron(), "HADOOP_CONF_DIR="+y.tc.HadoopConfDir)
-	go func() { a.done <- submit(argv, environ, stdio{strings.NewReader(""), io.Discard, a.stderr}, noSignals) }()
+	go func() {
+		a.done <- submit(argv, y.environ(), stdio{strings.NewReader(""), io.Discard, a.stderr}, noSignals)
+	}()
 	deadline := time.Now().Add(time.Minute)
-	for {
+	for a.App == nil {
 		if m := submittedRE.FindStringSubmatch(a.stderr.String()); m != nil {
 			id, err := client.ParseApplicationID(m[1])
 			if err != nil {
-				y.t.Fatal(err)
+				y.T.Fatal(err)
 			}
-			a.id = id
+			a.App = &yarntest.App{Env: y.Env, ID: id}
 			break
 		}
 		select {
 		case status := <-a.done:
-			y.t.Fatalf("gostream-submit exited %d before submitting:\n%s", status, a.stderr.String())
+			y.T.Fatalf("gostream-submit exited %d before submitting:\n%s", status, a.stderr.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			y.t.Fatalf("not submitted after a minute:\n%s", a.stderr.String())
+			y.T.Fatalf("not submitted after a minute:\n%s", a.stderr.String())
 		}
 	}
-	y.t.Logf("submitted %s", a.id)
-	y.t.Cleanup(func() {
-		if y.t.Failed() {
-			a.dumpLogs()
+	y.T.Logf("submitted %s", a.ID)
+	a.DumpLogsOnFailure()
+	y.T.Cleanup(func() {
+		if y.T.Failed() {
+			y.T.Logf("gostream-submit:\n%s", a.stderr.String())
 		}
-		_, _ = y.rm.KillApplication(context.Background(), a.id, "test cleanup")
 	})
 	return a
 }
 
+// environ is gostream-submit's environment for the test cluster.
+func (y *yarnIT) environ() []string {
+	return append(cleanEnviron(), "HADOOP_CONF_DIR="+y.Cluster.HadoopConfDir)
+}
+
 // wait waits for gostream-submit to exit and returns its status.
 func (a *yarnApp) wait(timeout time.Duration) int {
-	a.y.t.Helper()
+	a.Env.T.Helper()
 	select {
 	case status := <-a.done:
-		a.y.t.Logf("gostream-submit exited %d:\n%s", status, a.stderr.String())
+		a.Env.T.Logf("gostream-submit exited %d:\n%s", status, a.stderr.String())
 		return status
 	case <-time.After(timeout):
-		a.y.t.Fatalf("gostream-submit still following %s after %s:\n%s", a.id, timeout, a.stderr.String())
+		a.Env.T.Fatalf("gostream-submit still following %s after %s:\n%s", a.ID, timeout, a.stderr.String())
 		return -1
 	}
-}
-
-func (a *yarnApp) report() *client.ApplicationReport {
-	a.y.t.Helper()
-	ctx, cancel := context.WithTimeout(a.y.t.Context(), 30*time.Second)
-	defer cancel()
-	r, err := a.y.rm.ApplicationReport(ctx, a.id)
-	if err != nil {
-		a.y.t.Fatal(err)
-	}
-	return r
-}
-
-// waitRunning waits until attempt n (or a later one) is RUNNING: its AM has
-// registered.
-func (a *yarnApp) waitRunning(n int32, timeout time.Duration) *client.ApplicationReport {
-	a.y.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		r := a.report()
-		if r.State == client.StateRunning && r.CurrentAttempt.Attempt >= n {
-			return r
-		}
-		if r.State.Terminal() {
-			a.y.t.Fatalf("%s ended %s (%s) while waiting for attempt %d: %s", a.id, r.State, r.FinalStatus, n, r.Diagnostics)
-		}
-		if time.Now().After(deadline) {
-			a.y.t.Fatalf("%s: attempt %d not RUNNING after %s (state %s, attempt %d)", a.id, n, timeout, r.State, r.CurrentAttempt.Attempt)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
-// amContainer is the AM container of the current attempt.
-func (a *yarnApp) amContainer() string {
-	r := a.report()
-	return client.ContainerID{Attempt: r.CurrentAttempt, ID: 1}.String()
-}
-
-// killAM SIGKILLs the current attempt's application master and returns the
-// attempt number it ran.
-func (a *yarnApp) killAM() int32 {
-	a.y.t.Helper()
-	r := a.waitRunning(1, 2*time.Minute)
-	id := client.ContainerID{Attempt: r.CurrentAttempt, ID: 1}.String()
-	ctx, cancel := context.WithTimeout(a.y.t.Context(), 30*time.Second)
-	defer cancel()
-	nm, pids, err := a.y.tc.KillContainer(ctx, id)
-	if err != nil {
-		a.y.t.Fatal(err)
-	}
-	a.y.t.Logf("killed the AM of attempt %d (%s on %s, pids %v)", r.CurrentAttempt.Attempt, id, nm.Name, pids)
-	return r.CurrentAttempt.Attempt
-}
-
-// status reads the driver's status page through the tracking URL (the RM's
-// proxy), once it answers.
-func (a *yarnApp) status(trackingURL string) *am.Status {
-	a.y.t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		st, err := yarnctl.DriverStatus(a.y.t.Context(), trackingURL)
-		if err == nil {
-			return st
-		}
-		if time.Now().After(deadline) {
-			a.y.t.Fatalf("status page of %s: %v", trackingURL, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// logs is the text of every log file of the application's containers.
-func (a *yarnApp) logs() string {
-	cls, err := a.y.tc.ContainerLogs(a.id.String())
-	if err != nil {
-		return err.Error()
-	}
-	var b strings.Builder
-	for _, cl := range cls {
-		for _, name := range []string{"stderr", "prelaunch.err"} {
-			if f := cl.Files[name]; len(f) > 0 {
-				fmt.Fprintf(&b, "==== %s %s (%s)\n%s\n", cl.ContainerID, name, cl.NodeManager, f)
-			}
-		}
-	}
-	return b.String()
-}
-
-func (a *yarnApp) dumpLogs() {
-	a.y.t.Logf("gostream-submit:\n%s", a.stderr.String())
-	logs := a.logs()
-	if len(logs) > 20000 {
-		logs = "…" + logs[len(logs)-20000:]
-	}
-	a.y.t.Logf("container logs of %s:\n%s", a.id, logs)
-}
-
-// waitLog waits until the application's container logs contain s.
-func (a *yarnApp) waitLog(s string, timeout time.Duration) {
-	a.y.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !strings.Contains(a.logs(), s) {
-		if time.Now().After(deadline) {
-			a.y.t.Fatalf("no %q in the container logs of %s after %s", s, a.id, timeout)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-}
-
-// stagingDir is the application's staging directory on HDFS.
-func (a *yarnApp) stagingDir() string {
-	return client.StagingDir("/user/"+a.y.rm.User(), a.id)
 }
 
 // putFile writes a text file into the watched directory atomically (a
 // hidden name first, then a rename), as a file stream requires.
 func (y *yarnIT) putFile(name, text string) {
-	y.t.Helper()
-	ctx, cancel := context.WithTimeout(y.t.Context(), time.Minute)
+	y.T.Helper()
+	ctx, cancel := context.WithTimeout(y.T.Context(), time.Minute)
 	defer cancel()
-	tmp := path.Join(y.dir, "in", "."+name)
-	if err := hdfsstore.WriteFileAtomic(ctx, y.fsys, tmp, []byte(text)); err != nil {
-		y.t.Fatal(err)
+	tmp := path.Join(y.Dir, "in", "."+name)
+	if err := hdfsstore.WriteFileAtomic(ctx, y.FS, tmp, []byte(text)); err != nil {
+		y.T.Fatal(err)
 	}
-	if err := y.fsys.Rename(ctx, tmp, path.Join(y.dir, "in", name)); err != nil {
-		y.t.Fatal(err)
+	if err := y.FS.Rename(ctx, tmp, path.Join(y.Dir, "in", name)); err != nil {
+		y.T.Fatal(err)
 	}
 }
 
@@ -304,38 +134,38 @@ var countRE = regexp.MustCompile(`^\((.*),(\d+)\)$`)
 
 // counts sums the word counts of every batch output (out/counts-TIME/part-*).
 func (y *yarnIT) counts() map[string]int {
-	y.t.Helper()
-	ctx, cancel := context.WithTimeout(y.t.Context(), time.Minute)
+	y.T.Helper()
+	ctx, cancel := context.WithTimeout(y.T.Context(), time.Minute)
 	defer cancel()
 	total := map[string]int{}
-	outs, err := y.fsys.ReadDir(ctx, path.Join(y.dir, "out"))
+	outs, err := y.FS.ReadDir(ctx, path.Join(y.Dir, "out"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return total
 	}
 	if err != nil {
-		y.t.Fatal(err)
+		y.T.Fatal(err)
 	}
 	for _, o := range outs {
 		if !o.IsDir() || !strings.HasPrefix(o.Name(), "counts-") {
 			continue
 		}
-		parts, err := y.fsys.ReadDir(ctx, path.Join(y.dir, "out", o.Name()))
+		parts, err := y.FS.ReadDir(ctx, path.Join(y.Dir, "out", o.Name()))
 		if err != nil {
-			y.t.Fatal(err)
+			y.T.Fatal(err)
 		}
 		for _, p := range parts {
 			if !strings.HasPrefix(p.Name(), "part-") {
 				continue
 			}
-			r, err := y.fsys.Open(ctx, path.Join(y.dir, "out", o.Name(), p.Name()))
+			r, err := y.FS.Open(ctx, path.Join(y.Dir, "out", o.Name(), p.Name()))
 			if err != nil {
-				y.t.Fatal(err)
+				y.T.Fatal(err)
 			}
 			sc := bufio.NewScanner(r)
 			for sc.Scan() {
 				m := countRE.FindStringSubmatch(sc.Text())
 				if m == nil {
-					y.t.Fatalf("%s/%s: bad line %q", o.Name(), p.Name(), sc.Text())
+					y.T.Fatalf("%s/%s: bad line %q", o.Name(), p.Name(), sc.Text())
 				}
 				n, _ := strconv.Atoi(m[2])
 				total[m[1]] += n
@@ -349,7 +179,7 @@ func (y *yarnIT) counts() map[string]int {
 // waitCounts waits until the outputs' totals equal want (and fails if they
 // pass it: a duplicated batch).
 func (y *yarnIT) waitCounts(want map[string]int, timeout time.Duration) {
-	y.t.Helper()
+	y.T.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
 		got := y.counts()
@@ -358,11 +188,11 @@ func (y *yarnIT) waitCounts(want map[string]int, timeout time.Duration) {
 		}
 		for w, n := range got {
 			if n > want[w] {
-				y.t.Fatalf("word %q counted %d times, want %d: a batch was duplicated or a file read twice\ngot  %v\nwant %v", w, n, want[w], got, want)
+				y.T.Fatalf("word %q counted %d times, want %d: a batch was duplicated or a file read twice\ngot  %v\nwant %v", w, n, want[w], got, want)
 			}
 		}
 		if time.Now().After(deadline) {
-			y.t.Fatalf("outputs after %s:\ngot  %v\nwant %v", timeout, got, want)
+			y.T.Fatalf("outputs after %s:\ngot  %v\nwant %v", timeout, got, want)
 		}
 		time.Sleep(time.Second)
 	}
@@ -393,8 +223,8 @@ func addCounts(dst, src map[string]int) {
 
 // filestreamArgs runs examples/filestream on the test's HDFS directories.
 func (y *yarnIT) filestreamArgs(extra []string, appArgs ...string) []string {
-	args := append([]string{"--conf", "gostream.streaming.checkpoint.directory=" + y.url(y.dir+"/checkpoint")}, extra...)
-	args = append(args, filestreamApp(y.t), "-in", y.url(y.dir+"/in"), "-out", y.url(y.dir+"/out/counts"), "-batch", "1s")
+	args := append([]string{"--conf", "gostream.streaming.checkpoint.directory=" + y.URL("checkpoint")}, extra...)
+	args = append(args, filestreamApp(y.T), "-in", y.URL("in"), "-out", y.URL("out/counts"), "-batch", "1s")
 	return append(args, appArgs...)
 }
 
@@ -406,7 +236,7 @@ func (y *yarnIT) filestreamArgs(extra []string, appArgs ...string) []string {
 func TestIntegrationYarnFileStreamSurvivesAMKill(t *testing.T) {
 	y := newYarnIT(t)
 	app := y.submit(y.filestreamArgs([]string{"--num-executors", "1", "--conf", "spark.yarn.maxAppAttempts=3"}, "-duration", "40s")...)
-	app.waitRunning(1, 2*time.Minute)
+	app.WaitRunning(1, 2*time.Minute)
 
 	want := map[string]int{}
 	for _, name := range []string{"a", "b"} {
@@ -415,33 +245,31 @@ func TestIntegrationYarnFileStreamSurvivesAMKill(t *testing.T) {
 		addCounts(want, add)
 	}
 	y.waitCounts(want, time.Minute)
-	app.waitLog("executor registered", time.Minute)
+	app.WaitLog("executor registered", time.Minute)
 
-	attempt := app.killAM()
+	attempt := app.KillAM()
 	text, add := words("during-downtime", 50)
 	y.putFile("c.txt", text)
 	addCounts(want, add)
-	r := app.waitRunning(attempt+1, 2*time.Minute)
+	r := app.WaitRunning(attempt+1, 2*time.Minute)
 	t.Logf("attempt %d running, tracking URL %s", r.CurrentAttempt.Attempt, r.TrackingURL)
-	if st := app.status(r.TrackingURL); st.Attempt != int(attempt+1) || st.Application != app.id.String() {
+	if st := app.Status(r.TrackingURL); st.Attempt != int(attempt+1) || st.Application != app.ID.String() {
 		t.Errorf("status page through the RM proxy: %+v", st)
 	}
 	text, add = words("d", 70)
 	y.putFile("d.txt", text)
 	addCounts(want, add)
 	y.waitCounts(want, time.Minute)
-	app.waitLog("recovering from checkpoint", time.Minute)
+	app.WaitLog("recovering from checkpoint", time.Minute)
 
 	if status := app.wait(2 * time.Minute); status != exitOK {
 		t.Fatalf("gostream-submit exited %d, want 0", status)
 	}
-	if r := app.report(); r.FinalStatus != client.FinalSucceeded || r.CurrentAttempt.Attempt != attempt+1 {
+	if r := app.Report(); r.FinalStatus != client.FinalSucceeded || r.CurrentAttempt.Attempt != attempt+1 {
 		t.Errorf("final report: %s %s attempt %d, want FINISHED SUCCEEDED attempt %d", r.State, r.FinalStatus, r.CurrentAttempt.Attempt, attempt+1)
 	}
 	y.waitCounts(want, 0)
-	if _, err := y.fsys.Stat(t.Context(), app.stagingDir()); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("staging directory %s after the end: %v, want it removed", app.stagingDir(), err)
-	}
+	y.StagingRemoved(app.ID)
 }
 
 // TestIntegrationYarnMaxAppAttempts: with maxAppAttempts=2, killing the AM
@@ -449,17 +277,17 @@ func TestIntegrationYarnFileStreamSurvivesAMKill(t *testing.T) {
 func TestIntegrationYarnMaxAppAttempts(t *testing.T) {
 	y := newYarnIT(t)
 	app := y.submit(y.filestreamArgs([]string{"--num-executors", "1", "--conf", "spark.yarn.maxAppAttempts=2"})...)
-	if a := app.killAM(); a != 1 {
+	if a := app.KillAM(); a != 1 {
 		t.Fatalf("killed attempt %d, want 1", a)
 	}
-	app.waitRunning(2, 2*time.Minute)
-	if a := app.killAM(); a != 2 {
+	app.WaitRunning(2, 2*time.Minute)
+	if a := app.KillAM(); a != 2 {
 		t.Fatalf("killed attempt %d, want 2", a)
 	}
 	if status := app.wait(2 * time.Minute); status != exitStartFailed {
 		t.Errorf("gostream-submit exited %d, want %d", status, exitStartFailed)
 	}
-	r := app.report()
+	r := app.Report()
 	if r.State != client.StateFailed || r.FinalStatus != client.FinalFailed {
 		t.Fatalf("final report %s %s, want FAILED FAILED", r.State, r.FinalStatus)
 	}
@@ -479,34 +307,32 @@ func TestIntegrationYarnValidityInterval(t *testing.T) {
 	y := newYarnIT(t)
 	app := y.submit(y.filestreamArgs([]string{"--num-executors", "1", "--conf", "spark.yarn.maxAppAttempts=2",
 		"--conf", "spark.yarn.am.attemptFailuresValidityInterval=20s"})...)
-	app.killAM()
+	app.KillAM()
 	killed := time.Now()
-	app.waitRunning(2, 2*time.Minute)
+	app.WaitRunning(2, 2*time.Minute)
 	time.Sleep(time.Until(killed.Add(25 * time.Second)))
-	app.killAM()
-	r := app.waitRunning(3, 2*time.Minute)
+	app.KillAM()
+	r := app.WaitRunning(3, 2*time.Minute)
 	t.Logf("attempt %d running after two AM kills 25 s apart", r.CurrentAttempt.Attempt)
-	app.waitLog("recovering from checkpoint", time.Minute)
+	app.WaitLog("recovering from checkpoint", time.Minute)
 
 	var out, errOut syncBuffer
-	environ := append(cleanEnviron(), "HADOOP_CONF_DIR="+y.tc.HadoopConfDir)
-	status := submit([]string{"--kill", app.id.String()}, environ, stdio{strings.NewReader(""), &out, &errOut}, noSignals)
+	environ := append(cleanEnviron(), "HADOOP_CONF_DIR="+y.Cluster.HadoopConfDir)
+	status := submit([]string{"--kill", app.ID.String()}, environ, stdio{strings.NewReader(""), &out, &errOut}, noSignals)
 	t.Logf("--kill: %d\n%s", status, errOut.String())
 	if status != exitOK {
 		t.Fatalf("--kill exited %d", status)
 	}
-	if r := app.report(); r.State != client.StateKilled {
+	if r := app.Report(); r.State != client.StateKilled {
 		t.Errorf("after --kill: %s, want KILLED", r.State)
 	}
-	if _, err := y.fsys.Stat(t.Context(), app.stagingDir()); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("staging directory %s after --kill: %v, want it removed", app.stagingDir(), err)
-	}
+	y.StagingRemoved(app.ID)
 	if status := app.wait(time.Minute); status != exitStartFailed {
 		t.Errorf("the following gostream-submit exited %d, want %d", status, exitStartFailed)
 	}
 
 	out = syncBuffer{}
-	status = submit([]string{"--status", app.id.String()}, environ, stdio{strings.NewReader(""), &out, &errOut}, noSignals)
+	status = submit([]string{"--status", app.ID.String()}, environ, stdio{strings.NewReader(""), &out, &errOut}, noSignals)
 	if status != exitOK || !strings.Contains(out.String(), "state:        KILLED") {
 		t.Errorf("--status exited %d:\n%s", status, out.String())
 	}
@@ -515,12 +341,12 @@ func TestIntegrationYarnValidityInterval(t *testing.T) {
 // runningExecutors lists the application's executor containers of the
 // current attempt whose processes run.
 func (a *yarnApp) executorContainers() []string {
-	r := a.report()
+	r := a.Report()
 	prefix := client.ContainerID{Attempt: r.CurrentAttempt}.String()
 	prefix = prefix[:strings.LastIndexByte(prefix, '_')+1]
-	cls, err := a.y.tc.ContainerLogs(a.id.String())
+	cls, err := a.Env.Cluster.ContainerLogs(a.ID.String())
 	if err != nil {
-		a.y.t.Fatal(err)
+		a.Env.T.Fatal(err)
 	}
 	var ids []string
 	for _, cl := range cls {
@@ -533,18 +359,18 @@ func (a *yarnApp) executorContainers() []string {
 
 // killExecutor SIGKILLs the newest running executor container.
 func (a *yarnApp) killExecutor() string {
-	a.y.t.Helper()
+	a.Env.T.Helper()
 	ids := a.executorContainers()
 	for i := len(ids) - 1; i >= 0; i-- {
-		ctx, cancel := context.WithTimeout(a.y.t.Context(), 30*time.Second)
-		_, pids, err := a.y.tc.KillContainer(ctx, ids[i])
+		ctx, cancel := context.WithTimeout(a.Env.T.Context(), 30*time.Second)
+		_, pids, err := a.Env.Cluster.KillContainer(ctx, ids[i])
 		cancel()
 		if err == nil {
-			a.y.t.Logf("killed executor container %s (pids %v)", ids[i], pids)
+			a.Env.T.Logf("killed executor container %s (pids %v)", ids[i], pids)
 			return ids[i]
 		}
 	}
-	a.y.t.Fatalf("no running executor container among %v", ids)
+	a.Env.T.Fatalf("no running executor container among %v", ids)
 	return ""
 }
 
@@ -556,17 +382,17 @@ func TestIntegrationYarnExecutorFailures(t *testing.T) {
 	y := newYarnIT(t)
 	app := y.submit(y.filestreamArgs([]string{"--num-executors", "2", "--conf", "spark.yarn.maxAppAttempts=1",
 		"--conf", "spark.executor.maxNumFailures=2"})...)
-	app.waitRunning(1, 2*time.Minute)
-	app.waitLog("executor=2 host=", time.Minute) // both executors registered
+	app.WaitRunning(1, 2*time.Minute)
+	app.WaitLog("executor=2 host=", time.Minute) // both executors registered
 
 	app.killExecutor()
-	app.waitLog(`msg="executor launched" app=`+app.id.String()+` attempt=1 executor=3`, time.Minute)
+	app.WaitLog(`msg="executor launched" app=`+app.ID.String()+` attempt=1 executor=3`, time.Minute)
 	want := map[string]int{}
 	text, add := words("after-executor-loss", 60)
 	y.putFile("a.txt", text)
 	addCounts(want, add)
 	y.waitCounts(want, time.Minute)
-	if r := app.report(); r.State != client.StateRunning {
+	if r := app.Report(); r.State != client.StateRunning {
 		t.Fatalf("after one executor failure: %s, want RUNNING", r.State)
 	}
 
@@ -574,7 +400,7 @@ func TestIntegrationYarnExecutorFailures(t *testing.T) {
 	if status := app.wait(2 * time.Minute); status != exitStartFailed {
 		t.Errorf("gostream-submit exited %d, want %d", status, exitStartFailed)
 	}
-	r := app.report()
+	r := app.Report()
 	if r.FinalStatus != client.FinalFailed || !strings.Contains(r.Diagnostics, "gostream.executor.maxNumFailures=2") {
 		t.Errorf("final report %s %s, diagnostics %q: want FAILED naming gostream.executor.maxNumFailures", r.State, r.FinalStatus, r.Diagnostics)
 	}
@@ -586,37 +412,37 @@ func TestIntegrationYarnExecutorFailures(t *testing.T) {
 func TestIntegrationYarnNodeLoss(t *testing.T) {
 	y := newYarnIT(t)
 	app := y.submit(y.filestreamArgs([]string{"--num-executors", "1", "--conf", "spark.yarn.maxAppAttempts=3"})...)
-	app.waitRunning(1, 2*time.Minute)
+	app.WaitRunning(1, 2*time.Minute)
 	want := map[string]int{}
 	text, add := words("before", 40)
 	y.putFile("a.txt", text)
 	addCounts(want, add)
 	y.waitCounts(want, time.Minute)
 
-	nm, err := y.tc.FindContainer(app.amContainer())
+	nm, err := y.Cluster.FindContainer(app.AMContainer())
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	if err := y.tc.KillDaemon(ctx, nm.Name); err != nil {
+	if err := y.Cluster.KillDaemon(ctx, nm.Name); err != nil {
 		t.Fatal(err)
 	}
 	lost := time.Now()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		if err := y.tc.StartDaemon(ctx, nm.Name); err != nil {
+		if err := y.Cluster.StartDaemon(ctx, nm.Name); err != nil {
 			t.Errorf("restart %s: %v", nm.Name, err)
 		}
-		if err := y.tc.WaitReady(ctx); err != nil {
+		if err := y.Cluster.WaitReady(ctx); err != nil {
 			t.Errorf("cluster not ready after restarting %s: %v", nm.Name, err)
 		}
 	})
 	t.Logf("killed %s, which ran the AM", nm.Name)
-	r := app.waitRunning(2, 3*time.Minute)
+	r := app.WaitRunning(2, 3*time.Minute)
 	t.Logf("attempt %d RUNNING %s after the node loss", r.CurrentAttempt.Attempt, time.Since(lost).Round(time.Second))
-	moved, err := y.tc.FindContainer(app.amContainer())
+	moved, err := y.Cluster.FindContainer(app.AMContainer())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -634,7 +460,7 @@ func TestIntegrationYarnNodeLoss(t *testing.T) {
 func TestIntegrationYarnBadInput(t *testing.T) {
 	y := newYarnIT(t)
 	app := filestreamApp(t)
-	environ := append(cleanEnviron(), "HADOOP_CONF_DIR="+y.tc.HadoopConfDir)
+	environ := append(cleanEnviron(), "HADOOP_CONF_DIR="+y.Cluster.HadoopConfDir)
 	run := func(environ []string, args ...string) (int, string, time.Duration) {
 		var out, errOut syncBuffer
 		start := time.Now()
@@ -646,7 +472,7 @@ func TestIntegrationYarnBadInput(t *testing.T) {
 	// An RM that does not answer: a configuration naming a closed port.
 	down := t.TempDir()
 	for _, f := range []string{"core-site.xml", "hdfs-site.xml"} {
-		b, err := os.ReadFile(filepath.Join(y.tc.HadoopConfDir, f))
+		b, err := os.ReadFile(filepath.Join(y.Cluster.HadoopConfDir, f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -685,8 +511,8 @@ func TestIntegrationYarnBadInput(t *testing.T) {
 		// The staging directory of a refused submission is removed.
 		m := regexp.MustCompile(`staging directory (hdfs://\S+)`).FindStringSubmatch(stderr)
 		if m != nil {
-			p := strings.TrimPrefix(m[1], y.tc.NameNodeURI())
-			if _, err := y.fsys.Stat(t.Context(), p); !errors.Is(err, fs.ErrNotExist) {
+			p := strings.TrimPrefix(m[1], y.Cluster.NameNodeURI())
+			if _, err := y.FS.Stat(t.Context(), p); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("staging directory %s of the refused application: %v, want it removed", p, err)
 			}
 		}
@@ -704,17 +530,17 @@ func BenchmarkIntegrationYarnFirstBatch(b *testing.B) {
 	for i := range b.N {
 		start := time.Now()
 		app := y.submit(y.filestreamArgs([]string{"--num-executors", "1", "--conf", "spark.yarn.maxAppAttempts=2",
-			"--conf", fmt.Sprintf("gostream.streaming.checkpoint.directory=%s/checkpoint-%d", y.url(y.dir), i)})...)
-		r := app.waitRunning(1, 2*time.Minute)
+			"--conf", fmt.Sprintf("gostream.streaming.checkpoint.directory=%s-%d", y.URL("checkpoint"), i)})...)
+		r := app.WaitRunning(1, 2*time.Minute)
 		app.firstBatch(r.TrackingURL, 1)
 		submitTotal += time.Since(start)
 
 		killed := time.Now()
-		app.killAM()
-		r = app.waitRunning(2, 2*time.Minute)
+		app.KillAM()
+		r = app.WaitRunning(2, 2*time.Minute)
 		app.firstBatch(r.TrackingURL, 2)
 		recoverTotal += time.Since(killed)
-		_, _ = y.rm.KillApplication(b.Context(), app.id, "benchmark done")
+		_, _ = y.RM.KillApplication(b.Context(), app.ID, "benchmark done")
 		app.wait(time.Minute)
 	}
 	b.ReportMetric(submitTotal.Seconds()/float64(b.N), "submit_to_first_batch_s")
@@ -724,14 +550,14 @@ func BenchmarkIntegrationYarnFirstBatch(b *testing.B) {
 // firstBatch waits until attempt's driver has completed a batch, polling its
 // status page.
 func (a *yarnApp) firstBatch(trackingURL string, attempt int) {
-	a.y.t.Helper()
+	a.Env.T.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		if st := a.status(trackingURL); st.Attempt == attempt && st.CompletedBatches > 0 {
+		if st := a.Status(trackingURL); st.Attempt == attempt && st.CompletedBatches > 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			a.y.t.Fatalf("attempt %d completed no batch within a minute", attempt)
+			a.Env.T.Fatalf("attempt %d completed no batch within a minute", attempt)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -744,10 +570,10 @@ func (a *yarnApp) firstBatch(trackingURL string, attempt int) {
 func TestIntegrationYarnClientMode(t *testing.T) {
 	y := newYarnIT(t)
 	var stdout, stderr syncBuffer
-	environ := append(cleanEnviron(), "HADOOP_CONF_DIR="+y.tc.HadoopConfDir)
+	environ := append(cleanEnviron(), "HADOOP_CONF_DIR="+y.Cluster.HadoopConfDir)
 	args := []string{"--master", "yarn", "--deploy-mode", "client", "--num-executors", "1", "--executor-memory", "256m",
 		"--conf", "spark.yarn.am.memory=256m", "--conf", "spark.driver.host=127.0.0.1", "--conf", "gostream.yarn.report.interval=500ms",
-		exampleApp(t, "wordcount"), "-duration", "15s", "-checkpoint", y.url(y.dir + "/checkpoint")}
+		exampleApp(t, "wordcount"), "-duration", "15s", "-checkpoint", y.URL("checkpoint")}
 	status := submit(args, environ, stdio{strings.NewReader(""), &stdout, &stderr}, noSignals)
 	t.Logf("gostream-submit exited %d:\n%s", status, stderr.String())
 	if status != exitOK {
@@ -769,7 +595,42 @@ func TestIntegrationYarnClientMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := y.fsys.Stat(t.Context(), client.StagingDir("/user/"+y.rm.User(), id)); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := y.FS.Stat(t.Context(), client.StagingDir("/user/"+y.RM.User(), id)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("staging directory after the end: %v, want it removed", err)
+	}
+}
+
+// BenchmarkIntegrationYarnWordCountThroughput runs the word count in cluster
+// mode with its generator receiver on one of 2 executors producing as fast
+// as it can, and reports the records per second the driver in the AM
+// processed over the last 10 batches (records_per_sec) with their mean
+// total delay (mean_total_delay_ms): the sustained throughput of receiving
+// on an executor and processing in the AM. Compare with local[2]
+// (go run ./cmd/gostream-bench -bench wordcount).
+// Run: go test -tags integration -run '^$' -bench YarnWordCountThroughput -benchtime 1x ./cmd/gostream-submit
+func BenchmarkIntegrationYarnWordCountThroughput(b *testing.B) {
+	y := newYarnIT(b)
+	for range b.N {
+		app := y.submit("--num-executors", "2", "--driver-cores", "2", "--driver-memory", "1g", "--executor-memory", "512m",
+			"--conf", "spark.yarn.maxAppAttempts=1", exampleApp(b, "wordcount"), "-rate", "0", "-top", "1", "-duration", "40s",
+			"-checkpoint", y.URL("checkpoint"))
+		r := app.WaitRunning(1, 2*time.Minute)
+		time.Sleep(30 * time.Second)
+		st := app.Status(r.TrackingURL)
+		if len(st.Batches) < 10 {
+			b.Fatalf("%d batches completed", len(st.Batches))
+		}
+		last := st.Batches[len(st.Batches)-10:]
+		var records int64
+		var delay time.Duration
+		for _, bs := range last {
+			records += bs.Records
+			delay += bs.TotalDelay
+		}
+		span := last[len(last)-1].Time.Sub(last[0].Time) + st.BatchDuration
+		b.ReportMetric(float64(records)/span.Seconds(), "records_per_sec")
+		b.ReportMetric(float64(delay.Milliseconds())/float64(len(last)), "mean_total_delay_ms")
+		_, _ = y.RM.KillApplication(b.Context(), app.ID, "benchmark done")
+		app.wait(time.Minute)
 	}
 }
