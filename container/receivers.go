@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"sort"
@@ -223,13 +224,28 @@ type forwardSink struct {
 }
 
 func (f forwardSink) Store(ctx context.Context, records []byte) error {
+	if err := fitsALine(records); err != nil {
+		return err
+	}
 	_, err := f.peer.request(ctx, message{Op: opRecords, Run: f.run, Data: records})
 	return err
 }
 
 func (f forwardSink) StoreBlock(ctx context.Context, records []byte, offset *string) error {
+	if err := fitsALine(records); err != nil {
+		return err
+	}
 	_, err := f.peer.request(ctx, message{Op: opBlock, Run: f.run, Data: records, Offset: offset})
 	return err
+}
+
+// fitsALine refuses records that would not fit in one protocol line (base64
+// grows them by a third), which would break the connection.
+func fitsALine(records []byte) error {
+	if n := base64.StdEncoding.EncodedLen(len(records)); n > maxLine-64<<10 {
+		return fmt.Errorf("a block of %d bytes is too large to send to the driver (at most about %d MiB): store smaller blocks", len(records), (maxLine-64<<10)*3/4>>20)
+	}
+	return nil
 }
 
 func (f forwardSink) ReportError(msg string) {

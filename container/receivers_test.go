@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -194,5 +195,12 @@ func waitExecutors(t *testing.T, ep *Endpoint, n int) {
 	defer cancel()
 	if err := ep.waitRegistered(ctx, n); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestRemoteBlockTooLargeIsAClearError(t *testing.T) {
+	err := forwardSink{}.StoreBlock(t.Context(), make([]byte, maxLine), nil)
+	if err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Fatalf("err = %v, want a clear error", err)
 	}
 }

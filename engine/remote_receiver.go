@@ -136,7 +136,7 @@ func ServeReceiver(ctx context.Context, c *conf.Conf, batch time.Duration, setup
 func (ri *receiverInput[T]) serve(ctx context.Context, offset *string, out EncodedSink, flushEvery time.Duration) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	s := &forwardingSink[T]{out: out, offset: offset, fail: cancel}
+	s := &forwardingSink[T]{ctx: ctx, out: out, offset: offset, fail: cancel}
 	flushed := make(chan struct{})
 	go func() {
 		defer close(flushed)
@@ -165,6 +165,7 @@ func (ri *receiverInput[T]) serve(ctx context.Context, offset *string, out Encod
 // forwarded every flush interval; blocks are forwarded at once and
 // acknowledged when the driver has them safe.
 type forwardingSink[T any] struct {
+	ctx    context.Context // the receiver's
 	out    EncodedSink
 	offset *string
 	fail   context.CancelCauseFunc
@@ -174,10 +175,17 @@ type forwardingSink[T any] struct {
 	lastErr error
 }
 
+// maxForwarded bounds the records buffered between flushes: a fast source
+// waits for the driver rather than growing one message without limit.
+const maxForwarded = 4096
+
 func (s *forwardingSink[T]) Store(item T) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.buf = append(s.buf, item)
-	s.mu.Unlock()
+	if len(s.buf) >= maxForwarded {
+		s.flushLocked(s.ctx)
+	}
 }
 
 func (s *forwardingSink[T]) StoreBlock(ctx context.Context, items []T) error {
@@ -215,6 +223,10 @@ func (s *forwardingSink[T]) store(ctx context.Context, items []T, offset *string
 func (s *forwardingSink[T]) flush(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.flushLocked(ctx)
+}
+
+func (s *forwardingSink[T]) flushLocked(ctx context.Context) {
 	if len(s.buf) == 0 || s.lastErr != nil {
 		return
 	}
