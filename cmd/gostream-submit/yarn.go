@@ -18,10 +18,11 @@ import (
 	"github.com/gostream/gostream/internal/yarnctl"
 )
 
-// yarnCluster is the cluster gostream-submit talks to, and the
-// configuration of the application.
+// yarnCluster is the cluster gostream-submit talks to.
 type yarnCluster struct{ *yarnctl.Cluster }
 
+// staging resolves the application's staging directory below
+// gostream.yarn.stagingDir.
 func (y yarnCluster) staging(ctx context.Context, c *conf.Conf, id client.ApplicationID) (hdfsstore.FS, string, error) {
 	return y.Staging(ctx, c.String(conf.YarnStagingDir), id)
 }
