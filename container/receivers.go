@@ -180,7 +180,7 @@ func (r *executorReceivers) handle(m message) {
 		r.runs[m.Run] = cancel
 		r.mu.Unlock()
 		r.wg.Add(1)
-		go r.run(ctx, m)
+		go r.run(ctx, cancel, m)
 		_ = r.peer.reply(m.Seq, nil)
 	case opStopReceiver:
 		r.mu.Lock()
@@ -196,9 +196,10 @@ func (r *executorReceivers) handle(m message) {
 }
 
 // run runs one receiver and tells the driver how it ended.
-func (r *executorReceivers) run(ctx context.Context, m message) {
+func (r *executorReceivers) run(ctx context.Context, cancel context.CancelFunc, m message) {
 	defer r.wg.Done()
 	err := r.serve(ctx, m.Stream, m.Offset, forwardSink{peer: r.peer, run: m.Run})
+	cancel()
 	r.mu.Lock()
 	delete(r.runs, m.Run)
 	r.mu.Unlock()
