@@ -134,7 +134,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer ds.close()
 	ep := ds.ep
 
-	execRes := client.Resource{MemoryMB: mib(c.Size(conf.ExecutorMemory)) + overheadMB(c.Size(conf.ExecutorMemory), c.Size(conf.ExecutorMemoryOverhead)),
+	execRes := client.Resource{MemoryMB: ContainerMemoryMB(c.Size(conf.ExecutorMemory), c.Size(conf.ExecutorMemoryOverhead)),
 		VCores: int32(c.Int(conf.ExecutorCores))}
 	alloc := &allocator{
 		sched: sched, log: log, now: time.Now,

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/gostream/gostream/engine"
 )
@@ -250,7 +249,7 @@ func fitsALine(records []byte) error {
 }
 
 func (f forwardSink) ReportError(msg string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(f.peer.timeout))
+	ctx, cancel := context.WithTimeout(context.Background(), f.peer.timeout)
 	defer cancel()
 	_, _ = f.peer.request(ctx, message{Op: opReport, Run: f.run, Report: msg})
 }

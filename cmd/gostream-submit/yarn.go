@@ -191,15 +191,22 @@ func (y yarnCluster) follow(ctx context.Context, c *conf.Conf, id client.Applica
 	}
 	// The AM removes the staging directory when it unregisters; an
 	// application killed or failed without unregistering leaves it to us.
-	if !c.Bool(conf.YarnPreserveStagingFiles) {
-		if err := stg.Remove(context.WithoutCancel(ctx)); err != nil {
-			logf("warning: %v", err)
-		}
-	}
+	removeStaging(ctx, c, stg, logf)
 	if r.FinalStatus == client.FinalSucceeded {
 		return exitOK, nil
 	}
 	return exitStartFailed, fmt.Errorf("application %s ended %s with final status %s", id, r.State, r.FinalStatus)
+}
+
+// removeStaging removes the application's staging directory once it has
+// ended, unless gostream.yarn.preserve.staging.files.
+func removeStaging(ctx context.Context, c *conf.Conf, stg *client.Staging, logf func(string, ...any)) {
+	if c.Bool(conf.YarnPreserveStagingFiles) {
+		return
+	}
+	if err := stg.Remove(context.WithoutCancel(ctx)); err != nil {
+		logf("warning: %v", err)
+	}
 }
 
 // reportChange logs what changed between the previous report and cur.

@@ -110,10 +110,6 @@ func runYARNClient(ctx context.Context, y yarnCluster, c *conf.Conf, app *applic
 			logf("warning: %v", kerr)
 		}
 	}
-	if !c.Bool(conf.YarnPreserveStagingFiles) {
-		if rerr := stg.Remove(context.WithoutCancel(ctx)); rerr != nil {
-			logf("warning: %v", rerr)
-		}
-	}
+	removeStaging(ctx, c, stg, logf)
 	return status, err
 }
