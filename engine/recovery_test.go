@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -294,11 +295,18 @@ func TestRecoveryBadCheckpointDirectories(t *testing.T) {
 		r1, err := newRig(t, dir, rigStart, app.setup, nil)
 		must(t, err)
 		must(t, r1.ssc.Start())
+		// The checkpointer folds events that queue up into one write, so
+		// wait for each batch's checkpoint: the test needs older ones.
+		ckpt := func(i int) string { return filepath.Join(dir, hdfsstore.CheckpointName(rigBatch(i))) }
 		for i := 1; i <= 3; i++ {
 			r1.advance(i)
+			eventually(t, "checkpoint of batch "+strconv.Itoa(i), func() bool {
+				_, err := os.Stat(ckpt(i))
+				return err == nil
+			})
 		}
 		r1.ssc.Stop(false)
-		newest := filepath.Join(dir, hdfsstore.CheckpointName(rigBatch(3)))
+		newest := ckpt(3)
 		must(t, os.WriteFile(newest, []byte("GSCK garbage"), 0o644))
 		if err := os.Remove(newest + ".bk"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			t.Fatal(err)
