@@ -57,6 +57,8 @@ type Context struct {
 	ckptFS       hdfsstore.FS    // the checkpoint directory's file system
 	fsOverride   hdfsstore.FS    // WithFileSystem
 	receiverHost ReceiverHost    // WithReceiverHost: receivers run elsewhere
+	taskHost     TaskHost        // WithTaskHost: shuffle map tasks run elsewhere
+	labelStages  bool            // label the stages of remoteOK streams (remote_tasks.go)
 }
 
 type contextState int
@@ -120,6 +122,11 @@ func NewContext(c *conf.Conf, batch time.Duration, opts ...Option) (*Context, er
 	}
 	if ssc.env.Backend == nil {
 		ssc.env.Backend = rdd.NewLocalBackend(s.slots)
+		if ssc.taskHost != nil {
+			ssc.env.Backend = &remoteBackend{ssc: ssc, local: rdd.NewLocalBackend(s.slots), host: ssc.taskHost}
+			ssc.env.Shuffle = ssc.taskHost
+			ssc.labelStages = true
+		}
 	}
 	ssc.blocks = newBlockTracker(s.maxPendingBlocks(batch))
 	ssc.bus = newListenerBus(ssc.log)
@@ -393,6 +400,9 @@ func (c *Context) batchCompleted(info BatchInfo) {
 	c.blocks.forget(info.BatchTime)
 	for _, n := range c.graph.nodes {
 		n.forget(info.BatchTime)
+	}
+	if c.taskHost != nil {
+		c.forgetShuffles(info.BatchTime)
 	}
 }
 

@@ -72,6 +72,9 @@ func (d *DStream[T]) rddAt(t time.Time) (*RDD[T], error) {
 	if out != nil && d.n.persist {
 		out = out.Cache()
 	}
+	if out != nil && d.n.remoteOK && d.ssc.labelStages {
+		labelStages(d.n, ms, rdd.Stages(out))
+	}
 	d.n.mu.Lock()
 	d.n.generated[ms] = out
 	d.n.mu.Unlock()
@@ -121,7 +124,9 @@ func newStream[T any](ssc *Context, n *node, compute func(t time.Time) (*RDD[T],
 	}
 	n.encodeRDD, n.decodeRDD = snapshotCodec[T](ssc.env)
 	ds := &DStream[T]{ssc: ssc, n: ssc.graph.add(n), compute: compute}
+	n.typed = typedFor(ds)
 	if len(n.parents) == 0 {
+		n.remoteOK = true // an executor reads the batch's input partitions from the driver
 		// an error resurfaces when an output asks for the RDD again
 		n.generate = func(t time.Time) { _, _ = ds.rddAt(t) }
 	}
@@ -131,7 +136,7 @@ func newStream[T any](ssc *Context, n *node, compute func(t time.Time) (*RDD[T],
 // derive is a per-batch transformation: the child's RDD at t is f of the
 // parent's RDD at t.
 func derive[T, U any](d *DStream[T], kind, params string, f func(*RDD[T]) *RDD[U]) *DStream[U] {
-	n := &node{kind: kind, params: params, parents: []*node{d.n}, slide: d.n.slide}
+	n := &node{kind: kind, params: params, parents: []*node{d.n}, slide: d.n.slide, remoteOK: d.n.remoteOK}
 	return newStream(d.ssc, n, func(t time.Time) (*RDD[U], error) {
 		r, err := d.rddAt(t)
 		if r == nil || err != nil {
@@ -170,9 +175,10 @@ func (d *DStream[T]) Repartition(n int) *DStream[T] {
 // Union merges this stream with others of the same slide duration.
 func (d *DStream[T]) Union(others ...*DStream[T]) *DStream[T] {
 	all := append([]*DStream[T]{d}, others...)
-	n := &node{kind: "union", slide: d.n.slide}
+	n := &node{kind: "union", slide: d.n.slide, remoteOK: true}
 	for _, o := range all {
 		n.parents = append(n.parents, o.n)
+		n.remoteOK = n.remoteOK && o.n.remoteOK
 		if o.n.slide != d.n.slide {
 			d.ssc.graphError(fmt.Errorf("union of %s and %s: slide durations differ (%s vs %s); union needs streams of one slide duration",
 				d.label(), o.label(), d.n.slide, o.n.slide))

@@ -55,6 +55,11 @@ type node struct {
 	// forgetInput trims an input's own memory of completed batches.
 	forgetInput func(done time.Time)
 
+	// Remote tasks (remote_tasks.go). remoteOK: the RDD at t is computed
+	// from the inputs' RDDs at t alone, so an executor can rebuild it.
+	remoteOK bool
+	typed    typedRDD
+
 	mu        sync.Mutex
 	generated map[int64]any // batch time (ms) → *rdd.RDD[T], nil when none at that time
 }
@@ -154,6 +159,13 @@ func (n *node) retention() time.Duration { return max(n.remember, n.replayKeep) 
 
 // checkpointed reports whether the checkpointer saves n's RDDs.
 func (n *node) checkpointed() bool { return n.stateful || n.snapshotSpan > 0 }
+
+// forgetAt drops the RDD generated at batch time ms.
+func (n *node) forgetAt(ms int64) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.generated, ms)
+}
 
 // restoreRDD puts back a saved RDD of batch time ms.
 func (n *node) restoreRDD(ms int64, r any) {

@@ -41,7 +41,7 @@ func join2[K comparable, V, W, R any](a *DStream[Pair[K, V]], b *DStream[Pair[K,
 	if a.n.slide != b.n.slide {
 		a.ssc.graphError(slideMismatch(kind, a.label(), b.label(), a.n.slide, b.n.slide))
 	}
-	n := &node{kind: kind, parents: []*node{a.n, b.n}, slide: a.n.slide}
+	n := &node{kind: kind, parents: []*node{a.n, b.n}, slide: a.n.slide, remoteOK: a.n.remoteOK && b.n.remoteOK}
 	return newStream(a.ssc, n, func(t time.Time) (*RDD[R], error) {
 		ra, err := a.rddAt(t)
 		if err != nil {

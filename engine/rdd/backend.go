@@ -13,6 +13,17 @@ type Task struct {
 	Stage     string // what the task computes, for messages: "shuffle 3 map", "collect"
 	Partition int
 	Run       func(ctx context.Context) error
+	// Remote, when set, lets a backend run the task in another process
+	// instead (a shuffle map task of a labelled stage).
+	Remote *RemoteTask
+}
+
+// RemoteTask is what a backend needs to run a map task elsewhere.
+type RemoteTask struct {
+	Stage Stage
+	// Done records where the task's output went; the backend calls it
+	// instead of Run.
+	Done func(MapOutput)
 }
 
 // Backend runs tasks. The local backend runs them on goroutines of this

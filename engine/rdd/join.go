@@ -11,7 +11,7 @@ func CoGroup[K comparable, V, W any](a *RDD[Pair[K, V]], b *RDD[Pair[K, W]], par
 	left, right := groupedBy(a, parts), groupedBy(b, parts)
 	return &RDD[Pair[K, CoGrouped[V, W]]]{
 		env: a.env, parts: parts, hashedBy: parts,
-		stages: func() []stage { return append(left.pendingStages(), right.pendingStages()...) },
+		stages: func() []stage { return append(left.lineage(), right.lineage()...) },
 		compute: func(ctx context.Context, p int, emit func(Pair[K, CoGrouped[V, W]])) error {
 			groups := map[K]*CoGrouped[V, W]{}
 			get := func(k K) *CoGrouped[V, W] {

@@ -47,11 +47,15 @@ func CombineByKey[K comparable, V, C any](r *RDD[Pair[K, V]], cb Combiner[V, C],
 		return buckets, nil
 	})
 	st.id = fmt.Sprintf("shuffle map (%d partitions)", parts)
-	reduced := &RDD[Pair[K, C]]{env: r.env, parts: parts, hashedBy: parts, stages: st.pending,
-		compute: func(_ context.Context, p int, emit func(Pair[K, C])) error {
+	reduced := &RDD[Pair[K, C]]{env: r.env, parts: parts, hashedBy: parts, stages: st.lineage,
+		compute: func(ctx context.Context, p int, emit func(Pair[K, C])) error {
 			merged := map[K]C{}
-			for m := range st.maps() {
-				for k, c := range st.bucket(m, p) {
+			for m := range st.maps {
+				bucket, err := st.bucket(ctx, m, p)
+				if err != nil {
+					return err
+				}
+				for k, c := range bucket {
 					if prev, ok := merged[k]; ok {
 						merged[k] = cb.MergeCombiners(prev, *c)
 					} else {

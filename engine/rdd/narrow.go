@@ -78,7 +78,7 @@ func Union[T any](env *Env, rs ...*RDD[T]) *RDD[T] {
 		stages: func() []stage {
 			var all []stage
 			for _, r := range rs {
-				all = append(all, r.pendingStages()...)
+				all = append(all, r.lineage()...)
 			}
 			return all
 		},
@@ -101,10 +101,14 @@ func Repartition[T any](r *RDD[T], n int) *RDD[T] {
 		})
 		return out, err
 	})
-	return &RDD[T]{env: r.env, parts: n, stages: st.pending,
-		compute: func(_ context.Context, p int, emit func(T)) error {
-			for m := range st.maps() {
-				for _, x := range st.bucket(m, p) {
+	return &RDD[T]{env: r.env, parts: n, stages: st.lineage,
+		compute: func(ctx context.Context, p int, emit func(T)) error {
+			for m := range st.maps {
+				bucket, err := st.bucket(ctx, m, p)
+				if err != nil {
+					return err
+				}
+				for _, x := range bucket {
 					emit(x)
 				}
 			}

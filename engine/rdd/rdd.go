@@ -9,7 +9,8 @@ import (
 // the default number of shuffle partitions.
 type Env struct {
 	Backend     Backend
-	Parallelism int // default partitions of a shuffle; >= 1
+	Parallelism int           // default partitions of a shuffle; >= 1
+	Shuffle     ShuffleReader // reads map outputs held elsewhere; nil: all are here
 }
 
 // computeFunc pushes the elements of partition p to emit, in order.
@@ -20,7 +21,7 @@ type RDD[T any] struct {
 	env      *Env
 	parts    int
 	compute  computeFunc[T]
-	stages   func() []stage // shuffle stages still to run before compute, upstream first; nil: none
+	stages   func() []stage // shuffle stages compute reads, run or not, upstream first; nil: none
 	hashedBy int            // > 0: the elements are Pairs placed by PartitionOf(key, hashedBy)
 }
 
@@ -85,6 +86,11 @@ type cache[T any] struct {
 	left   int // partitions not yet computed; guarded by srcMu
 	srcMu  sync.Mutex
 	source *RDD[T] // nil once every partition is cached
+	// The source's stages once it is dropped, when all are labelled: another
+	// process rebuilding an RDD downstream needs their outputs. (A labelled
+	// lineage never reaches back to earlier batches, so this holds no chain
+	// of old state.)
+	labelled []stage
 }
 
 func (c *cache[T]) compute(ctx context.Context, p int, emit func(T)) error {
@@ -101,6 +107,7 @@ func (c *cache[T]) compute(ctx context.Context, p int, emit func(T)) error {
 		c.data[p], c.done[p] = buf, true
 		c.srcMu.Lock()
 		if c.left--; c.left == 0 {
+			c.labelled = labelledOnly(src.lineage())
 			c.source = nil
 		}
 		c.srcMu.Unlock()
@@ -113,29 +120,34 @@ func (c *cache[T]) compute(ctx context.Context, p int, emit func(T)) error {
 	return nil
 }
 
-// stages returns the source's pending stages until every partition is cached.
+// stages returns the source's stages until every partition is cached, then
+// the labelled ones it kept.
 func (c *cache[T]) stages() []stage {
 	c.srcMu.Lock()
 	src := c.source
 	c.srcMu.Unlock()
 	if src == nil {
-		return nil
+		return c.labelled
 	}
-	return src.pendingStages()
+	return src.lineage()
 }
 
-// pendingStages lists the shuffle stages r still needs, upstream first.
-func (r *RDD[T]) pendingStages() []stage {
+// lineage lists the shuffle stages r is computed from, run or not,
+// upstream first (a stage may appear more than once).
+func (r *RDD[T]) lineage() []stage {
 	if r.stages == nil {
 		return nil
 	}
 	return r.stages()
 }
 
+// pendingStages lists the shuffle stages r still needs, upstream first.
+func (r *RDD[T]) pendingStages() []stage { return pendingOf(r.lineage()) }
+
 // Dependency is an RDD another one is computed from; Zip runs its pending
 // shuffle stages first.
 type Dependency interface {
-	pendingStages() []stage
+	lineage() []stage
 }
 
 // Zip returns an RDD of parts partitions whose partition p is computed by
@@ -145,7 +157,7 @@ func Zip[T any](env *Env, parts int, compute func(ctx context.Context, p int, em
 	return &RDD[T]{env: env, parts: parts, compute: compute, stages: func() []stage {
 		var all []stage
 		for _, d := range deps {
-			all = append(all, d.pendingStages()...)
+			all = append(all, d.lineage()...)
 		}
 		return all
 	}}

@@ -1,0 +1,279 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gostream/gostream/conf"
+	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/rdd"
+)
+
+// fakeHost runs map tasks on in-process TaskServers (two "executors" that
+// built the graph themselves) and keeps their outputs in memory.
+type fakeHost struct {
+	servers []*engine.TaskServer
+	lost    bool // RunMapTask fails as if the executor went away
+	drop    bool // stored outputs are gone when read
+
+	mu        sync.Mutex
+	store     map[string][][]byte
+	ran       map[string]int // stage ref → tasks run by the executors
+	forgotten int64
+}
+
+func (h *fakeHost) Cores() int { return len(h.servers) }
+
+func (h *fakeHost) RunMapTask(ctx context.Context, t engine.MapTask, inputs engine.InputServer) (rdd.MapOutput, error) {
+	if h.lost {
+		return rdd.MapOutput{}, fmt.Errorf("executor e0: %w", engine.ErrExecutorLost)
+	}
+	exec := t.Partition % len(h.servers)
+	res, err := h.servers[exec].RunMapTask(ctx, t.Spec, inputs)
+	if err != nil {
+		return rdd.MapOutput{}, err
+	}
+	key := fmt.Sprintf("%s/%d", t.Stage, t.Partition)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.store[key] = res.Buckets
+	h.ran[t.Stage]++
+	return rdd.MapOutput{Executor: fmt.Sprintf("e%d", exec), Addr: "fake", Key: key}, nil
+}
+
+func (h *fakeHost) ReadBucket(_ context.Context, out rdd.MapOutput, reduce int) ([]byte, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	b, ok := h.store[out.Key]
+	if !ok || h.drop {
+		return nil, fmt.Errorf("map output %s not held by %s", out.Key, out.Executor)
+	}
+	return b[reduce], nil
+}
+
+func (h *fakeHost) ForgetShuffles(_ context.Context, before int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.forgotten = max(h.forgotten, before)
+}
+
+func (h *fakeHost) tasks() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, c := range h.ran {
+		n += c
+	}
+	return n
+}
+
+// remoteApp is a graph whose shuffles can run on executors: a word count,
+// a second shuffle over its result (executors read each other's outputs),
+// a join of two inputs, and state on top (which stays on the driver).
+type remoteApp struct {
+	lines, other *engine.Queue[string]
+	mu           sync.Mutex
+	out          map[string][]string // output → batches rendered
+}
+
+func (a *remoteApp) setup(ssc *engine.Context) error {
+	words := engine.FlatMap(engine.QueueStream(ssc, a.lines, true), strings.FieldsSeq)
+	pairs := engine.Map(words, func(w string) engine.Pair[string, int] { return engine.KV(w, 1) })
+	counts := engine.ReduceByKey(pairs, func(x, y int) int { return x + y }, 3)
+	byCount := engine.ReduceByKey(engine.Map(counts, func(kv engine.Pair[string, int]) engine.Pair[int, int] { return engine.KV(kv.Value, 1) }),
+		func(x, y int) int { return x + y }, 2)
+	tags := engine.Map(engine.FlatMap(engine.QueueStream(ssc, a.other, true), strings.FieldsSeq),
+		func(w string) engine.Pair[string, string] { return engine.KV(w, "tagged") })
+	joined := engine.Join(counts, tags)
+	totals := engine.UpdateStateByKey(counts, func(vs []int, s engine.Opt[int]) engine.Opt[int] {
+		for _, v := range vs {
+			s.Value += v
+		}
+		s.Ok = true
+		return s
+	})
+	a.collect("counts", counts)
+	a.collect("byCount", byCount)
+	a.collect("joined", joined)
+	a.collect("totals", totals)
+	return nil
+}
+
+func (a *remoteApp) collect(name string, d any) {
+	render := func(items []string) {
+		slices.Sort(items)
+		a.mu.Lock()
+		a.out[name] = append(a.out[name], strings.Join(items, " "))
+		a.mu.Unlock()
+	}
+	switch d := d.(type) {
+	case *engine.DStream[engine.Pair[string, int]]:
+		d.ForeachRDD(func(ctx context.Context, _ time.Time, r *engine.RDD[engine.Pair[string, int]]) error {
+			items, err := r.Collect(ctx)
+			render(fmtAll(items))
+			return err
+		})
+	case *engine.DStream[engine.Pair[int, int]]:
+		d.ForeachRDD(func(ctx context.Context, _ time.Time, r *engine.RDD[engine.Pair[int, int]]) error {
+			items, err := r.Collect(ctx)
+			render(fmtAll(items))
+			return err
+		})
+	case *engine.DStream[engine.Pair[string, engine.Joined[int, string]]]:
+		d.ForeachRDD(func(ctx context.Context, _ time.Time, r *engine.RDD[engine.Pair[string, engine.Joined[int, string]]]) error {
+			items, err := r.Collect(ctx)
+			render(fmtAll(items))
+			return err
+		})
+	}
+}
+
+func fmtAll[T any](items []T) []string {
+	out := make([]string, len(items))
+	for i, x := range items {
+		out[i] = fmt.Sprint(x)
+	}
+	return out
+}
+
+var remoteBatches = [][2]string{
+	{"a b a c", "a x"},
+	{"b b d", "b"},
+	{"", "c"},
+	{"a e e e f", "e f a"},
+}
+
+func newRemoteApp() *remoteApp {
+	return &remoteApp{lines: engine.NewQueue[string](), other: engine.NewQueue[string](), out: map[string][]string{}}
+}
+
+// runRemoteApp runs the batches with host (nil: local tasks only) and
+// returns every output.
+func runRemoteApp(t *testing.T, host *fakeHost) map[string][]string {
+	t.Helper()
+	c := conf.Defaults()
+	must(t, c.Set(conf.Master, "local[2]"))
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if host != nil {
+		for range 2 {
+			exec := newRemoteApp() // an executor's own copy of the graph
+			host.servers = append(host.servers, engine.NewTaskServer(c, time.Second, exec.setup, host))
+		}
+	}
+	clock := engine.NewManualClock(time.UnixMilli(1_000_000_000_000))
+	opts := []engine.Option{engine.WithClock(clock), engine.WithLogger(quiet), engine.WithStdout(io.Discard)}
+	if host != nil {
+		opts = append(opts, engine.WithTaskHost(host))
+	}
+	ssc, err := engine.NewContext(c, time.Second, opts...)
+	must(t, err)
+	app := newRemoteApp()
+	for _, b := range remoteBatches {
+		app.lines.Push(strings.Split(b[0], " ")...)
+		app.other.Push(strings.Fields(b[1])...)
+	}
+	ssc.Checkpoint(t.TempDir())
+	must(t, app.setup(ssc))
+	done := make(chan struct{}, 16)
+	ssc.AddListener(batchDone(done))
+	must(t, ssc.Start())
+	defer ssc.Stop(false)
+	for i := range remoteBatches {
+		clock.Set(time.UnixMilli(1_000_000_000_000).Add(time.Duration(i+1) * time.Second))
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("batch %d did not complete: %v", i, ssc.Err())
+		}
+	}
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	return maps.Clone(app.out)
+}
+
+type batchDone chan struct{}
+
+func (d batchDone) OnBatchCompleted(engine.BatchInfo)            { d <- struct{}{} }
+func (batchDone) OnBatchSubmitted(engine.BatchInfo)              {}
+func (batchDone) OnBatchStarted(engine.BatchInfo)                {}
+func (batchDone) OnOutputOperationStarted(engine.OutputOpInfo)   {}
+func (batchDone) OnOutputOperationCompleted(engine.OutputOpInfo) {}
+func (batchDone) OnReceiverStarted(engine.ReceiverInfo)          {}
+func (batchDone) OnReceiverStopped(engine.ReceiverInfo)          {}
+func (batchDone) OnReceiverError(engine.ReceiverInfo)            {}
+
+func newFakeHost() *fakeHost {
+	return &fakeHost{store: map[string][][]byte{}, ran: map[string]int{}}
+}
+
+func TestRemoteMapTasksMatchLocal(t *testing.T) {
+	want := runRemoteApp(t, nil)
+	if len(want["counts"]) != len(remoteBatches) {
+		t.Fatalf("local run: %v", want)
+	}
+	host := newFakeHost()
+	got := runRemoteApp(t, host)
+	if !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("with tasks on executors:\n got  %v\n want %v", got, want)
+	}
+	if host.tasks() == 0 {
+		t.Fatal("no map task ran on an executor")
+	}
+	// Both the word count's and the second shuffle's map tasks ran there:
+	// the second read the first's outputs from the "executors".
+	var nodes []string
+	for ref := range host.ran {
+		nodes = append(nodes, ref[:strings.Index(ref, "@")])
+	}
+	slices.Sort(nodes)
+	if len(slices.Compact(nodes)) < 3 {
+		t.Errorf("map tasks ran for the stages %v, want the word count's, the second count's and the join's", slices.Sorted(maps.Keys(host.ran)))
+	}
+	if host.forgotten == 0 {
+		t.Error("the driver never told the executors to forget old map outputs")
+	}
+}
+
+func TestRemoteMapTasksFallBack(t *testing.T) {
+	want := runRemoteApp(t, nil)
+	t.Run("executor lost: the task runs on the driver", func(t *testing.T) {
+		host := newFakeHost()
+		host.lost = true
+		if got := runRemoteApp(t, host); !maps.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("got %v, want %v", got, want)
+		}
+	})
+	t.Run("outputs lost: the map task is recomputed", func(t *testing.T) {
+		host := newFakeHost()
+		host.drop = true
+		if got := runRemoteApp(t, host); !maps.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("got %v, want %v", got, want)
+		}
+		if host.tasks() == 0 {
+			t.Error("no map task ran on an executor")
+		}
+	})
+}
+
+func TestTaskServerRefusesAnotherGraph(t *testing.T) {
+	srv := engine.NewTaskServer(conf.Defaults(), time.Second, func(ssc *engine.Context) error {
+		engine.QueueStream(ssc, engine.NewQueue[int](), true).Print(1)
+		return nil
+	}, nil)
+	spec := []byte(`{"fingerprint":"0000","stage":"0@1000/0","parallelism":2}`)
+	_, err := srv.RunMapTask(context.Background(), spec, nil)
+	if err == nil || !strings.Contains(err.Error(), "differs from the driver's") {
+		t.Fatalf("err = %v, want a graph mismatch", err)
+	}
+	if _, err := srv.RunMapTask(context.Background(), []byte("{"), nil); err == nil {
+		t.Fatal("a corrupt spec was accepted")
+	}
+}
