@@ -20,7 +20,7 @@ func TestExecutorRegistersAndEndsWithTheDriver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ep.ln.Addr().String()
+	addr := ep.addr()
 	done := make(chan error, 1)
 	go func() {
 		done <- RunExecutor(t.Context(), ExecutorConfig{DriverAddress: addr, Secret: "s3cret", ID: "1", Cores: 2,
@@ -53,7 +53,7 @@ func TestExecutorWithAWrongSecretIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ep.Close()
-	err = RunExecutor(t.Context(), ExecutorConfig{DriverAddress: ep.ln.Addr().String(), Secret: "wrong", ID: "7", Timeout: 2 * time.Second})
+	err = RunExecutor(t.Context(), ExecutorConfig{DriverAddress: ep.addr(), Secret: "wrong", ID: "7", Timeout: 2 * time.Second})
 	if !errors.Is(err, ErrAuth) {
 		t.Fatalf("got %v, want ErrAuth", err)
 	}
@@ -71,7 +71,7 @@ func TestExecutorStopsWithItsContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- RunExecutor(ctx, ExecutorConfig{DriverAddress: ep.ln.Addr().String(), Secret: "x", ID: "1", Heartbeat: time.Hour})
+		done <- RunExecutor(ctx, ExecutorConfig{DriverAddress: ep.addr(), Secret: "x", ID: "1", Heartbeat: time.Hour})
 	}()
 	wctx, wcancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer wcancel()

@@ -19,18 +19,22 @@
 // handshake:
 //
 //	driver → executor  {"challenge":"<base64 32 bytes>"}
-//	executor → driver  {"proof":"<base64 HMAC>","executor_id":"…","host":"…","cores":N,"pid":N}
+//	executor → driver  {"proof":"<base64 HMAC>","executor_id":"…","host":"…","cores":N,"pid":N,"shuffle_addr":"host:port"}
 //	driver → executor  {"ok":true}            or {"error":"…"} and close
 //
 // Then either side sends requests {"seq":N,"op":"…",…} and answers the other's
-// with {"reply":N} (plus "error" when it failed); a reader goroutine per side
-// dispatches replies and handles requests concurrently, so a block waiting
-// for the write-ahead log never holds up a heartbeat:
+// with {"reply":N} plus the reply's payload ("data", "key"), or "error" when
+// it failed; a reader goroutine per side dispatches replies and handles
+// requests concurrently, so a block waiting for the write-ahead log or a
+// running task never holds up a heartbeat:
 //
 //	executor → driver  heartbeat                         every heartbeat interval
 //	driver → executor  run_receiver {run,stream,name,offset}, stop_receiver {run}
 //	executor → driver  records {run,data}, block {run,data,offset} (replied once
 //	                   the block is safe), report {run,report}, receiver_done {run,error}
+//	driver → executor  run_task {run,data=spec}: replied {key} when the task is done
+//	executor → driver  read_input {run,data}: replied {data}, the task's input
+//	driver → executor  forget_shuffles {batch}: drop map outputs of earlier batches
 //
 // Receivers run on executors (Endpoint.RunReceiver is the engine's
 // ReceiverHost; the executor runs engine.ServeReceiver with the
@@ -38,6 +42,29 @@
 // enter the driver's block generator, so blocks, rate limits, the
 // write-ahead log and acknowledgements are the driver's, as for a local
 // receiver. A receiver whose executor is lost is restarted by the engine on
-// another executor, from the driver's newest offset. Tasks still run on the
-// driver's local backend.
+// another executor, from the driver's newest offset.
+//
+// # Map tasks and shuffles
+//
+// Shuffle map tasks run on executors too (the Endpoint is the engine's
+// TaskHost; the executor runs them with ExecutorConfig.Tasks). The driver
+// places a task on the least loaded executor with a free core (one task per
+// core), waiting for one. The task's reads of the batch's input go back to
+// the driver as read_input requests of its run; its output, one encoded
+// bucket per reduce partition, stays in the executor's memory under a key
+// the run_task reply names, until forget_shuffles drops its batch. An
+// executor lost while a task runs fails the task with ErrExecutorLost
+// (engine.ErrExecutorLost), and the engine runs it again on the driver.
+//
+// Each executor that runs tasks serves its map outputs on a shuffle server
+// listening on the address the driver reached it at (shuffle_addr in its
+// hello). The driver and the other executors read them over shuffle
+// connections, which open with the same handshake (the reader proves the
+// application's secret) and then carry one request:
+//
+//	reader → executor  fetch_bucket {key,partition}: replied {data}, the bucket
+//
+// Readers keep a few such connections per executor and share them between
+// concurrent reads; an executor reads its own outputs from its store. Reads
+// of an executor that cannot be reached fail with ErrExecutorLost.
 package container

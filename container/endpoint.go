@@ -2,8 +2,6 @@ package container
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,34 +20,35 @@ type ExecutorInfo struct {
 	Cores         int       `json:"cores"`
 	PID           int       `json:"pid"`
 	Remote        string    `json:"remote"`
+	ShuffleAddr   string    `json:"shuffle_addr,omitempty"` // empty: it runs no tasks
 	Registered    time.Time `json:"registered"`
 	LastHeartbeat time.Time `json:"last_heartbeat"`
 }
 
 // Endpoint is the driver's side of the executor protocol: it accepts
-// executors that prove the secret, tracks their heartbeats and runs
-// receivers on them (RunReceiver, the engine's ReceiverHost). Close
-// disconnects every executor, which then exit.
+// executors that prove the secret, tracks their heartbeats, runs receivers
+// (RunReceiver, the engine's ReceiverHost) and shuffle map tasks (the
+// engine's TaskHost) on them and reads their map outputs. Close disconnects
+// every executor, which then exit.
 type Endpoint struct {
-	ln      net.Listener
+	srv     *connServer
 	secret  string
 	timeout time.Duration
 	log     *slog.Logger
+	shuffle *shuffleClient
 
 	mu      sync.Mutex
 	execs   map[string]*executorConn
-	conns   map[net.Conn]struct{}
-	nextRun int64
-	changed chan struct{} // closed and replaced when an executor registers
-	closed  bool
-	wg      sync.WaitGroup
+	nextRun int64         // receiver and task runs
+	changed chan struct{} // closed and replaced when executors or their load change
 }
 
 // executorConn is a registered executor's connection.
 type executorConn struct {
-	info ExecutorInfo
-	peer *peer
-	runs map[int64]*receiverRun // under Endpoint.mu
+	info  ExecutorInfo
+	peer  *peer
+	runs  map[int64]*receiverRun // under Endpoint.mu
+	tasks map[int64]*taskRun     // under Endpoint.mu
 }
 
 // EndpointOptions configure an Endpoint.
@@ -59,7 +58,7 @@ type EndpointOptions struct {
 	Listener net.Listener
 	Secret   string
 	// Timeout: an executor silent this long is dropped; also bounds the
-	// handshake (gostream.network.timeout).
+	// handshake and every read of a map output (gostream.network.timeout).
 	Timeout time.Duration
 	Logger  *slog.Logger
 }
@@ -82,10 +81,14 @@ func Listen(o EndpointOptions) (*Endpoint, error) {
 			return nil, fmt.Errorf("executor endpoint: listen on %s: %w", o.Addr, err)
 		}
 	}
-	e := &Endpoint{ln: ln, secret: o.Secret, timeout: o.Timeout, log: o.Logger,
-		execs: map[string]*executorConn{}, conns: map[net.Conn]struct{}{}, changed: make(chan struct{})}
-	e.wg.Add(1)
-	go e.accept()
+	e := &Endpoint{secret: o.Secret, timeout: o.Timeout, log: o.Logger,
+		shuffle: newShuffleClient(o.Secret, "driver", o.Timeout, nil),
+		execs:   map[string]*executorConn{}, changed: make(chan struct{})}
+	e.srv = serveConns(ln, func(c net.Conn) {
+		if err := e.serve(c); err != nil {
+			e.log.Warn("executor connection ended", "remote", c.RemoteAddr(), "err", err)
+		}
+	})
 	return e, nil
 }
 
@@ -116,7 +119,10 @@ func ListenFromEnv(getenv func(string) string, timeout time.Duration, log *slog.
 }
 
 // Port is the port the endpoint listens on.
-func (e *Endpoint) Port() int { return e.ln.Addr().(*net.TCPAddr).Port }
+func (e *Endpoint) Port() int { return e.srv.ln.Addr().(*net.TCPAddr).Port }
+
+// addr is the address the endpoint listens on.
+func (e *Endpoint) addr() string { return e.srv.ln.Addr().String() }
 
 // Executors lists the registered executors, by id.
 func (e *Endpoint) Executors() []ExecutorInfo {
@@ -133,94 +139,43 @@ func (e *Endpoint) Executors() []ExecutorInfo {
 // Close stops accepting, disconnects every executor and waits for the
 // endpoint's goroutines.
 func (e *Endpoint) Close() error {
-	e.mu.Lock()
-	e.closed = true
-	for c := range e.conns {
-		c.Close()
-	}
-	e.mu.Unlock()
-	err := e.ln.Close()
-	e.wg.Wait()
+	err := e.srv.close()
+	e.shuffle.close()
 	return err
 }
 
-func (e *Endpoint) accept() {
-	defer e.wg.Done()
-	for {
-		c, err := e.ln.Accept()
-		if err != nil {
-			return // closed
-		}
-		e.mu.Lock()
-		if e.closed {
-			e.mu.Unlock()
-			c.Close()
-			return
-		}
-		e.conns[c] = struct{}{}
-		e.wg.Add(1)
-		e.mu.Unlock()
-		go func() {
-			defer e.wg.Done()
-			defer func() {
-				e.mu.Lock()
-				delete(e.conns, c)
-				e.mu.Unlock()
-				c.Close()
-			}()
-			if err := e.serve(c); err != nil {
-				e.log.Warn("executor connection ended", "remote", c.RemoteAddr(), "err", err)
-			}
-		}()
-	}
-}
-
-// serve runs one executor's connection: handshake, then heartbeats.
+// serve runs one executor's connection: handshake, then requests both ways
+// until it ends.
 func (e *Endpoint) serve(c net.Conn) error {
 	lc := newLineConn(c)
-	challenge := make([]byte, 32)
-	if _, err := rand.Read(challenge); err != nil {
-		return err
-	}
-	if err := lc.send(message{Challenge: challenge}, e.timeout); err != nil {
-		return err
-	}
-	hello, err := lc.recv(e.timeout)
+	hello, err := acceptHandshake(lc, e.secret, e.timeout, func(hello message) error {
+		if hello.ExecutorID == "" {
+			return errors.New("no executor id")
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("handshake: %w", err)
-	}
-	if !hmac.Equal(hello.Proof, proof(e.secret, challenge)) {
-		_ = lc.send(message{Error: "authentication failed: wrong application secret"}, e.timeout)
-		return fmt.Errorf("%w: connection from %s refused", ErrAuth, c.RemoteAddr())
-	}
-	if hello.ExecutorID == "" {
-		_ = lc.send(message{Error: "no executor id"}, e.timeout)
-		return errors.New("handshake: no executor id")
+		return err
 	}
 	now := time.Now()
 	x := &executorConn{info: ExecutorInfo{ID: hello.ExecutorID, Host: hello.Host, Cores: hello.Cores, PID: hello.PID,
-		Remote: c.RemoteAddr().String(), Registered: now, LastHeartbeat: now},
-		peer: newPeer(lc, e.timeout), runs: map[int64]*receiverRun{}}
-	if err := lc.send(message{OK: true}, e.timeout); err != nil {
-		return err
-	}
+		Remote: c.RemoteAddr().String(), ShuffleAddr: hello.ShuffleAddr, Registered: now, LastHeartbeat: now},
+		peer: newPeer(lc, e.timeout), runs: map[int64]*receiverRun{}, tasks: map[int64]*taskRun{}}
 	if hello.Launcher {
 		// The client-mode AM watches the driver: it runs nothing here.
 		e.log.Info("application master connected", "remote", x.info.Remote)
 	} else {
 		e.register(x)
 		defer e.unregister(x)
-		e.log.Info("executor registered", "executor", x.info.ID, "host", x.info.Host, "cores", x.info.Cores, "remote", x.info.Remote)
+		e.log.Info("executor registered", "executor", x.info.ID, "host", x.info.Host, "cores", x.info.Cores,
+			"remote", x.info.Remote, "shuffle", x.info.ShuffleAddr)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var handlers sync.WaitGroup
 	defer func() { cancel(); handlers.Wait() }()
-	err = x.peer.read(func(m message) { e.handle(ctx, x, m) }, &handlers)
-	e.mu.Lock()
-	closed := e.closed
-	e.mu.Unlock()
-	if closed {
+	err = x.peer.read(func(m message) (message, error) { return e.handle(ctx, x, m) }, &handlers)
+	if e.srv.isClosed() {
 		return nil
 	}
 	return fmt.Errorf("executor %s lost: %w", x.info.ID, err)
@@ -230,8 +185,7 @@ func (e *Endpoint) register(x *executorConn) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.execs[x.info.ID] = x
-	close(e.changed)
-	e.changed = make(chan struct{})
+	e.notify()
 }
 
 func (e *Endpoint) unregister(x *executorConn) {
@@ -240,25 +194,57 @@ func (e *Endpoint) unregister(x *executorConn) {
 	if e.execs[x.info.ID] == x {
 		delete(e.execs, x.info.ID)
 	}
+	e.notify()
 }
 
-// handle answers one request of executor x.
-func (e *Endpoint) handle(ctx context.Context, x *executorConn, m message) {
-	if m.Op == opHeartbeat {
+// notify wakes whoever waits for an executor (or a free core). e.mu is
+// held.
+func (e *Endpoint) notify() {
+	close(e.changed)
+	e.changed = make(chan struct{})
+}
+
+// await calls try under e.mu until it succeeds, waiting for the executors
+// or their load to change between tries, or ctx ends; waiting is called
+// once, when it first has to wait.
+func (e *Endpoint) await(ctx context.Context, try func() bool, waiting func()) error {
+	for first := true; ; first = false {
+		e.mu.Lock()
+		if try() {
+			e.mu.Unlock()
+			return nil
+		}
+		changed := e.changed
+		e.mu.Unlock()
+		if first {
+			waiting()
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// handle answers one request of executor x; ctx ends with the connection.
+func (e *Endpoint) handle(ctx context.Context, x *executorConn, m message) (message, error) {
+	switch m.Op {
+	case opHeartbeat:
 		e.mu.Lock()
 		x.info.LastHeartbeat = time.Now()
 		e.mu.Unlock()
-		_ = x.peer.reply(m.Seq, nil)
-		return
+		return message{}, nil
+	case opReadInput:
+		return e.readInput(ctx, x, m)
 	}
 	e.mu.Lock()
 	run := x.runs[m.Run]
 	e.mu.Unlock()
 	if run == nil {
-		_ = x.peer.reply(m.Seq, fmt.Errorf("%s for receiver run %d, which this driver does not know", m.Op, m.Run))
-		return
+		return message{}, fmt.Errorf("%s for receiver run %d, which this driver does not know", m.Op, m.Run)
 	}
-	_ = x.peer.reply(m.Seq, run.handle(ctx, m))
+	return message{}, run.handle(ctx, m)
 }
 
 // waitRegistered waits until n executors are registered (tests).

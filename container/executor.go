@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/gostream/gostream/engine/rdd"
 )
 
 // ExecutorConfig is what an executor process needs; ExecutorConfigFromEnv
@@ -27,6 +29,11 @@ type ExecutorConfig struct {
 	// ServeReceiver runs the receivers the driver places here; nil refuses
 	// them.
 	ServeReceiver ServeReceiverFunc
+	// Tasks, called once with the executor's reader of map outputs (its
+	// own are read from its store, others' from their executors), runs the
+	// map tasks the driver sends. nil: the executor serves no map outputs
+	// and refuses tasks, and the driver sends it none.
+	Tasks func(shuffle rdd.ShuffleReader) MapTaskRunner
 	// Launcher connects as the client-mode application master, which only
 	// watches the driver: it is not an executor and runs nothing.
 	Launcher bool
@@ -82,25 +89,30 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	defer conn.Close()
-	lc := newLineConn(conn)
 
-	ch, err := lc.recv(c.Timeout)
-	if err != nil {
-		return c.ended(ctx, "handshake", err)
-	}
+	tasks := &executorTasks{id: c.ID, store: newShuffleStore(c.ID), log: c.Logger}
 	host, _ := os.Hostname()
-	hello := message{Proof: proof(c.Secret, ch.Challenge), ExecutorID: c.ID, Host: host, Cores: c.Cores, PID: os.Getpid(), Launcher: c.Launcher}
-	if err := lc.send(hello, c.Timeout); err != nil {
-		return c.ended(ctx, "handshake", err)
+	hello := message{ExecutorID: c.ID, Host: host, Cores: c.Cores, PID: os.Getpid(), Launcher: c.Launcher}
+	if c.Tasks != nil && !c.Launcher {
+		// Where the driver reached this executor, the others can too.
+		srv, err := startShuffleServer(conn.LocalAddr().(*net.TCPAddr), tasks.store, c.Secret, c.Timeout, c.Logger)
+		if err != nil {
+			return fmt.Errorf("executor %s: %w", c.ID, err)
+		}
+		defer srv.close()
+		shuffle := newShuffleClient(c.Secret, c.ID, c.Timeout, srv)
+		defer shuffle.close() // before the server: reads of its own outputs are done
+		tasks.runner = c.Tasks(shuffle)
+		hello.ShuffleAddr = srv.addr
 	}
-	reply, err := lc.recv(c.Timeout)
-	if err != nil {
-		return c.ended(ctx, "handshake", err)
+	lc := newLineConn(conn)
+	if err := dialHandshake(lc, c.Secret, c.Timeout, hello); err != nil {
+		if errors.Is(err, ErrAuth) {
+			return fmt.Errorf("executor %s registering with the driver: %w", c.ID, err)
+		}
+		return c.ended(ctx, "registration", err)
 	}
-	if !reply.OK {
-		return fmt.Errorf("executor %s: the driver at %s refused it: %s (%w)", c.ID, c.DriverAddress, reply.Error, ErrAuth)
-	}
-	c.Logger.Info("executor registered with the driver", "executor", c.ID, "driver", c.DriverAddress)
+	c.Logger.Info("executor registered with the driver", "executor", c.ID, "driver", c.DriverAddress, "shuffle", hello.ShuffleAddr)
 	if c.OnRegistered != nil {
 		c.OnRegistered()
 	}
@@ -109,10 +121,11 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	connCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	recv := &executorReceivers{peer: p, serve: c.ServeReceiver, ctx: connCtx, runs: map[int64]context.CancelFunc{}}
+	tasks.peer, tasks.ctx = p, connCtx
 	hbDone := make(chan error, 1)
 	go func() { hbDone <- c.heartbeat(connCtx, p, conn) }()
 	var handlers sync.WaitGroup
-	err = p.read(recv.handle, &handlers)
+	err = p.read(executorHandler(recv, tasks), &handlers)
 	cancel()
 	recv.wg.Wait()
 	handlers.Wait()
@@ -120,6 +133,23 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 		err = hbErr
 	}
 	return c.ended(ctx, "connection", err)
+}
+
+// executorHandler routes the driver's requests.
+func executorHandler(recv *executorReceivers, tasks *executorTasks) handler {
+	return func(m message) (message, error) {
+		switch m.Op {
+		case opRunReceiver:
+			return recv.start(m)
+		case opStopReceiver:
+			return recv.stop(m)
+		case opRunTask:
+			return tasks.run(m)
+		case opForgetShuffles:
+			return tasks.forget(m)
+		}
+		return message{}, fmt.Errorf("unknown request %q", m.Op)
+	}
 }
 
 // heartbeat sends a heartbeat every interval until ctx ends; a heartbeat

@@ -8,12 +8,12 @@ import (
 	"time"
 )
 
-// peer is one side of an executor connection after the handshake: either
-// side sends requests (a message with Seq) and waits for the reply (a
-// message with Reply = Seq), while a reader goroutine hands the other side's
-// requests to a handler. Requests are handled on goroutines of their own, so
-// a slow one (a block waiting for the write-ahead log) never holds up
-// heartbeats.
+// peer is one side of a connection after the handshake: either side sends
+// requests (a message with Seq) and waits for the reply (a message with
+// Reply = Seq), while a reader goroutine hands the other side's requests to
+// a handler and sends back what it returns. Requests are handled on
+// goroutines of their own, so a slow one (a block waiting for the
+// write-ahead log, a running task) never holds up heartbeats.
 type peer struct {
 	lc      *lineConn
 	timeout time.Duration
@@ -39,7 +39,7 @@ func (p *peer) send(m message) error {
 }
 
 // request sends m as a request and waits for its reply (whose Error, if
-// any, is returned as an error).
+// any, is returned as a *remoteError).
 func (p *peer) request(ctx context.Context, m message) (message, error) {
 	ch := make(chan message, 1)
 	p.mu.Lock()
@@ -63,7 +63,7 @@ func (p *peer) request(ctx context.Context, m message) (message, error) {
 	select {
 	case r := <-ch:
 		if r.Error != "" {
-			return r, errors.New(r.Error)
+			return r, &remoteError{msg: r.Error}
 		}
 		return r, nil
 	case <-p.done:
@@ -73,20 +73,33 @@ func (p *peer) request(ctx context.Context, m message) (message, error) {
 	}
 }
 
-// reply answers request seq.
-func (p *peer) reply(seq int64, err error) error {
-	m := message{Reply: seq}
+// handler answers one request: the reply's payload, or why it failed.
+type handler func(req message) (message, error)
+
+// errNoReply from a handler sends no reply: this side is going away, and
+// the other sees the connection end, which says more than the error would.
+var errNoReply = errors.New("no reply: the connection is ending")
+
+// reply answers request seq with r, or with err when it is not nil. A
+// payload too large for one line is sent as that error instead.
+func (p *peer) reply(seq int64, r message, err error) error {
 	if err != nil {
-		m.Error = err.Error()
+		r = message{Error: err.Error()}
 	}
-	return p.send(m)
+	r.Reply = seq
+	err = p.send(r)
+	if errors.Is(err, errLineTooLong) {
+		err = p.send(message{Reply: seq, Error: err.Error()})
+	}
+	return err
 }
 
 // read dispatches replies and hands requests to handle (each on its own
 // goroutine, tracked by wg) until the connection fails; it then fails every
 // waiting request and returns the error. Nothing arriving for the timeout
-// is a failure too: the other side heartbeats well within it.
-func (p *peer) read(handle func(message), wg *sync.WaitGroup) error {
+// is a failure too: the other side heartbeats well within it, or, on a
+// shuffle connection, the idle connection is done with.
+func (p *peer) read(handle handler, wg *sync.WaitGroup) error {
 	var err error
 	for {
 		var m message
@@ -103,7 +116,14 @@ func (p *peer) read(handle func(message), wg *sync.WaitGroup) error {
 			continue
 		}
 		wg.Add(1)
-		go func() { defer wg.Done(); handle(m) }()
+		go func() {
+			defer wg.Done()
+			r, err := handle(m)
+			if errors.Is(err, errNoReply) {
+				return
+			}
+			_ = p.reply(m.Seq, r, err) // if this fails, the requester sees the connection end or times out
+		}()
 	}
 	p.mu.Lock()
 	p.err = fmt.Errorf("connection lost: %w", err)
@@ -116,4 +136,17 @@ func (p *peer) closedErr() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.err
+}
+
+// remoteError is the error the other side replied with: the request
+// failed there, the connection is fine.
+type remoteError struct{ msg string }
+
+func (e *remoteError) Error() string { return e.msg }
+
+// isRemote says whether err is the other side's answer, as opposed to the
+// connection failing.
+func isRemote(err error) bool {
+	var r *remoteError
+	return errors.As(err, &r)
 }

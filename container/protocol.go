@@ -23,21 +23,27 @@ type message struct {
 	Cores      int    `json:"cores,omitempty"`
 	PID        int    `json:"pid,omitempty"`
 	Launcher   bool   `json:"launcher,omitempty"` // the client-mode AM, not an executor
-	OK         bool   `json:"ok,omitempty"`
-	Error      string `json:"error,omitempty"`
+	// ShuffleAddr is where the executor serves its map outputs (host:port);
+	// empty when it runs no tasks.
+	ShuffleAddr string `json:"shuffle_addr,omitempty"`
+	OK          bool   `json:"ok,omitempty"`
+	Error       string `json:"error,omitempty"`
 
-	// After the handshake: requests carry Seq and Op, replies Reply (and
-	// Error when the request failed).
+	// After the handshake: requests carry Seq and Op, replies Reply plus
+	// their payload (Data, Key), or Error when the request failed.
 	Seq       int64   `json:"seq,omitempty"`
 	Reply     int64   `json:"reply,omitempty"`
 	Op        string  `json:"op,omitempty"`
 	Heartbeat int64   `json:"heartbeat,omitempty"`
-	Run       int64   `json:"run,omitempty"`    // a receiver run, numbered by the driver
+	Run       int64   `json:"run,omitempty"`    // a receiver or task run, numbered by the driver
 	Stream    int     `json:"stream,omitempty"` // the receiver's stream id
 	Name      string  `json:"name,omitempty"`
 	Offset    *string `json:"offset,omitempty"`
-	Data      []byte  `json:"data,omitempty"` // records, encoded with the stream's codec
+	Data      []byte  `json:"data,omitempty"` // records, a task's spec, an input partition, a bucket
 	Report    string  `json:"report,omitempty"`
+	Key       string  `json:"key,omitempty"`       // a map output on its executor
+	Partition int     `json:"partition,omitempty"` // a reduce partition of a map output
+	Batch     int64   `json:"batch,omitempty"`     // a batch time, in ms
 }
 
 // Operations after the handshake.
@@ -49,6 +55,11 @@ const (
 	opBlock        = "block"         // executor → driver: Run, Data, Offset; replied once safe
 	opReport       = "report"        // executor → driver: Run, Report
 	opReceiverDone = "receiver_done" // executor → driver: Run, Error
+
+	opRunTask        = "run_task"        // driver → executor: Run, Data; replied with Key when done
+	opReadInput      = "read_input"      // executor → driver: Run, Data; replied with Data
+	opForgetShuffles = "forget_shuffles" // driver → executor: Batch (drop map outputs of earlier batches)
+	opFetchBucket    = "fetch_bucket"    // on a shuffle connection: Key, Partition; replied with Data
 )
 
 // ErrAuth: the executor could not prove the application's secret.
@@ -57,6 +68,23 @@ var ErrAuth = errors.New("executor authentication failed")
 // maxLine bounds one protocol line, and so a block of records (base64 in
 // JSON): 64 MiB.
 const maxLine = 64 << 20
+
+// maxPayload is the most data one message carries: base64 grows it by a
+// third, and the rest of the line needs room.
+const maxPayload = (maxLine - 64<<10) / 4 * 3
+
+// tooLarge refuses n bytes of what that would not fit in one line, which
+// would break the connection.
+func tooLarge(what string, n int) error {
+	if n <= maxPayload {
+		return nil
+	}
+	return fmt.Errorf("%s of %d bytes is too large for one message of the executor protocol (at most %d MiB)", what, n, maxPayload>>20)
+}
+
+// errLineTooLong: a message was not sent because the other side could not
+// read it.
+var errLineTooLong = errors.New("message too large for one protocol line")
 
 // lineConn reads and writes protocol lines with deadlines.
 type lineConn struct {
@@ -74,6 +102,9 @@ func (l *lineConn) send(m message, timeout time.Duration) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
+	}
+	if len(b) >= maxLine {
+		return fmt.Errorf("%w (%d bytes)", errLineTooLong, len(b))
 	}
 	_ = l.c.SetWriteDeadline(time.Now().Add(timeout))
 	_, err = l.c.Write(append(b, '\n'))

@@ -2,7 +2,6 @@ package container
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"sort"
@@ -11,9 +10,10 @@ import (
 	"github.com/gostream/gostream/engine"
 )
 
-// ErrExecutorLost: the executor running a receiver went away; the engine
-// restarts the receiver, on another executor when there is one.
-var ErrExecutorLost = errors.New("executor lost")
+// ErrExecutorLost: the executor running a receiver or a task went away; the
+// engine restarts the receiver, on another executor when there is one, and
+// runs the task again. It is engine.ErrExecutorLost.
+var ErrExecutorLost = engine.ErrExecutorLost
 
 // receiverRun is a receiver running on an executor, as the driver sees it.
 type receiverRun struct {
@@ -64,7 +64,11 @@ func (e *Endpoint) RunReceiver(ctx context.Context, rr engine.RemoteReceiver) er
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("start receiver %q on executor %s: %w", rr.Name, x.info.ID, err)
+		if isRemote(err) {
+			return fmt.Errorf("start receiver %q on executor %s: %w", rr.Name, x.info.ID, err)
+		}
+		// No answer: the connection ended before the executor took the receiver.
+		return fmt.Errorf("start receiver %q: executor %s: %w (%w)", rr.Name, x.info.ID, err, ErrExecutorLost)
 	}
 	e.log.Info("receiver running on an executor", "stream", rr.Stream, "receiver", rr.Name, "executor", x.info.ID, "host", x.info.Host)
 	select {
@@ -91,30 +95,20 @@ func (e *Endpoint) RunReceiver(ctx context.Context, rr engine.RemoteReceiver) er
 }
 
 // place picks the executor for a receiver and registers the run.
-func (e *Endpoint) place(ctx context.Context, rr engine.RemoteReceiver) (*executorConn, int64, *receiverRun, error) {
-	waiting := false
-	for {
-		e.mu.Lock()
-		if x := e.leastLoaded(); x != nil {
-			e.nextRun++
-			run := &receiverRun{rr: rr, done: make(chan error, 1)}
-			x.runs[e.nextRun] = run
-			id := e.nextRun
-			e.mu.Unlock()
-			return x, id, run, nil
+func (e *Endpoint) place(ctx context.Context, rr engine.RemoteReceiver) (x *executorConn, id int64, run *receiverRun, err error) {
+	err = e.await(ctx, func() bool {
+		if x = e.leastLoaded(); x == nil {
+			return false
 		}
-		changed := e.changed
-		e.mu.Unlock()
-		if !waiting {
-			waiting = true
-			e.log.Info("receiver waits for an executor", "stream", rr.Stream, "receiver", rr.Name)
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return nil, 0, nil, ctx.Err()
-		}
-	}
+		e.nextRun++
+		id = e.nextRun
+		run = &receiverRun{rr: rr, done: make(chan error, 1)}
+		x.runs[id] = run
+		return true
+	}, func() {
+		e.log.Info("receiver waits for an executor", "stream", rr.Stream, "receiver", rr.Name)
+	})
+	return x, id, run, err
 }
 
 // leastLoaded is the executor running the fewest receivers (ties: the
@@ -166,32 +160,30 @@ type executorReceivers struct {
 	wg   sync.WaitGroup
 }
 
-// handle answers a request of the driver.
-func (r *executorReceivers) handle(m message) {
-	switch m.Op {
-	case opRunReceiver:
-		if r.serve == nil {
-			_ = r.peer.reply(m.Seq, errors.New("this executor cannot run receivers"))
-			return
-		}
-		ctx, cancel := context.WithCancel(r.ctx)
-		r.mu.Lock()
-		r.runs[m.Run] = cancel
-		r.mu.Unlock()
-		r.wg.Add(1)
-		go r.run(ctx, cancel, m)
-		_ = r.peer.reply(m.Seq, nil)
-	case opStopReceiver:
-		r.mu.Lock()
-		cancel := r.runs[m.Run]
-		r.mu.Unlock()
-		if cancel != nil {
-			cancel()
-		}
-		_ = r.peer.reply(m.Seq, nil)
-	default:
-		_ = r.peer.reply(m.Seq, fmt.Errorf("unknown request %q", m.Op))
+// start answers run_receiver: the receiver runs until it returns, the
+// driver stops it or the connection ends.
+func (r *executorReceivers) start(m message) (message, error) {
+	if r.serve == nil {
+		return message{}, errors.New("this executor cannot run receivers")
 	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	r.mu.Lock()
+	r.runs[m.Run] = cancel
+	r.mu.Unlock()
+	r.wg.Add(1)
+	go r.run(ctx, cancel, m)
+	return message{}, nil
+}
+
+// stop answers stop_receiver.
+func (r *executorReceivers) stop(m message) (message, error) {
+	r.mu.Lock()
+	cancel := r.runs[m.Run]
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	return message{}, nil
 }
 
 // run runs one receiver and tells the driver how it ended.
@@ -239,11 +231,11 @@ func (f forwardSink) StoreBlock(ctx context.Context, records []byte, offset *str
 	return err
 }
 
-// fitsALine refuses records that would not fit in one protocol line (base64
-// grows them by a third), which would break the connection.
+// fitsALine refuses records that would not fit in one protocol line, with
+// the receiver's way out.
 func fitsALine(records []byte) error {
-	if n := base64.StdEncoding.EncodedLen(len(records)); n > maxLine-64<<10 {
-		return fmt.Errorf("a block of %d bytes is too large to send to the driver (at most about %d MiB): store smaller blocks", len(records), (maxLine-64<<10)*3/4>>20)
+	if err := tooLarge("a block", len(records)); err != nil {
+		return fmt.Errorf("%w: store smaller blocks", err)
 	}
 	return nil
 }

@@ -54,12 +54,19 @@ func (s *recordingSink) counts() (int, int) {
 // ends or stop is called; exited is closed when it has returned.
 func startExecutor(t *testing.T, ep *Endpoint, id string, serve ServeReceiverFunc) (stop func(), exited <-chan struct{}) {
 	t.Helper()
+	return startExecutorWith(t, ep, ExecutorConfig{ID: id, ServeReceiver: serve})
+}
+
+// startExecutorWith runs an executor configured by c (its driver, secret,
+// heartbeat and timeout filled in) as startExecutor does.
+func startExecutorWith(t *testing.T, ep *Endpoint, c ExecutorConfig) (stop func(), exited <-chan struct{}) {
+	t.Helper()
+	c.DriverAddress, c.Secret, c.Heartbeat, c.Timeout = ep.addr(), "s", 20*time.Millisecond, 2*time.Second
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = RunExecutor(ctx, ExecutorConfig{DriverAddress: ep.ln.Addr().String(), Secret: "s", ID: id,
-			Heartbeat: 20 * time.Millisecond, Timeout: 2 * time.Second, ServeReceiver: serve})
+		_ = RunExecutor(ctx, c)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	return cancel, done

@@ -1,0 +1,79 @@
+package container
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/gostream/gostream/engine"
+)
+
+// MapTaskRunner runs the driver's shuffle map tasks in an executor
+// (engine.ServeMapTasks with the application's setup): spec is the
+// engine.MapTask's, env reads the driver's input partitions.
+type MapTaskRunner interface {
+	RunMapTask(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error)
+}
+
+// executorTasks runs the map tasks the driver sends and keeps their outputs
+// for the shuffle server.
+type executorTasks struct {
+	id     string
+	peer   *peer
+	runner MapTaskRunner // nil: this executor refuses tasks
+	store  *shuffleStore
+	ctx    context.Context // ends with the connection
+	log    *slog.Logger
+}
+
+// run answers run_task once the task is done, with the key of its output.
+// The peer runs it on a goroutine of its own.
+func (t *executorTasks) run(m message) (message, error) {
+	if t.runner == nil {
+		return message{}, fmt.Errorf("executor %s cannot run map tasks: it was started without a task runner", t.id)
+	}
+	res, err := t.runner.RunMapTask(t.ctx, m.Data, taskEnv{peer: t.peer, run: m.Run})
+	if err != nil && t.ctx.Err() != nil {
+		// The task stopped because this executor is going away: to the
+		// driver that is a lost executor, not the task's failure.
+		return message{}, errNoReply
+	}
+	if err != nil {
+		return message{}, err
+	}
+	// Refused now, a bucket too large to fetch is the task's error rather
+	// than every reader's.
+	for i, b := range res.Buckets {
+		if err := tooLarge(fmt.Sprintf("shuffle bucket %d", i), len(b)); err != nil {
+			return message{}, fmt.Errorf("%w: shuffle into more partitions", err)
+		}
+	}
+	return message{Key: t.store.put(res)}, nil
+}
+
+// forget answers forget_shuffles.
+func (t *executorTasks) forget(m message) (message, error) {
+	if n := t.store.forget(m.Batch); n > 0 {
+		t.log.Debug("dropped map outputs", "executor", t.id, "outputs", n, "before_ms", m.Batch)
+	}
+	return message{}, nil
+}
+
+// taskEnv sends one task's reads of input partitions to the driver.
+type taskEnv struct {
+	peer *peer
+	run  int64
+}
+
+func (e taskEnv) ReadInput(ctx context.Context, req []byte) ([]byte, error) {
+	if err := tooLarge("an input read request", len(req)); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.peer.timeout)
+	defer cancel()
+	r, err := e.peer.request(ctx, message{Op: opReadInput, Run: e.run, Data: req})
+	if err != nil {
+		return nil, fmt.Errorf("read input from the driver: %w", err)
+	}
+	return r.Data, nil
+}

@@ -1,0 +1,153 @@
+package container
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/rdd"
+)
+
+// The driver's side of remote map tasks: the Endpoint is the engine's
+// TaskHost. A task holds one core of an executor from run_task until its
+// reply; while it runs, its reads of input partitions come back as
+// read_input requests with its run id.
+
+var _ engine.TaskHost = (*Endpoint)(nil)
+
+// taskRun is a map task running on an executor, as the driver sees it.
+type taskRun struct {
+	ctx    context.Context // the task's: its reads of the input end with it
+	inputs engine.InputServer
+}
+
+// taskSlots is how many tasks x runs at once: none when it serves no map
+// outputs (it was started without tasks).
+func (x *executorConn) taskSlots() int {
+	if x.info.ShuffleAddr == "" {
+		return 0
+	}
+	return max(x.info.Cores, 1)
+}
+
+// Cores is how many tasks the registered executors run at once.
+func (e *Endpoint) Cores() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, x := range e.execs {
+		n += x.taskSlots()
+	}
+	return n
+}
+
+// RunMapTask runs t on the least loaded executor with a free core, waiting
+// for one, and returns where the executor keeps the output.
+func (e *Endpoint) RunMapTask(ctx context.Context, t engine.MapTask, inputs engine.InputServer) (rdd.MapOutput, error) {
+	if err := tooLarge("a task's spec", len(t.Spec)); err != nil {
+		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s: %w", t.Partition, t.Stage, err)
+	}
+	x, id, err := e.placeTask(ctx, t, inputs)
+	if err != nil {
+		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s: waiting for an executor: %w", t.Partition, t.Stage, err)
+	}
+	defer e.taskEnded(x, id)
+	// No timeout but ctx: a task takes what it takes, and the executor's
+	// heartbeats (or their absence) say whether it is still there.
+	r, err := x.peer.request(ctx, message{Op: opRunTask, Run: id, Data: t.Spec})
+	switch {
+	case err == nil && r.Key == "":
+		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s: executor %s named no map output", t.Partition, t.Stage, x.info.ID)
+	case err == nil:
+		return rdd.MapOutput{Executor: x.info.ID, Addr: x.info.ShuffleAddr, Key: r.Key}, nil
+	case ctx.Err() != nil:
+		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s on executor %s: %w", t.Partition, t.Stage, x.info.ID, ctx.Err())
+	case isRemote(err):
+		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s on executor %s: %w", t.Partition, t.Stage, x.info.ID, err)
+	default:
+		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s: executor %s: %w (%w)", t.Partition, t.Stage, x.info.ID, err, ErrExecutorLost)
+	}
+}
+
+// placeTask takes a core of the least loaded executor with one free (ties:
+// the lowest id) and registers the run.
+func (e *Endpoint) placeTask(ctx context.Context, t engine.MapTask, inputs engine.InputServer) (x *executorConn, id int64, err error) {
+	err = e.await(ctx, func() bool {
+		for _, c := range e.execs {
+			if n := len(c.tasks); n < c.taskSlots() && (x == nil || n < len(x.tasks) || n == len(x.tasks) && c.info.ID < x.info.ID) {
+				x = c
+			}
+		}
+		if x == nil {
+			return false
+		}
+		e.nextRun++
+		id = e.nextRun
+		x.tasks[id] = &taskRun{ctx: ctx, inputs: inputs}
+		return true
+	}, func() {
+		e.log.Debug("map task waits for a free executor core", "stage", t.Stage, "partition", t.Partition)
+	})
+	return x, id, err
+}
+
+// taskEnded frees the task's core.
+func (e *Endpoint) taskEnded(x *executorConn, id int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(x.tasks, id)
+	e.notify()
+}
+
+// readInput answers an executor's read of an input partition for one of the
+// tasks it runs; the read ends with the task or the connection (ctx).
+func (e *Endpoint) readInput(ctx context.Context, x *executorConn, m message) (message, error) {
+	e.mu.Lock()
+	run := x.tasks[m.Run]
+	e.mu.Unlock()
+	if run == nil {
+		return message{}, fmt.Errorf("read_input for task run %d, which is not running on executor %s", m.Run, x.info.ID)
+	}
+	rctx, cancel := context.WithCancel(run.ctx)
+	defer cancel()
+	defer context.AfterFunc(ctx, cancel)()
+	data, err := run.inputs.ReadInput(rctx, m.Data)
+	if err != nil {
+		return message{}, err
+	}
+	if err := tooLarge("an input partition", len(data)); err != nil {
+		return message{}, fmt.Errorf("%w: give the input stream more partitions", err)
+	}
+	return message{Data: data}, nil
+}
+
+// ForgetShuffles tells every executor holding map outputs to drop those of
+// batches before beforeMs. Best effort: an executor that does not answer in
+// time keeps them, and it is logged.
+func (e *Endpoint) ForgetShuffles(ctx context.Context, beforeMs int64) {
+	e.mu.Lock()
+	var xs []*executorConn
+	for _, x := range e.execs {
+		if x.info.ShuffleAddr != "" {
+			xs = append(xs, x)
+		}
+	}
+	e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, x := range xs {
+		wg.Go(func() {
+			if _, err := x.peer.request(ctx, message{Op: opForgetShuffles, Batch: beforeMs}); err != nil {
+				e.log.Warn("an executor did not drop old map outputs", "executor", x.info.ID, "before_ms", beforeMs, "err", err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// ReadBucket reads a bucket of a map output for the driver's reduce tasks.
+func (e *Endpoint) ReadBucket(ctx context.Context, out rdd.MapOutput, reduce int) ([]byte, error) {
+	return e.shuffle.ReadBucket(ctx, out, reduce)
+}

@@ -1,0 +1,309 @@
+package container
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/rdd"
+)
+
+// testSpec is a map task of the fake application these tests run.
+type testSpec struct {
+	Batch    int64
+	Input    string         // read from the driver; buckets "<input>/0" and "<input>/1"
+	Upstream *rdd.MapOutput // instead: bucket 1 of this output + "!", read through the executor's shuffle reader
+	Fail     string         // instead: fail with this error
+	Block    bool           // first wait until released, or the executor goes away
+}
+
+// fakeTasks runs testSpecs on executors; started gets the executor of each
+// task as it starts.
+type fakeTasks struct {
+	started chan string
+	release chan struct{} // each send lets one blocked task go on
+
+	mu            sync.Mutex
+	running, most int
+}
+
+func newFakeTasks() *fakeTasks {
+	return &fakeTasks{started: make(chan string, 16), release: make(chan struct{})}
+}
+
+type runnerFunc func(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error)
+
+func (f runnerFunc) RunMapTask(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error) {
+	return f(ctx, spec, env)
+}
+
+// on is ExecutorConfig.Tasks for executor id.
+func (f *fakeTasks) on(id string) func(rdd.ShuffleReader) MapTaskRunner {
+	return func(shuffle rdd.ShuffleReader) MapTaskRunner {
+		return runnerFunc(func(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error) {
+			var s testSpec
+			if err := json.Unmarshal(spec, &s); err != nil {
+				return engine.MapResult{}, err
+			}
+			f.mu.Lock()
+			f.running++
+			f.most = max(f.most, f.running)
+			f.mu.Unlock()
+			defer func() { f.mu.Lock(); f.running--; f.mu.Unlock() }()
+			f.started <- id
+			if s.Block {
+				select {
+				case <-f.release:
+				case <-ctx.Done():
+					return engine.MapResult{}, ctx.Err()
+				}
+			}
+			switch {
+			case s.Fail != "":
+				return engine.MapResult{}, errors.New(s.Fail)
+			case s.Upstream != nil:
+				b, err := shuffle.ReadBucket(ctx, *s.Upstream, 1)
+				if err != nil {
+					return engine.MapResult{}, err
+				}
+				return engine.MapResult{BatchMs: s.Batch, Buckets: [][]byte{append(b, '!')}}, nil
+			}
+			in, err := env.ReadInput(ctx, []byte(s.Input))
+			if err != nil {
+				return engine.MapResult{}, err
+			}
+			return engine.MapResult{BatchMs: s.Batch, Buckets: [][]byte{[]byte(string(in) + "/0"), []byte(string(in) + "/1")}}, nil
+		})
+	}
+}
+
+// echoInputs is the driver's input: "in:" + the request.
+type echoInputs struct{}
+
+func (echoInputs) ReadInput(_ context.Context, req []byte) ([]byte, error) {
+	return append([]byte("in:"), req...), nil
+}
+
+type taskResult struct {
+	out rdd.MapOutput
+	err error
+}
+
+// goRunTask runs s through ep; the result comes on the channel.
+func goRunTask(t *testing.T, ep *Endpoint, s testSpec) <-chan taskResult {
+	t.Helper()
+	spec, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := make(chan taskResult, 1)
+	go func() {
+		out, err := ep.RunMapTask(t.Context(), engine.MapTask{Stage: "3@1000/0", Partition: 0, Spec: spec}, echoInputs{})
+		res <- taskResult{out, err}
+	}()
+	return res
+}
+
+func runTask(t *testing.T, ep *Endpoint, s testSpec) (rdd.MapOutput, error) {
+	t.Helper()
+	select {
+	case r := <-goRunTask(t, ep, s):
+		return r.out, r.err
+	case <-time.After(5 * time.Second):
+		t.Fatal("the task did not end")
+		return rdd.MapOutput{}, nil
+	}
+}
+
+func readBucket(t *testing.T, r rdd.ShuffleReader, out rdd.MapOutput, reduce int) string {
+	t.Helper()
+	b, err := r.ReadBucket(t.Context(), out, reduce)
+	if err != nil {
+		t.Fatalf("read bucket %d of %+v: %v", reduce, out, err)
+	}
+	return string(b)
+}
+
+func started(t *testing.T, f *fakeTasks) string {
+	t.Helper()
+	select {
+	case id := <-f.started:
+		return id
+	case <-time.After(5 * time.Second):
+		t.Fatal("no task started")
+		return ""
+	}
+}
+
+func shuffleAddr(t *testing.T, ep *Endpoint, id string) string {
+	t.Helper()
+	for _, x := range ep.Executors() {
+		if x.ID == id {
+			return x.ShuffleAddr
+		}
+	}
+	t.Fatalf("executor %s is not registered", id)
+	return ""
+}
+
+// A task runs on an executor and reads its input from the driver; the
+// driver reads its buckets; another executor reads them through its shuffle
+// reader, and the executor holding them reads them from its store.
+func TestMapTasksRunOnExecutorsAndShareTheirOutputs(t *testing.T) {
+	ep := newEndpoint(t)
+	f := newFakeTasks()
+	startExecutorWith(t, ep, ExecutorConfig{ID: "1", Cores: 1, Tasks: f.on("1")})
+	startExecutorWith(t, ep, ExecutorConfig{ID: "2", Cores: 1, Tasks: f.on("2")})
+	waitExecutors(t, ep, 2)
+
+	up, err := runTask(t, ep, testSpec{Batch: 1000, Input: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Executor != "1" || up.Addr != shuffleAddr(t, ep, "1") || up.Key == "" {
+		t.Fatalf("map output %+v: want it on executor 1 (the lowest id of two idle ones)", up)
+	}
+	<-f.started
+	if got := readBucket(t, ep, up, 1); got != "in:a/1" {
+		t.Errorf("the driver read %q", got)
+	}
+
+	// Executor 1's only core is busy: the next task runs on executor 2 and
+	// reads executor 1's output over a shuffle connection.
+	blocked := goRunTask(t, ep, testSpec{Block: true, Input: "b"})
+	if id := started(t, f); id != "1" {
+		t.Fatalf("the blocking task started on executor %s", id)
+	}
+	down, err := runTask(t, ep, testSpec{Batch: 1000, Upstream: &up})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := <-f.started; id != "2" || down.Executor != "2" {
+		t.Fatalf("the downstream task ran on %s (output %+v), want executor 2", id, down)
+	}
+	if got := readBucket(t, ep, down, 0); got != "in:a/1!" {
+		t.Errorf("executor 2 read %q from executor 1", got)
+	}
+	f.release <- struct{}{}
+	if r := <-blocked; r.err != nil {
+		t.Fatal(r.err)
+	}
+
+	local, err := runTask(t, ep, testSpec{Batch: 1000, Upstream: &up})
+	if err != nil || local.Executor != "1" {
+		t.Fatalf("%+v %v: want the task on executor 1", local, err)
+	}
+	<-f.started
+	if got := readBucket(t, ep, local, 0); got != "in:a/1!" {
+		t.Errorf("executor 1 read %q from its own store", got)
+	}
+}
+
+// ForgetShuffles drops the outputs of earlier batches; a later read of one
+// is a clear error, not a lost executor.
+func TestForgetShufflesDropsOldOutputs(t *testing.T) {
+	ep := newEndpoint(t)
+	f := newFakeTasks()
+	startExecutorWith(t, ep, ExecutorConfig{ID: "1", Cores: 2, Tasks: f.on("1")})
+	old, err := runTask(t, ep, testSpec{Batch: 1000, Input: "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := runTask(t, ep, testSpec{Batch: 2000, Input: "new"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep.ForgetShuffles(t.Context(), 1500)
+	_, err = ep.ReadBucket(t.Context(), old, 0)
+	if err == nil || !strings.Contains(err.Error(), "not held by executor 1: it was dropped or the executor restarted") || errors.Is(err, ErrExecutorLost) {
+		t.Fatalf("reading a forgotten output: %v", err)
+	}
+	if got := readBucket(t, ep, kept, 0); got != "in:new/0" {
+		t.Errorf("kept output: %q", got)
+	}
+	if _, err := ep.ReadBucket(t.Context(), kept, 2); err == nil || !strings.Contains(err.Error(), "not partition 2") {
+		t.Errorf("reading a partition the output does not have: %v", err)
+	}
+}
+
+// Cores counts the executors that run tasks; a task waits for an executor
+// with a free core: two tasks on a one-core executor run one after the
+// other.
+func TestMapTasksWaitForAFreeCore(t *testing.T) {
+	ep := newEndpoint(t)
+	f := newFakeTasks()
+	first := goRunTask(t, ep, testSpec{Block: true, Input: "x"})
+	startExecutorWith(t, ep, ExecutorConfig{ID: "0", Cores: 4}) // no tasks
+	waitExecutors(t, ep, 1)
+	if n := ep.Cores(); n != 0 {
+		t.Fatalf("Cores() = %d with an executor that runs no tasks", n)
+	}
+	startExecutorWith(t, ep, ExecutorConfig{ID: "1", Cores: 1, Tasks: f.on("1")})
+	waitExecutors(t, ep, 2)
+	if n := ep.Cores(); n != 1 {
+		t.Fatalf("Cores() = %d, want 1", n)
+	}
+	started(t, f) // the task that waited for an executor
+	second := goRunTask(t, ep, testSpec{Block: true, Input: "y"})
+	select {
+	case <-f.started:
+		t.Fatal("a second task started on the busy core")
+	case <-time.After(50 * time.Millisecond):
+	}
+	f.release <- struct{}{}
+	if r := <-first; r.err != nil {
+		t.Fatal(r.err)
+	}
+	started(t, f)
+	f.release <- struct{}{}
+	if r := <-second; r.err != nil {
+		t.Fatal(r.err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.most != 1 {
+		t.Errorf("%d tasks ran at once on one core", f.most)
+	}
+}
+
+// The task's error comes back as the task's; an executor that goes away
+// while a task runs is a lost executor, and so are reads of its outputs.
+func TestMapTaskFailures(t *testing.T) {
+	ep := newEndpoint(t)
+	f := newFakeTasks()
+	stop, exited := startExecutorWith(t, ep, ExecutorConfig{ID: "1", Cores: 1, Tasks: f.on("1")})
+	_, err := runTask(t, ep, testSpec{Fail: "no such word"})
+	if err == nil || !strings.Contains(err.Error(), "executor 1") || !strings.Contains(err.Error(), "no such word") || errors.Is(err, engine.ErrExecutorLost) {
+		t.Fatalf("failing task: %v", err)
+	}
+	out, err := runTask(t, ep, testSpec{Input: "z"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocked := goRunTask(t, ep, testSpec{Block: true})
+	started(t, f)
+	started(t, f)
+	started(t, f)
+	stop()
+	<-exited
+	if r := <-blocked; !errors.Is(r.err, engine.ErrExecutorLost) {
+		t.Fatalf("the task of a lost executor ended with %v, want ErrExecutorLost", r.err)
+	}
+	if _, err := ep.ReadBucket(t.Context(), out, 0); !errors.Is(err, engine.ErrExecutorLost) {
+		t.Fatalf("reading an output of a lost executor: %v, want ErrExecutorLost", err)
+	}
+}
+
+// An executor started without tasks refuses them clearly.
+func TestExecutorWithoutTasksRefusesThem(t *testing.T) {
+	x := &executorTasks{id: "5"}
+	_, err := x.run(message{Op: opRunTask, Run: 1})
+	if err == nil || !strings.Contains(err.Error(), "executor 5 cannot run map tasks") {
+		t.Fatalf("err = %v", err)
+	}
+}
