@@ -14,13 +14,14 @@ import (
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/rdd"
 )
 
 // Main is a streaming application's main function: it runs the role named by
 // GOSTREAM_ROLE until the application stops, then exits the process
 // (non-zero on failure). Every role runs setup's graph: the driver (local or
-// in the YARN application master) runs it; executors will need it to run
-// tasks.
+// in the YARN application master) runs it; executors rebuild it to run
+// receivers and shuffle map tasks.
 func Main(batch time.Duration, setup engine.Setup) {
 	os.Exit(run(context.Background(), batch, setup))
 }
@@ -62,19 +63,19 @@ func run(ctx context.Context, batch time.Duration, setup engine.Setup) int {
 }
 
 // driver runs the application's driver inside the application master, its
-// receivers on the executors.
+// receivers and shuffle map tasks on the executors.
 func driver(batch time.Duration, setup engine.Setup) am.DriverFunc {
-	return func(ctx context.Context, c *conf.Conf, l engine.Listener, host engine.ReceiverHost) error {
+	return func(ctx context.Context, c *conf.Conf, l engine.Listener, execs am.Executors) error {
 		return engine.RunConf(ctx, c, batch, func(ssc *engine.Context) error {
 			ssc.AddListener(l)
 			return setup(ssc)
-		}, engine.WithLogger(slog.Default()), engine.WithReceiverHost(host))
+		}, engine.WithLogger(slog.Default()), engine.WithReceiverHost(execs), engine.WithTaskHost(execs))
 	}
 }
 
 // runExecutor runs a YARN executor until its driver goes away or a signal
-// arrives. It runs the receivers the driver places on it, built by setup
-// as in the driver.
+// arrives. It runs the receivers and map tasks the driver places on it,
+// rebuilt by setup as in the driver.
 func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup) error {
 	c, err := conf.Load(conf.Sources{Environ: os.Environ(), NoDefaultPropertiesFile: true})
 	if err != nil {
@@ -88,13 +89,16 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup) e
 	ec.ServeReceiver = func(ctx context.Context, stream int, offset *string, out engine.EncodedSink) error {
 		return engine.ServeReceiver(ctx, c, batch, setup, stream, offset, out)
 	}
+	ec.Tasks = func(shuffle rdd.ShuffleReader) container.MapTaskRunner {
+		return engine.NewTaskServer(c, batch, setup, shuffle)
+	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	return container.RunExecutor(ctx, ec)
 }
 
 // runClientDriver runs the driver of --deploy-mode client here, with its
-// receivers on the YARN executors that the application master (submitted by
+// receivers and map tasks on the YARN executors that the application master (submitted by
 // gostream-submit) launches: they connect to the endpoint on the listening
 // socket gostream-submit passed down.
 func runClientDriver(ctx context.Context, batch time.Duration, setup engine.Setup) error {
@@ -111,5 +115,5 @@ func runClientDriver(ctx context.Context, batch time.Duration, setup engine.Setu
 	if err := dconf.Set(conf.Master, fmt.Sprintf("local[%d]", c.Int(conf.DriverCores))); err != nil {
 		return err
 	}
-	return engine.RunConf(ctx, dconf, batch, setup, engine.WithLogger(slog.Default()), engine.WithReceiverHost(ep))
+	return engine.RunConf(ctx, dconf, batch, setup, engine.WithLogger(slog.Default()), engine.WithReceiverHost(ep), engine.WithTaskHost(ep))
 }

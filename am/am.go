@@ -24,9 +24,16 @@ import (
 
 // DriverFunc runs the streaming driver with configuration c (a local master
 // with gostream.driver.cores slots) until it stops by itself (nil), fails,
-// or ctx ends; l must receive the context's events, and receivers must run
-// through host (on the executors).
-type DriverFunc func(ctx context.Context, c *conf.Conf, l engine.Listener, host engine.ReceiverHost) error
+// or ctx ends; l must receive the context's events, and receivers and map
+// tasks must run through execs (on the executors).
+type DriverFunc func(ctx context.Context, c *conf.Conf, l engine.Listener, execs Executors) error
+
+// Executors is where the driver runs receivers and shuffle map tasks: the
+// AM's executor endpoint.
+type Executors interface {
+	engine.ReceiverHost
+	engine.TaskHost
+}
 
 // Config is what Run needs. Only Driver is required; the other fields are
 // seams for tests.

@@ -254,7 +254,7 @@ func runAM(t *testing.T, env map[string]string, driver DriverFunc, sigs chan os.
 
 func TestRunSucceeds(t *testing.T) {
 	var got *conf.Conf
-	rm, removed, err := runAM(t, amEnv(1), func(ctx context.Context, c *conf.Conf, l engine.Listener, _ engine.ReceiverHost) error {
+	rm, removed, err := runAM(t, amEnv(1), func(ctx context.Context, c *conf.Conf, l engine.Listener, _ Executors) error {
 		got = c
 		time.Sleep(50 * time.Millisecond)
 		return nil
@@ -271,7 +271,7 @@ func TestRunSucceeds(t *testing.T) {
 }
 
 func TestRunFailureRetriesUntilTheLastAttempt(t *testing.T) {
-	fail := func(context.Context, *conf.Conf, engine.Listener, engine.ReceiverHost) error {
+	fail := func(context.Context, *conf.Conf, engine.Listener, Executors) error {
 		return errors.New("batch failed")
 	}
 	rm, removed, err := runAM(t, amEnv(1), fail, make(chan os.Signal))
@@ -291,7 +291,7 @@ func TestRunFailureRetriesUntilTheLastAttempt(t *testing.T) {
 func TestRunSignalDoesNotUnregister(t *testing.T) {
 	sigs := make(chan os.Signal, 1)
 	sigs <- os.Interrupt
-	rm, removed, err := runAM(t, amEnv(2), func(ctx context.Context, _ *conf.Conf, _ engine.Listener, _ engine.ReceiverHost) error {
+	rm, removed, err := runAM(t, amEnv(2), func(ctx context.Context, _ *conf.Conf, _ engine.Listener, _ Executors) error {
 		time.Sleep(20 * time.Millisecond) // the engine stops on the signal by itself
 		return nil
 	}, sigs)
