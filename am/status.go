@@ -122,7 +122,10 @@ var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <table border="1"><tr><th>id</th><th>container</th><th>node</th><th>started</th></tr>
 {{range .Executors}}<tr><td>{{.ID}}</td><td>{{.Container}}</td><td>{{.Node}}</td><td>{{.Started.Format "15:04:05"}}</td></tr>
 {{end}}</table>
-<p>{{len .Registered}} executors registered with the driver.</p>
+<p>{{len .Registered}} executors registered with the driver. Shuffle map tasks they ran:</p>
+<table border="1"><tr><th>executor</th><th>host</th><th>cores</th><th>active tasks</th><th>completed</th><th>failed</th><th>last heartbeat</th></tr>
+{{range .Registered}}<tr><td>{{.ID}}</td><td>{{.Host}}</td><td>{{.Cores}}</td><td>{{.ActiveTasks}}</td><td>{{.CompletedTasks}}</td><td>{{.FailedTasks}}</td><td>{{.LastHeartbeat.Format "15:04:05"}}</td></tr>
+{{end}}</table>
 <h2>Receivers</h2>
 <table border="1"><tr><th>stream</th><th>receiver</th><th>active</th><th>last error</th></tr>
 {{range .Receivers}}<tr><td>{{.StreamID}}</td><td>{{.Name}}</td><td>{{.Active}}</td><td>{{.LastError}}</td></tr>

@@ -21,6 +21,10 @@ type ExecutorInfo struct {
 	PID           int       `json:"pid"`
 	Remote        string    `json:"remote"`
 	ShuffleAddr   string    `json:"shuffle_addr,omitempty"` // empty: it runs no tasks
+	// Map tasks: running now, and ended since it registered.
+	ActiveTasks    int   `json:"active_tasks"`
+	CompletedTasks int64 `json:"completed_tasks"`
+	FailedTasks    int64 `json:"failed_tasks"`
 	Registered    time.Time `json:"registered"`
 	LastHeartbeat time.Time `json:"last_heartbeat"`
 }
@@ -130,7 +134,9 @@ func (e *Endpoint) Executors() []ExecutorInfo {
 	defer e.mu.Unlock()
 	out := make([]ExecutorInfo, 0, len(e.execs))
 	for _, x := range e.execs {
-		out = append(out, x.info)
+		info := x.info
+		info.ActiveTasks = len(x.tasks)
+		out = append(out, info)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

@@ -52,10 +52,10 @@ func (e *Endpoint) RunMapTask(ctx context.Context, t engine.MapTask, inputs engi
 	if err != nil {
 		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s: waiting for an executor: %w", t.Partition, t.Stage, err)
 	}
-	defer e.taskEnded(x, id)
 	// No timeout but ctx: a task takes what it takes, and the executor's
 	// heartbeats (or their absence) say whether it is still there.
 	r, err := x.peer.request(ctx, message{Op: opRunTask, Run: id, Data: t.Spec})
+	e.taskEnded(x, id, err == nil && r.Key != "")
 	switch {
 	case err == nil && r.Key == "":
 		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s: executor %s named no map output", t.Partition, t.Stage, x.info.ID)
@@ -92,11 +92,16 @@ func (e *Endpoint) placeTask(ctx context.Context, t engine.MapTask, inputs engin
 	return x, id, err
 }
 
-// taskEnded frees the task's core.
-func (e *Endpoint) taskEnded(x *executorConn, id int64) {
+// taskEnded frees the task's core and counts how it ended.
+func (e *Endpoint) taskEnded(x *executorConn, id int64, ok bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(x.tasks, id)
+	if ok {
+		x.info.CompletedTasks++
+	} else {
+		x.info.FailedTasks++
+	}
 	e.notify()
 }
 

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/yarnctl"
@@ -236,7 +237,7 @@ func (y *yarnIT) filestreamArgs(extra []string, appArgs ...string) []string {
 func TestIntegrationYarnFileStreamSurvivesAMKill(t *testing.T) {
 	y := newYarnIT(t)
 	app := y.submit(y.filestreamArgs([]string{"--num-executors", "1", "--conf", "spark.yarn.maxAppAttempts=3"}, "-duration", "40s")...)
-	app.WaitRunning(1, 2*time.Minute)
+	first := app.WaitRunning(1, 2*time.Minute)
 
 	want := map[string]int{}
 	for _, name := range []string{"a", "b"} {
@@ -246,6 +247,9 @@ func TestIntegrationYarnFileStreamSurvivesAMKill(t *testing.T) {
 	}
 	y.waitCounts(want, time.Minute)
 	app.WaitLog("executor registered", time.Minute)
+	if n := executorTasks(app.Status(first.TrackingURL)); n == 0 {
+		t.Error("the executor ran no map task: the word count's shuffle ran on the driver")
+	}
 
 	attempt := app.KillAM()
 	text, add := words("during-downtime", 50)
@@ -545,6 +549,15 @@ func BenchmarkIntegrationYarnFirstBatch(b *testing.B) {
 	}
 	b.ReportMetric(submitTotal.Seconds()/float64(b.N), "submit_to_first_batch_s")
 	b.ReportMetric(recoverTotal.Seconds()/float64(b.N), "am_kill_to_first_batch_s")
+}
+
+// executorTasks is how many map tasks the driver's executors completed.
+func executorTasks(st *am.Status) int64 {
+	var n int64
+	for _, x := range st.Registered {
+		n += x.CompletedTasks
+	}
+	return n
 }
 
 // firstBatch waits until attempt's driver has completed a batch, polling its
