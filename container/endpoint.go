@@ -15,18 +15,18 @@ import (
 
 // ExecutorInfo is a registered executor as the driver sees it.
 type ExecutorInfo struct {
-	ID            string    `json:"id"`
-	Host          string    `json:"host"`
-	Cores         int       `json:"cores"`
-	PID           int       `json:"pid"`
-	Remote        string    `json:"remote"`
-	ShuffleAddr   string    `json:"shuffle_addr,omitempty"` // empty: it runs no tasks
+	ID          string `json:"id"`
+	Host        string `json:"host"`
+	Cores       int    `json:"cores"`
+	PID         int    `json:"pid"`
+	Remote      string `json:"remote"`
+	ShuffleAddr string `json:"shuffle_addr,omitempty"` // empty: it runs no tasks
 	// Map tasks: running now, and ended since it registered.
-	ActiveTasks    int   `json:"active_tasks"`
-	CompletedTasks int64 `json:"completed_tasks"`
-	FailedTasks    int64 `json:"failed_tasks"`
-	Registered    time.Time `json:"registered"`
-	LastHeartbeat time.Time `json:"last_heartbeat"`
+	ActiveTasks    int       `json:"active_tasks"`
+	CompletedTasks int64     `json:"completed_tasks"`
+	FailedTasks    int64     `json:"failed_tasks"`
+	Registered     time.Time `json:"registered"`
+	LastHeartbeat  time.Time `json:"last_heartbeat"`
 }
 
 // Endpoint is the driver's side of the executor protocol: it accepts
