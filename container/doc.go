@@ -15,7 +15,9 @@
 // do not prove the secret. An executor exits when the driver goes away
 // (connection closed, or no answer within the network timeout).
 //
-// The wire protocol is newline-delimited JSON on one TCP connection. The
+// The wire protocol is JSON lines on one TCP connection; a message's bulk
+// data (records, a task's spec, an input partition, a bucket) follows its
+// line raw, data_len bytes, instead of inside the JSON as base64. The
 // handshake:
 //
 //	driver → executor  {"challenge":"<base64 32 bytes>"}
@@ -23,7 +25,7 @@
 //	driver → executor  {"ok":true}            or {"error":"…"} and close
 //
 // Then either side sends requests {"seq":N,"op":"…",…} and answers the other's
-// with {"reply":N} plus the reply's payload ("data", "key"), or "error" when
+// with {"reply":N} plus the reply's payload (data, "key"), or "error" when
 // it failed; a reader goroutine per side dispatches replies and handles
 // requests concurrently, so a block waiting for the write-ahead log or a
 // running task never holds up a heartbeat:

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 )
@@ -39,7 +40,8 @@ type message struct {
 	Stream    int     `json:"stream,omitempty"` // the receiver's stream id
 	Name      string  `json:"name,omitempty"`
 	Offset    *string `json:"offset,omitempty"`
-	Data      []byte  `json:"data,omitempty"` // records, a task's spec, an input partition, a bucket
+	Data      []byte  `json:"-"`                  // records, a task's spec, an input partition, a bucket: raw after the line
+	DataLen   int     `json:"data_len,omitempty"` // how many bytes of Data follow the line
 	Report    string  `json:"report,omitempty"`
 	Key       string  `json:"key,omitempty"`       // a map output on its executor
 	Partition int     `json:"partition,omitempty"` // a reduce partition of a map output
@@ -65,16 +67,16 @@ const (
 // ErrAuth: the executor could not prove the application's secret.
 var ErrAuth = errors.New("executor authentication failed")
 
-// maxLine bounds one protocol line, and so a block of records (base64 in
-// JSON): 64 MiB.
-const maxLine = 64 << 20
+// maxLine bounds one protocol line: the JSON header of a message, whose
+// data follows the line raw.
+const maxLine = 1 << 20
 
-// maxPayload is the most data one message carries: base64 grows it by a
-// third, and the rest of the line needs room.
-const maxPayload = (maxLine - 64<<10) / 4 * 3
+// maxPayload is the most data one message carries (a block of records, an
+// input partition, a bucket): 64 MiB.
+const maxPayload = 64 << 20
 
-// tooLarge refuses n bytes of what that would not fit in one line, which
-// would break the connection.
+// tooLarge refuses n bytes of what that would not fit in one message, which
+// the other side would refuse.
 func tooLarge(what string, n int) error {
 	if n <= maxPayload {
 		return nil
@@ -84,46 +86,82 @@ func tooLarge(what string, n int) error {
 
 // errLineTooLong: a message was not sent because the other side could not
 // read it.
-var errLineTooLong = errors.New("message too large for one protocol line")
+var errLineTooLong = errors.New("message too large for the executor protocol")
 
-// lineConn reads and writes protocol lines with deadlines.
+// lineConn reads and writes messages with deadlines: a JSON line, then
+// data_len raw bytes. Bulk data stays out of the JSON (no base64, no
+// escaping): it is most of what crosses the connection.
 type lineConn struct {
 	c net.Conn
-	r *bufio.Scanner
+	r *bufio.Reader
 }
 
 func newLineConn(c net.Conn) *lineConn {
-	s := bufio.NewScanner(c)
-	s.Buffer(make([]byte, 64<<10), maxLine)
-	return &lineConn{c: c, r: s}
+	return &lineConn{c: c, r: bufio.NewReaderSize(c, 64<<10)}
 }
 
 func (l *lineConn) send(m message, timeout time.Duration) error {
+	if len(m.Data) > maxPayload {
+		return fmt.Errorf("%w (%d bytes of data)", errLineTooLong, len(m.Data))
+	}
+	m.DataLen = len(m.Data)
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
 	if len(b) >= maxLine {
-		return fmt.Errorf("%w (%d bytes)", errLineTooLong, len(b))
+		return fmt.Errorf("%w (a %d-byte line)", errLineTooLong, len(b))
 	}
 	_ = l.c.SetWriteDeadline(time.Now().Add(timeout))
-	_, err = l.c.Write(append(b, '\n'))
+	bufs := net.Buffers{append(b, '\n'), m.Data}
+	_, err = bufs.WriteTo(l.c)
 	return err
 }
 
 func (l *lineConn) recv(timeout time.Duration) (message, error) {
 	_ = l.c.SetReadDeadline(time.Now().Add(timeout))
-	if !l.r.Scan() {
-		if err := l.r.Err(); err != nil {
-			return message{}, err
-		}
-		return message{}, fmt.Errorf("connection closed by %s", l.c.RemoteAddr())
+	line, err := l.readLine()
+	if err != nil {
+		return message{}, err
 	}
 	var m message
-	if err := json.Unmarshal(l.r.Bytes(), &m); err != nil {
+	if err := json.Unmarshal(line, &m); err != nil {
 		return message{}, fmt.Errorf("bad message from %s: %w", l.c.RemoteAddr(), err)
 	}
+	if m.DataLen < 0 || m.DataLen > maxPayload {
+		return message{}, fmt.Errorf("bad message from %s: %d bytes of data (at most %d)", l.c.RemoteAddr(), m.DataLen, maxPayload)
+	}
+	if m.DataLen > 0 {
+		m.Data = make([]byte, m.DataLen)
+		if _, err := io.ReadFull(l.r, m.Data); err != nil {
+			return message{}, fmt.Errorf("data of a message from %s: %w", l.c.RemoteAddr(), err)
+		}
+	}
 	return m, nil
+}
+
+// readLine reads one line of at most maxLine bytes, without its newline.
+func (l *lineConn) readLine() ([]byte, error) {
+	var line []byte
+	for {
+		part, err := l.r.ReadSlice('\n')
+		if err == nil {
+			if line == nil {
+				return part[:len(part)-1], nil // valid until the next read: parsed before it
+			}
+			return append(line, part[:len(part)-1]...), nil
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("connection closed by %s", l.c.RemoteAddr())
+			}
+			return nil, err
+		}
+		line = append(line, part...)
+		if len(line) >= maxLine {
+			return nil, fmt.Errorf("bad message from %s: a line longer than %d bytes", l.c.RemoteAddr(), maxLine)
+		}
+	}
 }
 
 // proof is HMAC-SHA256(secret, challenge).

@@ -206,7 +206,7 @@ func waitExecutors(t *testing.T, ep *Endpoint, n int) {
 }
 
 func TestRemoteBlockTooLargeIsAClearError(t *testing.T) {
-	err := forwardSink{}.StoreBlock(t.Context(), make([]byte, maxLine), nil)
+	err := forwardSink{}.StoreBlock(t.Context(), make([]byte, maxPayload+1), nil)
 	if err == nil || !strings.Contains(err.Error(), "too large") {
 		t.Fatalf("err = %v, want a clear error", err)
 	}
