@@ -183,7 +183,7 @@ func runRemoteApp(t *testing.T, host *fakeHost) map[string][]string {
 	ssc.Checkpoint(t.TempDir())
 	must(t, app.setup(ssc))
 	done := make(chan struct{}, 16)
-	ssc.AddListener(batchDone(done))
+	ssc.AddListener(batchDone{ch: done})
 	must(t, ssc.Start())
 	defer ssc.Stop(false)
 	for i := range remoteBatches {
@@ -199,16 +199,13 @@ func runRemoteApp(t *testing.T, host *fakeHost) map[string][]string {
 	return maps.Clone(app.out)
 }
 
-type batchDone chan struct{}
+// batchDone signals each completed batch.
+type batchDone struct {
+	engine.NopListener
+	ch chan struct{}
+}
 
-func (d batchDone) OnBatchCompleted(engine.BatchInfo)            { d <- struct{}{} }
-func (batchDone) OnBatchSubmitted(engine.BatchInfo)              {}
-func (batchDone) OnBatchStarted(engine.BatchInfo)                {}
-func (batchDone) OnOutputOperationStarted(engine.OutputOpInfo)   {}
-func (batchDone) OnOutputOperationCompleted(engine.OutputOpInfo) {}
-func (batchDone) OnReceiverStarted(engine.ReceiverInfo)          {}
-func (batchDone) OnReceiverStopped(engine.ReceiverInfo)          {}
-func (batchDone) OnReceiverError(engine.ReceiverInfo)            {}
+func (d batchDone) OnBatchCompleted(engine.BatchInfo) { d.ch <- struct{}{} }
 
 func newFakeHost() *fakeHost {
 	return &fakeHost{store: map[string][][]byte{}, ran: map[string]int{}}
