@@ -52,8 +52,9 @@ func (p *pipeline) setup(ssc *engine.Context) error {
 
 var pipelineBatches = []string{"a b a c a b d", "x y z x", "", "q q q r r s s s s"}
 
-// runPipeline runs the batches on a driver with the given options.
-func runPipeline(t *testing.T, c *conf.Conf, opts ...engine.Option) map[int64]string {
+// runPipeline runs batches (lines separated by newlines) on a driver with the given
+// options and returns each batch's output.
+func runPipeline(t testing.TB, c *conf.Conf, batches []string, opts ...engine.Option) map[int64]string {
 	t.Helper()
 	clock := engine.NewManualClock(time.UnixMilli(1_000_000_000_000))
 	ssc, err := engine.NewContext(c, time.Second, append(opts, engine.WithClock(clock),
@@ -62,8 +63,8 @@ func runPipeline(t *testing.T, c *conf.Conf, opts ...engine.Option) map[int64]st
 		t.Fatal(err)
 	}
 	p := newPipeline()
-	for _, b := range pipelineBatches {
-		p.lines.Push(strings.Fields(b)...)
+	for _, b := range batches {
+		p.lines.Push(strings.Split(b, "\n")...)
 	}
 	if err := p.setup(ssc); err != nil {
 		t.Fatal(err)
@@ -72,10 +73,10 @@ func runPipeline(t *testing.T, c *conf.Conf, opts ...engine.Option) map[int64]st
 		t.Fatal(err)
 	}
 	defer ssc.Stop(false)
-	for i := range pipelineBatches {
+	for i := range batches {
 		ms := int64(1_000_000_000_000 + (i+1)*1000)
 		clock.Set(time.UnixMilli(ms))
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(time.Minute)
 		for {
 			p.mu.Lock()
 			_, ok := p.out[ms]
@@ -94,6 +95,25 @@ func runPipeline(t *testing.T, c *conf.Conf, opts ...engine.Option) map[int64]st
 	return maps.Clone(p.out)
 }
 
+// startPipelineExecutors starts an endpoint and n one-core executors that
+// run the pipeline's map tasks.
+func startPipelineExecutors(t testing.TB, c *conf.Conf, n int) *Endpoint {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ep, err := Listen(EndpointOptions{Addr: "127.0.0.1:0", Secret: "s", Timeout: 2 * time.Second, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ep.Close() })
+	for i := range n {
+		exec := newPipeline() // each executor builds the graph itself
+		startExecutorWith(t, ep, ExecutorConfig{ID: fmt.Sprint(i + 1), Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) MapTaskRunner {
+			return engine.NewTaskServer(c, time.Second, exec.setup, shuffle)
+		}})
+	}
+	waitExecutors(t, ep, n)
+	return ep
+}
+
 // The whole stack over loopback: a driver whose map tasks run on two real
 // executors (engine.TaskServer behind RunExecutor), outputs kept and served
 // by their shuffle servers, gives what the local master gives.
@@ -102,17 +122,9 @@ func TestPipelineOnExecutorsMatchesLocal(t *testing.T) {
 	if err := c.Set(conf.Master, "local[1]"); err != nil {
 		t.Fatal(err)
 	}
-	want := runPipeline(t, c)
-
-	ep := newEndpoint(t)
-	for _, id := range []string{"1", "2"} {
-		exec := newPipeline() // each executor builds the graph itself
-		startExecutorWith(t, ep, ExecutorConfig{ID: id, Cores: 1, Tasks: func(shuffle rdd.ShuffleReader) MapTaskRunner {
-			return engine.NewTaskServer(c, time.Second, exec.setup, shuffle)
-		}})
-	}
-	waitExecutors(t, ep, 2)
-	got := runPipeline(t, c, engine.WithTaskHost(ep))
+	want := runPipeline(t, c, pipelineBatches)
+	ep := startPipelineExecutors(t, c, 2)
+	got := runPipeline(t, c, pipelineBatches, engine.WithTaskHost(ep))
 	if !maps.Equal(got, want) {
 		t.Errorf("on executors:\n got  %v\n want %v", got, want)
 	}
@@ -120,5 +132,40 @@ func TestPipelineOnExecutorsMatchesLocal(t *testing.T) {
 		if x.CompletedTasks == 0 || x.FailedTasks != 0 {
 			t.Errorf("executor %s: %d map tasks completed, %d failed; want some, none failed", x.ID, x.CompletedTasks, x.FailedTasks)
 		}
+	}
+}
+
+// BenchmarkPipeline compares the word count's two shuffles run on the
+// local master with the same run with the map tasks on two executors over
+// loopback (one process, so the same cores): the cost of the protocol.
+func BenchmarkPipeline(b *testing.B) {
+	const words = 200_000
+	vocab := strings.Fields("the quick brown fox jumps over the lazy dog while seven wizards quietly hex jam")
+	var sb strings.Builder
+	for i := range words {
+		sb.WriteString(vocab[(i*7+i/13)%len(vocab)])
+		if i%10 == 9 {
+			sb.WriteByte('\n') // lines of 10 words
+		} else {
+			sb.WriteByte(' ')
+		}
+	}
+	batches := slices.Repeat([]string{sb.String()}, 5)
+	c := conf.Defaults()
+	if err := c.Set(conf.Master, "local[2]"); err != nil {
+		b.Fatal(err)
+	}
+	for _, mode := range []string{"local[2]", "2 executors"} {
+		b.Run(mode, func(b *testing.B) {
+			var opts []engine.Option
+			if mode != "local[2]" {
+				opts = append(opts, engine.WithTaskHost(startPipelineExecutors(b, c, 2)))
+			}
+			start := time.Now()
+			for range b.N {
+				runPipeline(b, c, batches, opts...)
+			}
+			b.ReportMetric(float64(b.N*len(batches)*words)/time.Since(start).Seconds(), "words/s")
+		})
 	}
 }

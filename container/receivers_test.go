@@ -59,7 +59,7 @@ func startExecutor(t *testing.T, ep *Endpoint, id string, serve ServeReceiverFun
 
 // startExecutorWith runs an executor configured by c (its driver, secret,
 // heartbeat and timeout filled in) as startExecutor does.
-func startExecutorWith(t *testing.T, ep *Endpoint, c ExecutorConfig) (stop func(), exited <-chan struct{}) {
+func startExecutorWith(t testing.TB, ep *Endpoint, c ExecutorConfig) (stop func(), exited <-chan struct{}) {
 	t.Helper()
 	c.DriverAddress, c.Secret, c.Heartbeat, c.Timeout = ep.addr(), "s", 20*time.Millisecond, 2*time.Second
 	ctx, cancel := context.WithCancel(t.Context())
@@ -72,7 +72,7 @@ func startExecutorWith(t *testing.T, ep *Endpoint, c ExecutorConfig) (stop func(
 	return cancel, done
 }
 
-func newEndpoint(t *testing.T) *Endpoint {
+func newEndpoint(t testing.TB) *Endpoint {
 	t.Helper()
 	ep, err := Listen(EndpointOptions{Addr: "127.0.0.1:0", Secret: "s", Timeout: 2 * time.Second})
 	if err != nil {
@@ -196,7 +196,7 @@ func TestRemoteReceiverFailures(t *testing.T) {
 	}
 }
 
-func waitExecutors(t *testing.T, ep *Endpoint, n int) {
+func waitExecutors(t testing.TB, ep *Endpoint, n int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
