@@ -284,8 +284,15 @@ type remoteBackend struct {
 	host  TaskHost
 }
 
-// Slots implements rdd.Backend: the driver's and the executors'.
-func (b *remoteBackend) Slots() int { return b.local.Slots() + b.host.Cores() }
+// Slots implements rdd.Backend: the executors' cores while there are
+// executors, as map tasks (which input partitions feed) run there; else the
+// driver's.
+func (b *remoteBackend) Slots() int {
+	if n := b.host.Cores(); n > 0 {
+		return n
+	}
+	return b.local.Slots()
+}
 
 // RunTasks implements rdd.Backend.
 func (b *remoteBackend) RunTasks(ctx context.Context, tasks []rdd.Task) error {
