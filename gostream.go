@@ -89,7 +89,7 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup) e
 	ec.ServeReceiver = func(ctx context.Context, stream int, offset *string, out engine.EncodedSink) error {
 		return engine.ServeReceiver(ctx, c, batch, setup, stream, offset, out)
 	}
-	ec.Tasks = func(shuffle rdd.ShuffleReader) container.MapTaskRunner {
+	ec.Tasks = func(shuffle rdd.ShuffleReader) container.TaskRunner {
 		return engine.NewTaskServer(c, batch, setup, shuffle)
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)

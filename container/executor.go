@@ -33,7 +33,7 @@ type ExecutorConfig struct {
 	// own are read from its store, others' from their executors), runs the
 	// map tasks the driver sends. nil: the executor serves no map outputs
 	// and refuses tasks, and the driver sends it none.
-	Tasks func(shuffle rdd.ShuffleReader) MapTaskRunner
+	Tasks func(shuffle rdd.ShuffleReader) TaskRunner
 	// Launcher connects as the client-mode application master, which only
 	// watches the driver: it is not an executor and runs nothing.
 	Launcher bool

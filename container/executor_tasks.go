@@ -8,11 +8,11 @@ import (
 	"github.com/gostream/gostream/engine"
 )
 
-// MapTaskRunner runs the driver's shuffle map tasks in an executor
+// TaskRunner runs the driver's shuffle map tasks in an executor
 // (engine.ServeMapTasks with the application's setup): spec is the
-// engine.MapTask's, env reads the driver's input partitions.
-type MapTaskRunner interface {
-	RunMapTask(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error)
+// engine.Task's, env reads the driver's input partitions.
+type TaskRunner interface {
+	RunTask(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error)
 }
 
 // executorTasks runs the map tasks the driver sends and keeps their outputs
@@ -20,7 +20,7 @@ type MapTaskRunner interface {
 type executorTasks struct {
 	id     string
 	peer   *peer
-	runner MapTaskRunner // nil: this executor refuses tasks
+	runner TaskRunner // nil: this executor refuses tasks
 	store  *shuffleStore
 	ctx    context.Context // ends with the connection
 	log    *slog.Logger
@@ -32,7 +32,7 @@ func (t *executorTasks) run(m message) (message, error) {
 	if t.runner == nil {
 		return message{}, fmt.Errorf("executor %s cannot run map tasks: it was started without a task runner", t.id)
 	}
-	res, err := t.runner.RunMapTask(t.ctx, m.Data, taskEnv{peer: t.peer, run: m.Run})
+	res, err := t.runner.RunTask(t.ctx, m.Data, taskEnv{peer: t.peer, run: m.Run})
 	if err != nil && t.ctx.Err() != nil {
 		// The task stopped because this executor is going away: to the
 		// driver that is a lost executor, not the task's failure.
@@ -47,6 +47,9 @@ func (t *executorTasks) run(m message) (message, error) {
 		if err := tooLarge(fmt.Sprintf("shuffle bucket %d", i), len(b)); err != nil {
 			return message{}, fmt.Errorf("%w: shuffle into more partitions", err)
 		}
+	}
+	if res.Buckets == nil {
+		return message{}, nil // an output's task: nothing to serve
 	}
 	return message{Key: t.store.put(res)}, nil
 }

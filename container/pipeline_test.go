@@ -106,7 +106,7 @@ func startPipelineExecutors(t testing.TB, c *conf.Conf, n int) *Endpoint {
 	t.Cleanup(func() { ep.Close() })
 	for i := range n {
 		exec := newPipeline() // each executor builds the graph itself
-		startExecutorWith(t, ep, ExecutorConfig{ID: fmt.Sprint(i + 1), Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) MapTaskRunner {
+		startExecutorWith(t, ep, ExecutorConfig{ID: fmt.Sprint(i + 1), Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) TaskRunner {
 			return engine.NewTaskServer(c, time.Second, exec.setup, shuffle)
 		}})
 	}

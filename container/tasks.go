@@ -42,37 +42,36 @@ func (e *Endpoint) Cores() int {
 	return n
 }
 
-// RunMapTask runs t on the least loaded executor with a free core, waiting
-// for one, and returns where the executor keeps the output.
-func (e *Endpoint) RunMapTask(ctx context.Context, t engine.MapTask, inputs engine.InputServer) (rdd.MapOutput, error) {
+// RunTask runs t on the least loaded executor with a free core, waiting
+// for one, and returns where the executor keeps a map task's output (an
+// output's task keeps none: the key is empty).
+func (e *Endpoint) RunTask(ctx context.Context, t engine.Task, inputs engine.InputServer) (rdd.MapOutput, error) {
 	if err := tooLarge("a task's spec", len(t.Spec)); err != nil {
-		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s: %w", t.Partition, t.Stage, err)
+		return rdd.MapOutput{}, fmt.Errorf("task %d of %s: %w", t.Partition, t.Name, err)
 	}
 	x, id, err := e.placeTask(ctx, t, inputs)
 	if err != nil {
-		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s: waiting for an executor: %w", t.Partition, t.Stage, err)
+		return rdd.MapOutput{}, fmt.Errorf("task %d of %s: waiting for an executor: %w", t.Partition, t.Name, err)
 	}
 	// No timeout but ctx: a task takes what it takes, and the executor's
 	// heartbeats (or their absence) say whether it is still there.
 	r, err := x.peer.request(ctx, message{Op: opRunTask, Run: id, Data: t.Spec})
-	e.taskEnded(x, id, err == nil && r.Key != "")
+	e.taskEnded(x, id, err == nil)
 	switch {
-	case err == nil && r.Key == "":
-		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s: executor %s named no map output", t.Partition, t.Stage, x.info.ID)
 	case err == nil:
 		return rdd.MapOutput{Executor: x.info.ID, Addr: x.info.ShuffleAddr, Key: r.Key}, nil
 	case ctx.Err() != nil:
-		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s on executor %s: %w", t.Partition, t.Stage, x.info.ID, ctx.Err())
+		return rdd.MapOutput{}, fmt.Errorf("task %d of %s on executor %s: %w", t.Partition, t.Name, x.info.ID, ctx.Err())
 	case isRemote(err):
-		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s on executor %s: %w", t.Partition, t.Stage, x.info.ID, err)
+		return rdd.MapOutput{}, fmt.Errorf("task %d of %s on executor %s: %w", t.Partition, t.Name, x.info.ID, err)
 	default:
-		return rdd.MapOutput{}, fmt.Errorf("map task %d of %s: executor %s: %w (%w)", t.Partition, t.Stage, x.info.ID, err, ErrExecutorLost)
+		return rdd.MapOutput{}, fmt.Errorf("task %d of %s: executor %s: %w (%w)", t.Partition, t.Name, x.info.ID, err, ErrExecutorLost)
 	}
 }
 
 // placeTask takes a core of the least loaded executor with one free (ties:
 // the lowest id) and registers the run.
-func (e *Endpoint) placeTask(ctx context.Context, t engine.MapTask, inputs engine.InputServer) (x *executorConn, id int64, err error) {
+func (e *Endpoint) placeTask(ctx context.Context, t engine.Task, inputs engine.InputServer) (x *executorConn, id int64, err error) {
 	err = e.await(ctx, func() bool {
 		for _, c := range e.execs {
 			if n := len(c.tasks); n < c.taskSlots() && (x == nil || n < len(x.tasks) || n == len(x.tasks) && c.info.ID < x.info.ID) {
@@ -87,7 +86,7 @@ func (e *Endpoint) placeTask(ctx context.Context, t engine.MapTask, inputs engin
 		x.tasks[id] = &taskRun{ctx: ctx, inputs: inputs}
 		return true
 	}, func() {
-		e.log.Debug("map task waits for a free executor core", "stage", t.Stage, "partition", t.Partition)
+		e.log.Debug("map task waits for a free executor core", "stage", t.Name, "partition", t.Partition)
 	})
 	return x, id, err
 }

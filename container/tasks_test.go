@@ -38,13 +38,13 @@ func newFakeTasks() *fakeTasks {
 
 type runnerFunc func(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error)
 
-func (f runnerFunc) RunMapTask(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error) {
+func (f runnerFunc) RunTask(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error) {
 	return f(ctx, spec, env)
 }
 
 // on is ExecutorConfig.Tasks for executor id.
-func (f *fakeTasks) on(id string) func(rdd.ShuffleReader) MapTaskRunner {
-	return func(shuffle rdd.ShuffleReader) MapTaskRunner {
+func (f *fakeTasks) on(id string) func(rdd.ShuffleReader) TaskRunner {
+	return func(shuffle rdd.ShuffleReader) TaskRunner {
 		return runnerFunc(func(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error) {
 			var s testSpec
 			if err := json.Unmarshal(spec, &s); err != nil {
@@ -103,7 +103,7 @@ func goRunTask(t *testing.T, ep *Endpoint, s testSpec) <-chan taskResult {
 	}
 	res := make(chan taskResult, 1)
 	go func() {
-		out, err := ep.RunMapTask(t.Context(), engine.MapTask{Stage: "3@1000/0", Partition: 0, Spec: spec}, echoInputs{})
+		out, err := ep.RunTask(t.Context(), engine.Task{Name: "3@1000/0", Partition: 0, Spec: spec}, echoInputs{})
 		res <- taskResult{out, err}
 	}()
 	return res

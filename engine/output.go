@@ -3,6 +3,8 @@ package engine
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"iter"
@@ -20,9 +22,13 @@ type outputOp struct {
 	node *node
 	// job returns the work of batch t, or nil when the stream has no RDD at t.
 	job func(t time.Time) (func(ctx context.Context) error, error)
+	// partition, for outputs made of one task per partition, runs the task
+	// of partition p of r (an *RDD[T], the RDD of batch t): an executor
+	// runs it with its own copy of the output.
+	partition func(ctx context.Context, t time.Time, r any, p int) error
 }
 
-func addOutput[T any](d *DStream[T], kind string, run func(ctx context.Context, t time.Time, r *RDD[T]) error) {
+func addOutput[T any](d *DStream[T], kind string, run func(ctx context.Context, t time.Time, r *RDD[T]) error) *outputOp {
 	g := &d.ssc.graph
 	op := &outputOp{id: len(g.outputs), kind: kind, node: d.n}
 	op.job = func(t time.Time) (func(ctx context.Context) error, error) {
@@ -33,6 +39,7 @@ func addOutput[T any](d *DStream[T], kind string, run func(ctx context.Context, 
 		return func(ctx context.Context) error { return run(ctx, t, r) }, nil
 	}
 	g.outputs = append(g.outputs, op)
+	return op
 }
 
 // Print prints the first n elements of every batch (n <= 0: 10) to the
@@ -71,16 +78,41 @@ func (d *DStream[T]) ForeachRDD(f func(ctx context.Context, batchTime time.Time,
 	addOutput(d, "foreachRDD", f)
 }
 
-// ForeachPartition runs f once per partition of every batch, as tasks (on
-// executors in cluster mode), with the batch time and the partition index:
-// together they name the slice of data uniquely, for idempotent or
-// transactional sinks (Spark's foreachRDD + foreachPartition).
-func (d *DStream[T]) ForeachPartition(f func(ctx context.Context, batchTime time.Time, partition int, items iter.Seq[T]) error) {
-	addOutput(d, "foreachPartition", func(ctx context.Context, t time.Time, r *RDD[T]) error {
-		return r.ForeachPartition(ctx, "foreachPartition", func(ctx context.Context, p int, items iter.Seq[T]) error {
+// addPartitionOutput registers an output whose work at batch t is f on
+// every partition, as tasks: on the executors in cluster mode when the
+// stream can be rebuilt there (see remote_tasks.go). before and after, when
+// set, run on the driver around the tasks.
+func addPartitionOutput[T any](d *DStream[T], kind string, before, after func(ctx context.Context, t time.Time) error,
+	f func(ctx context.Context, t time.Time, p int, items iter.Seq[T]) error) {
+	var op *outputOp
+	op = addOutput(d, kind, func(ctx context.Context, t time.Time, r *RDD[T]) error {
+		if before != nil {
+			if err := before(ctx, t); err != nil {
+				return err
+			}
+		}
+		err := foreachPartition(ctx, d.ssc, op, t, r, func(ctx context.Context, p int, items iter.Seq[T]) error {
 			return f(ctx, t, p, items)
 		})
+		if err != nil || after == nil {
+			return err
+		}
+		return after(ctx, t)
 	})
+	op.partition = func(ctx context.Context, t time.Time, r any, p int) error {
+		return r.(*RDD[T]).PartitionTask(kind, p, func(ctx context.Context, p int, items iter.Seq[T]) error {
+			return f(ctx, t, p, items)
+		}).Run(ctx)
+	}
+}
+
+// ForeachPartition runs f once per partition of every batch, as tasks (on
+// executors in cluster mode, for streams computed from their batch's input
+// alone), with the batch time and the partition index: together they name
+// the slice of data uniquely, for idempotent or transactional sinks (Spark's
+// foreachRDD + foreachPartition).
+func (d *DStream[T]) ForeachPartition(f func(ctx context.Context, batchTime time.Time, partition int, items iter.Seq[T]) error) {
+	addPartitionOutput(d, "foreachPartition", nil, nil, f)
 }
 
 // SaveAsTextFiles writes every batch as a directory prefix-TIME_IN_MS[.suffix]
@@ -94,32 +126,50 @@ func (d *DStream[T]) SaveAsTextFiles(prefix, suffix string) {
 		d.ssc.graphError(fmt.Errorf("saveAsTextFiles %s: %w", prefix, err))
 		return
 	}
-	addOutput(d, "saveAsTextFiles", func(ctx context.Context, t time.Time, r *RDD[T]) error {
-		dir := fmt.Sprintf("%s-%d", root, t.UnixMilli())
+	dirs := func(t time.Time) (dir, tmp string) {
+		dir = fmt.Sprintf("%s-%d", root, t.UnixMilli())
 		if suffix != "" {
 			dir += "." + suffix
 		}
-		tmp := path.Join(path.Dir(dir), hdfsstore.TempPrefix+path.Base(dir))
+		return dir, path.Join(path.Dir(dir), hdfsstore.TempPrefix+path.Base(dir))
+	}
+	before := func(ctx context.Context, t time.Time) error {
+		_, tmp := dirs(t)
 		if err := fsys.RemoveAll(ctx, tmp); err != nil {
 			return fmt.Errorf("clear %s: %w", tmp, err)
 		}
-		if err := fsys.MkdirAll(ctx, tmp, 0o755); err != nil {
-			return err
-		}
-		err := r.ForeachPartition(ctx, "saveAsTextFiles", func(ctx context.Context, p int, items iter.Seq[T]) error {
-			return writePart(ctx, fsys, path.Join(tmp, fmt.Sprintf("part-%05d", p)), items)
-		})
-		if err != nil {
-			return err
+		return fsys.MkdirAll(ctx, tmp, 0o755)
+	}
+	after := func(ctx context.Context, t time.Time) error {
+		dir, tmp := dirs(t)
+		if err := fsys.RemoveAll(ctx, path.Join(tmp, partAttempts)); err != nil {
+			return fmt.Errorf("clear %s: %w", tmp, err)
 		}
 		if err := fsys.RemoveAll(ctx, dir); err != nil {
 			return fmt.Errorf("replace %s: %w", dir, err)
 		}
 		return fsys.Rename(ctx, tmp, dir)
+	}
+	addPartitionOutput(d, "saveAsTextFiles", before, after, func(ctx context.Context, t time.Time, p int, items iter.Seq[T]) error {
+		_, tmp := dirs(t)
+		return writePart(ctx, fsys, tmp, fmt.Sprintf("part-%05d", p), items)
 	})
 }
 
-func writePart[T any](ctx context.Context, fsys hdfsstore.FS, name string, items iter.Seq[T]) error {
+// partAttempts is where each attempt of a part's task writes, under a name
+// of its own (Create never overwrites, and a task may run twice: again on
+// the driver after its executor died mid-write); the finished attempt is
+// renamed into place.
+const partAttempts = "_attempts"
+
+func writePart[T any](ctx context.Context, fsys hdfsstore.FS, dir, part string, items iter.Seq[T]) error {
+	attempts := path.Join(dir, partAttempts)
+	if err := fsys.MkdirAll(ctx, attempts, 0o755); err != nil {
+		return err
+	}
+	id := make([]byte, 8)
+	_, _ = rand.Read(id)
+	name := path.Join(attempts, part+"-"+hex.EncodeToString(id))
 	w, err := fsys.Create(ctx, name)
 	if err != nil {
 		return err
@@ -136,5 +186,5 @@ func writePart[T any](ctx context.Context, fsys hdfsstore.FS, name string, items
 		_ = w.Abort(ctx)
 		return err
 	}
-	return nil
+	return fsys.Rename(ctx, name, path.Join(dir, part))
 }

@@ -5,20 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gostream/gostream/conf"
-
 	"github.com/gostream/gostream/engine/rdd"
 )
 
 // Tasks may run away from the driver, as Spark runs them on executors. Go
 // cannot ship a task's closures, so the executor runs the same binary,
 // builds the same graph with the same setup function and rebuilds the RDD
-// the task belongs to (ServeMapTasks). What it rebuilds from:
+// the task belongs to (TaskServer). What it rebuilds from:
 //
 //   - the graph: an operator's id is its position, so both sides agree;
 //   - the batch's input partitions: the executor reads them from the driver,
@@ -26,41 +26,45 @@ import (
 //   - the upstream shuffles: the task's spec lists where their map outputs
 //     are, on executors that serve them to each other.
 //
-// Only shuffle map tasks of streams computed from their batch's input alone
-// run remotely (inputs, narrow and keyed operators, unions and joins of
-// those): windows, state, Transform and outputs stay on the driver, which
-// reads the map outputs from the executors. Each shuffle map stage of such a
-// stream is labelled with a ref, "<node>@<batch ms>/<k>", the same in every
-// process that builds the RDD.
+// Only streams computed from their batch's input alone can be rebuilt
+// (inputs, narrow and keyed operators, unions and joins of those: remoteOK).
+// Their shuffle map tasks run remotely, and so do the partition tasks of
+// ForeachPartition and SaveAsTextFiles on them. Windows, state, Transform,
+// reduce tasks feeding those and driver-side outputs (ForeachRDD, Print)
+// stay on the driver, which reads map outputs from the executors. Each
+// shuffle map stage of a remoteOK stream is labelled with a ref,
+// "<node>@<batch ms>/<k>", the same in every process that builds the RDD.
 
 // ErrExecutorLost: the executor running a task or a receiver went away. A
 // task that failed this way runs again on the driver.
 var ErrExecutorLost = errors.New("executor lost")
 
-// MapTask is one shuffle map task for an executor: Spec is what the
-// executor's TaskServer needs, opaque to the host.
-type MapTask struct {
-	Stage     string // the stage's ref, for messages
+// Task is one task for an executor: a shuffle map task or an output's
+// partition task. Spec is what the executor's TaskServer needs, opaque to
+// the host.
+type Task struct {
+	Name      string // the stage's ref or the output, for messages
 	Partition int
 	Spec      []byte
 }
 
 // InputServer answers an executor's reads of the driver's input partitions
-// while one of the driver's map tasks runs there.
+// while one of the driver's tasks runs there.
 type InputServer interface {
 	ReadInput(ctx context.Context, req []byte) ([]byte, error)
 }
 
-// TaskHost runs map tasks on executors (on YARN: container.Endpoint).
+// TaskHost runs tasks on executors (on YARN: container.Endpoint).
 type TaskHost interface {
 	// Cores is how many tasks the registered executors run at once; 0 when
 	// there are none (tasks then run on the driver).
 	Cores() int
-	// RunMapTask runs t on an executor with a free core (waiting for one)
-	// and returns where its output is. inputs serves the task's reads of
-	// input partitions. An error wrapping ErrExecutorLost means the
-	// executor went away; any other error is the task's.
-	RunMapTask(ctx context.Context, t MapTask, inputs InputServer) (rdd.MapOutput, error)
+	// RunTask runs t on an executor with a free core (waiting for one) and
+	// returns where a map task's output is (nothing for an output's task).
+	// inputs serves the task's reads of input partitions. An error
+	// wrapping ErrExecutorLost means the executor went away; any other
+	// error is the task's.
+	RunTask(ctx context.Context, t Task, inputs InputServer) (rdd.MapOutput, error)
 	// ForgetShuffles tells every executor to drop the map outputs of
 	// batches before beforeMs: no reduce task reads them any more.
 	ForgetShuffles(ctx context.Context, beforeMs int64)
@@ -68,17 +72,18 @@ type TaskHost interface {
 	rdd.ShuffleReader
 }
 
-// WithTaskHost runs shuffle map tasks on h's executors when it has any.
+// WithTaskHost runs tasks on h's executors when it has any.
 func WithTaskHost(h TaskHost) Option { return func(s *Context) { s.taskHost = h } }
 
-// TaskEnv is what an executor gives ServeMapTasks for one task: the reads of
-// the driver's input partitions go to the driver that sent the task.
+// TaskEnv is what an executor gives TaskServer.RunTask for one task: the
+// reads of the driver's input partitions go to the driver that sent it.
 type TaskEnv interface {
 	ReadInput(ctx context.Context, req []byte) ([]byte, error)
 }
 
-// MapResult is a map task's output on the executor: one encoded bucket per
-// reduce partition, kept there until the driver forgets BatchMs.
+// MapResult is a task's output on the executor: for a map task one encoded
+// bucket per reduce partition, kept there until the driver forgets BatchMs;
+// nil Buckets for an output's task.
 type MapResult struct {
 	BatchMs int64
 	Buckets [][]byte
@@ -156,14 +161,19 @@ func parseRef(ref string) (node int, ms int64, err error) {
 	return node, ms, nil
 }
 
-// mapTaskSpec is what an executor needs to rebuild and run one map task.
-type mapTaskSpec struct {
+// taskSpec is what an executor needs to rebuild and run one task: partition
+// Partition of map stage Stage, or of output Output, of stream Node's RDD
+// at batch Ms.
+type taskSpec struct {
 	Fingerprint string         `json:"fingerprint"` // of the driver's graph
 	ZeroMs      int64          `json:"zero_ms"`
 	Parallelism int            `json:"parallelism"`
-	Stage       string         `json:"stage"`
+	Node        int            `json:"node"`
+	Ms          int64          `json:"ms"`
+	Stage       string         `json:"stage,omitempty"`
+	Output      *int           `json:"output,omitempty"`
 	Partition   int            `json:"partition"`
-	Inputs      []inputParts   `json:"inputs"`   // the inputs of the stage's stream at its batch
+	Inputs      []inputParts   `json:"inputs"`   // the inputs of the stream at its batch
 	Upstream    []stageOutputs `json:"upstream"` // where the shuffles it reads are
 }
 
@@ -185,23 +195,34 @@ type inputRequest struct {
 	Partition int   `json:"partition"`
 }
 
-// specFor describes task p of st for an executor; ok is false when the task
-// must run here (an input or upstream output this process holds).
-func (c *Context) specFor(st rdd.Stage, p int) (spec []byte, ok bool, err error) {
+// mapSpec describes map task p of st for an executor; ok is false when the
+// task must run here (an input or upstream output this process holds).
+func (c *Context) mapSpec(st rdd.Stage, p int) (spec []byte, ok bool, err error) {
 	id, ms, err := parseRef(st.Ref())
 	if err != nil {
 		return nil, false, err
 	}
-	s := mapTaskSpec{Fingerprint: c.graph.fingerprint(), ZeroMs: c.graph.zero.UnixMilli(),
-		Parallelism: c.settings.parallelism, Stage: st.Ref(), Partition: p}
-	for _, in := range inputsOf(c.graph.nodes[id]) {
-		r := in.rddAtMs(ms)
+	return c.taskSpec(taskSpec{Node: id, Ms: ms, Stage: st.Ref(), Partition: p}, st.Upstream())
+}
+
+// outputSpec describes partition task p of output op at batch ms, whose
+// RDD reads the shuffles of stages.
+func (c *Context) outputSpec(op *outputOp, ms int64, p int, stages []rdd.Stage) ([]byte, bool, error) {
+	return c.taskSpec(taskSpec{Node: op.node.id, Ms: ms, Output: &op.id, Partition: p}, stages)
+}
+
+// taskSpec completes s with the graph, the inputs and where the upstream
+// stages' outputs are.
+func (c *Context) taskSpec(s taskSpec, upstream []rdd.Stage) (spec []byte, ok bool, err error) {
+	s.Fingerprint, s.ZeroMs, s.Parallelism = c.graph.fingerprint(), c.graph.zero.UnixMilli(), c.settings.parallelism
+	for _, in := range inputsOf(c.graph.nodes[s.Node]) {
+		r := in.rddAtMs(s.Ms)
 		if r == nil {
 			return nil, false, nil
 		}
 		s.Inputs = append(s.Inputs, inputParts{Node: in.id, Parts: in.typed.parts(r)})
 	}
-	for _, up := range st.Upstream() {
+	for _, up := range upstream {
 		outs, ok := up.Outputs()
 		if !ok {
 			return nil, false, nil
@@ -275,13 +296,24 @@ func (c *Context) forgetShuffles(done time.Time) {
 	}()
 }
 
-// remoteBackend runs the map tasks of labelled stages on the task host's
-// executors and every other task (and every task while no executor is
-// registered) on the driver's local backend.
+// remoteBackend runs the map tasks of labelled stages (and the partition
+// tasks of outputs on remoteOK streams) on the task host's executors, and
+// every other task, and every task while no executor is registered, on the
+// driver's local backend.
 type remoteBackend struct {
 	ssc   *Context
 	local *rdd.LocalBackend
 	host  TaskHost
+}
+
+// remoteJob is a task the backend may run on an executor: spec describes it
+// there (nil: it runs here), name in messages; done records where a map
+// task's output went.
+type remoteJob struct {
+	task rdd.Task
+	name string
+	spec []byte
+	done func(rdd.MapOutput)
 }
 
 // Slots implements rdd.Backend: the executors' cores while there are
@@ -296,25 +328,34 @@ func (b *remoteBackend) Slots() int {
 
 // RunTasks implements rdd.Backend.
 func (b *remoteBackend) RunTasks(ctx context.Context, tasks []rdd.Task) error {
-	var here []rdd.Task
-	type away struct {
-		t    rdd.Task
-		spec []byte
-	}
-	var there []away
+	jobs := make([]remoteJob, len(tasks))
 	remote := b.host.Cores() > 0
-	for _, t := range tasks {
+	for i, t := range tasks {
+		jobs[i].task = t
 		if remote && t.Remote != nil {
-			spec, ok, err := b.ssc.specFor(t.Remote.Stage, t.Partition)
+			spec, ok, err := b.ssc.mapSpec(t.Remote.Stage, t.Partition)
 			if err != nil {
 				return &rdd.TaskError{Stage: t.Stage, Partition: t.Partition, Err: err}
 			}
 			if ok {
-				there = append(there, away{t, spec})
-				continue
+				jobs[i].name, jobs[i].spec, jobs[i].done = t.Remote.Stage.Ref(), spec, t.Remote.Done
 			}
 		}
-		here = append(here, t)
+	}
+	return b.run(ctx, jobs)
+}
+
+// run runs the jobs with a spec on executors and the others here, and
+// returns the first failure (cancelling the rest).
+func (b *remoteBackend) run(ctx context.Context, jobs []remoteJob) error {
+	var here []rdd.Task
+	var there []remoteJob
+	for _, j := range jobs {
+		if j.spec != nil {
+			there = append(there, j)
+		} else {
+			here = append(here, j.task)
+		}
 	}
 	if len(there) == 0 {
 		return b.local.RunTasks(ctx, here)
@@ -322,8 +363,8 @@ func (b *remoteBackend) RunTasks(ctx context.Context, tasks []rdd.Task) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, len(there)+1)
-	for _, a := range there {
-		go func() { errs <- b.runRemote(ctx, a.t, a.spec) }()
+	for _, j := range there {
+		go func() { errs <- b.runRemote(ctx, j) }()
 	}
 	go func() { errs <- b.local.RunTasks(ctx, here) }()
 	var first error
@@ -336,24 +377,54 @@ func (b *remoteBackend) RunTasks(ctx context.Context, tasks []rdd.Task) error {
 	return first
 }
 
-// runRemote runs t on an executor. A task the executor could not run (it
+// runRemote runs j on an executor. A task the executor could not run (it
 // was lost, or failed) runs again here, as Spark retries a failed task;
 // a task that fails here too fails the job.
-func (b *remoteBackend) runRemote(ctx context.Context, t rdd.Task, spec []byte) error {
-	out, err := b.host.RunMapTask(ctx, MapTask{Stage: t.Remote.Stage.Ref(), Partition: t.Partition, Spec: spec}, b.ssc)
+func (b *remoteBackend) runRemote(ctx context.Context, j remoteJob) error {
+	t := j.task
+	out, err := b.host.RunTask(ctx, Task{Name: j.name, Partition: t.Partition, Spec: j.spec}, b.ssc)
 	if err == nil {
-		t.Remote.Done(out)
+		if j.done != nil {
+			j.done(out)
+		}
 		return nil
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	b.ssc.log.Warn("map task failed on an executor; running it on the driver",
-		"stage", t.Remote.Stage.Ref(), "partition", t.Partition, "err", err)
+	b.ssc.log.Warn("task failed on an executor; running it on the driver",
+		"task", j.name, "partition", t.Partition, "err", err)
 	return b.local.RunTasks(ctx, []rdd.Task{{Stage: t.Stage, Partition: t.Partition, Run: t.Run}})
 }
 
-// TaskServer runs the map tasks a remote driver sends: an executor's side of
+// foreachPartition runs f on every partition of r, op's RDD of batch t: on
+// the executors when the stream can be rebuilt there (each runs its own
+// copy of op's partition function), else as tasks on the backend.
+func foreachPartition[T any](ctx context.Context, ssc *Context, op *outputOp, t time.Time, r *RDD[T],
+	f func(ctx context.Context, p int, items iter.Seq[T]) error) error {
+	b, ok := ssc.env.Backend.(*remoteBackend)
+	if !ok || !op.node.remoteOK || b.host.Cores() == 0 {
+		return r.ForeachPartition(ctx, op.kind, f)
+	}
+	if err := rdd.RunStages(ctx, r); err != nil {
+		return err
+	}
+	stages := rdd.Stages(r)
+	jobs := make([]remoteJob, r.NumPartitions())
+	for p := range jobs {
+		spec, ok, err := ssc.outputSpec(op, t.UnixMilli(), p, stages)
+		if err != nil {
+			return &rdd.TaskError{Stage: op.kind, Partition: p, Err: err}
+		}
+		jobs[p].task = r.PartitionTask(op.kind, p, f)
+		if ok {
+			jobs[p].name, jobs[p].spec = fmt.Sprintf("%s (output %d) at %d", op.kind, op.id, t.UnixMilli()), spec
+		}
+	}
+	return b.run(ctx, jobs)
+}
+
+// TaskServer runs the tasks a remote driver sends: an executor's side of
 // TaskHost. It builds the graph once, with setup, as the driver did.
 type TaskServer struct {
 	conf    *conf.Conf
@@ -372,102 +443,125 @@ func NewTaskServer(c *conf.Conf, batch time.Duration, setup Setup, shuffle rdd.S
 	return &TaskServer{conf: c, batch: batch, setup: setup, shuffle: shuffle}
 }
 
-// RunMapTask runs the map task spec describes: it rebuilds the task's RDD,
-// reading the batch's input partitions through env, and returns the task's
-// encoded buckets.
-func (s *TaskServer) RunMapTask(ctx context.Context, spec []byte, env TaskEnv) (MapResult, error) {
-	var sp mapTaskSpec
+// RunTask runs the task spec describes: it rebuilds the task's RDD, reading
+// the batch's input partitions through env, then computes a map task's
+// encoded buckets or runs an output's partition function.
+func (s *TaskServer) RunTask(ctx context.Context, spec []byte, env TaskEnv) (MapResult, error) {
+	var sp taskSpec
 	if err := json.Unmarshal(spec, &sp); err != nil {
-		return MapResult{}, fmt.Errorf("map task spec: %w", err)
+		return MapResult{}, fmt.Errorf("task spec: %w", err)
 	}
-	_, ms, err := parseRef(sp.Stage)
-	if err != nil {
-		return MapResult{}, err
+	name := sp.Stage
+	if sp.Output != nil {
+		name = fmt.Sprintf("output %d at %d", *sp.Output, sp.Ms)
 	}
-	st, err := s.rebuild(ctx, sp, env)
+	run, err := s.rebuild(sp, env)
 	if err != nil {
-		return MapResult{}, fmt.Errorf("map task %s partition %d: %w", sp.Stage, sp.Partition, err)
+		return MapResult{}, fmt.Errorf("task %s partition %d: %w", name, sp.Partition, err)
 	}
 	var buckets [][]byte
-	err = rdd.RunTask(ctx, rdd.Task{Stage: sp.Stage, Partition: sp.Partition, Run: func(ctx context.Context) error {
+	err = rdd.RunTask(ctx, rdd.Task{Stage: name, Partition: sp.Partition, Run: func(ctx context.Context) error {
 		var err error
-		buckets, err = st.RunMapTask(ctx, sp.Partition)
+		buckets, err = run(ctx)
 		return err
 	}})
 	if err != nil {
 		return MapResult{}, err
 	}
-	return MapResult{BatchMs: ms, Buckets: buckets}, nil
+	return MapResult{BatchMs: sp.Ms, Buckets: buckets}, nil
 }
 
 // rebuild generates the RDD of the task's stream at its batch, from input
-// partitions read through env, and returns the task's stage with the
-// upstream stages' outputs set. Each task gets RDDs of its own: the inputs
-// it reads belong to its run on the driver.
-func (s *TaskServer) rebuild(ctx context.Context, sp mapTaskSpec, env TaskEnv) (rdd.Stage, error) {
+// partitions read through env, sets where the shuffles it reads are, and
+// returns the task's work. Each task gets RDDs of its own: the inputs it
+// reads belong to its run on the driver.
+func (s *TaskServer) rebuild(sp taskSpec, env TaskEnv) (func(ctx context.Context) ([][]byte, error), error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ssc, err := s.context(sp)
 	if err != nil {
 		return nil, err
 	}
-	id, ms, _ := parseRef(sp.Stage)
-	if id < 0 || id >= len(ssc.graph.nodes) || !ssc.graph.nodes[id].remoteOK {
-		return nil, fmt.Errorf("stream #%d cannot be rebuilt on an executor", id)
+	g := &ssc.graph
+	if sp.Node < 0 || sp.Node >= len(g.nodes) || !g.nodes[sp.Node].remoteOK {
+		return nil, fmt.Errorf("stream #%d cannot be rebuilt on an executor", sp.Node)
 	}
-	ssc.graph.zero = time.UnixMilli(sp.ZeroMs)
-	for _, n := range ssc.graph.nodes {
-		n.forgetAt(ms)
+	g.zero = time.UnixMilli(sp.ZeroMs)
+	for _, n := range g.nodes {
+		n.forgetAt(sp.Ms)
 	}
 	defer func() {
-		for _, n := range ssc.graph.nodes {
-			n.forgetAt(ms)
+		for _, n := range g.nodes {
+			n.forgetAt(sp.Ms)
 		}
 	}()
 	for _, in := range sp.Inputs {
-		if in.Node < 0 || in.Node >= len(ssc.graph.nodes) || len(ssc.graph.nodes[in.Node].parents) > 0 {
+		if in.Node < 0 || in.Node >= len(g.nodes) || len(g.nodes[in.Node].parents) > 0 {
 			return nil, fmt.Errorf("#%d is not an input of this graph", in.Node)
 		}
-		n := ssc.graph.nodes[in.Node]
-		n.restoreRDD(ms, n.typed.remoteInput(in.Parts, func(ctx context.Context, p int) ([]byte, error) {
-			req, err := json.Marshal(inputRequest{Node: n.id, Ms: ms, Partition: p})
+		n := g.nodes[in.Node]
+		n.restoreRDD(sp.Ms, n.typed.remoteInput(in.Parts, func(ctx context.Context, p int) ([]byte, error) {
+			req, err := json.Marshal(inputRequest{Node: n.id, Ms: sp.Ms, Partition: p})
 			if err != nil {
 				return nil, err
 			}
 			return env.ReadInput(ctx, req)
 		}))
 	}
-	r, err := ssc.graph.nodes[id].typed.rddAt(time.UnixMilli(ms))
+	t := time.UnixMilli(sp.Ms)
+	n := g.nodes[sp.Node]
+	r, err := n.typed.rddAt(t)
 	if err != nil {
 		return nil, err
 	}
 	if r == nil {
-		return nil, fmt.Errorf("stream #%d has no RDD at %d", id, ms)
+		return nil, fmt.Errorf("stream #%d has no RDD at %d", sp.Node, sp.Ms)
 	}
-	i := slices.IndexFunc(ssc.graph.nodes[id].typed.stages(r), func(st rdd.Stage) bool { return st.Ref() == sp.Stage })
-	if i < 0 {
-		return nil, fmt.Errorf("no stage %s in the rebuilt RDD", sp.Stage)
-	}
-	target := ssc.graph.nodes[id].typed.stages(r)[i]
 	given := map[string][]rdd.MapOutput{}
 	for _, u := range sp.Upstream {
 		given[u.Stage] = u.Outputs
 	}
-	for _, up := range target.Upstream() {
-		outs, ok := given[up.Ref()]
-		if !ok {
-			return nil, fmt.Errorf("the driver sent no map outputs for upstream stage %s", up.Ref())
+	stages := n.typed.stages(r)
+	if sp.Output != nil {
+		i := *sp.Output
+		if i < 0 || i >= len(g.outputs) || g.outputs[i].node != n || g.outputs[i].partition == nil {
+			return nil, fmt.Errorf("output %d of this graph does not run tasks on stream #%d", i, sp.Node)
 		}
-		if err := up.SetOutputs(outs); err != nil {
+		if err := setOutputs(stages, given); err != nil {
 			return nil, err
 		}
+		return func(ctx context.Context) ([][]byte, error) {
+			return nil, g.outputs[i].partition(ctx, t, r, sp.Partition)
+		}, nil
 	}
-	return target, nil
+	i := slices.IndexFunc(stages, func(st rdd.Stage) bool { return st.Ref() == sp.Stage })
+	if i < 0 {
+		return nil, fmt.Errorf("no stage %s in the rebuilt RDD", sp.Stage)
+	}
+	target := stages[i]
+	if err := setOutputs(target.Upstream(), given); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) ([][]byte, error) { return target.RunMapTask(ctx, sp.Partition) }, nil
+}
+
+// setOutputs marks each of stages as run, with the outputs the driver gave.
+func setOutputs(stages []rdd.Stage, given map[string][]rdd.MapOutput) error {
+	for _, st := range stages {
+		outs, ok := given[st.Ref()]
+		if !ok {
+			return fmt.Errorf("the driver sent no map outputs for upstream stage %s", st.Ref())
+		}
+		if err := st.SetOutputs(outs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // context is the graph built for the driver's parallelism (the number of
 // shuffle partitions is fixed when the graph is built).
-func (s *TaskServer) context(sp mapTaskSpec) (*Context, error) {
+func (s *TaskServer) context(sp taskSpec) (*Context, error) {
 	if s.ssc != nil && s.parallelism == sp.Parallelism {
 		return s.ssc, nil
 	}

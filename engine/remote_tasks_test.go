@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"maps"
 	"slices"
@@ -21,7 +22,7 @@ import (
 // built the graph themselves) and keeps their outputs in memory.
 type fakeHost struct {
 	servers []*engine.TaskServer
-	lost    bool // RunMapTask fails as if the executor went away
+	lost    bool // RunTask fails as if the executor went away
 	drop    bool // stored outputs are gone when read
 
 	mu        sync.Mutex
@@ -32,20 +33,20 @@ type fakeHost struct {
 
 func (h *fakeHost) Cores() int { return len(h.servers) }
 
-func (h *fakeHost) RunMapTask(ctx context.Context, t engine.MapTask, inputs engine.InputServer) (rdd.MapOutput, error) {
+func (h *fakeHost) RunTask(ctx context.Context, t engine.Task, inputs engine.InputServer) (rdd.MapOutput, error) {
 	if h.lost {
 		return rdd.MapOutput{}, fmt.Errorf("executor e0: %w", engine.ErrExecutorLost)
 	}
 	exec := t.Partition % len(h.servers)
-	res, err := h.servers[exec].RunMapTask(ctx, t.Spec, inputs)
+	res, err := h.servers[exec].RunTask(ctx, t.Spec, inputs)
 	if err != nil {
 		return rdd.MapOutput{}, err
 	}
-	key := fmt.Sprintf("%s/%d", t.Stage, t.Partition)
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	key := fmt.Sprintf("%s/%d#%d", t.Name, t.Partition, len(h.store))
 	h.store[key] = res.Buckets
-	h.ran[t.Stage]++
+	h.ran[t.Name]++
 	return rdd.MapOutput{Executor: fmt.Sprintf("e%d", exec), Addr: "fake", Key: key}, nil
 }
 
@@ -77,11 +78,31 @@ func (h *fakeHost) tasks() int {
 
 // remoteApp is a graph whose shuffles can run on executors: a word count,
 // a second shuffle over its result (executors read each other's outputs),
-// a join of two inputs, and state on top (which stays on the driver).
+// a join of two inputs, state on top (which stays on the driver), and a
+// ForeachPartition output (whose tasks run where the partitions are).
 type remoteApp struct {
 	lines, other *engine.Queue[string]
+	parts        *partSink // shared by every copy of the app: executors write to it
 	mu           sync.Mutex
 	out          map[string][]string // output → batches rendered
+}
+
+// partSink is what ForeachPartition tasks wrote, by batch.
+type partSink struct {
+	mu  sync.Mutex
+	got map[int64][]string
+}
+
+func (s *partSink) batches() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, ms := range slices.Sorted(maps.Keys(s.got)) {
+		items := slices.Clone(s.got[ms])
+		slices.Sort(items)
+		out = append(out, strings.Join(items, " "))
+	}
+	return out
 }
 
 func (a *remoteApp) setup(ssc *engine.Context) error {
@@ -104,6 +125,14 @@ func (a *remoteApp) setup(ssc *engine.Context) error {
 	a.collect("byCount", byCount)
 	a.collect("joined", joined)
 	a.collect("totals", totals)
+	counts.ForeachPartition(func(_ context.Context, t time.Time, _ int, items iter.Seq[engine.Pair[string, int]]) error {
+		a.parts.mu.Lock()
+		defer a.parts.mu.Unlock()
+		for kv := range items {
+			a.parts.got[t.UnixMilli()] = append(a.parts.got[t.UnixMilli()], fmt.Sprint(kv))
+		}
+		return nil
+	})
 	return nil
 }
 
@@ -151,8 +180,8 @@ var remoteBatches = [][2]string{
 	{"a e e e f", "e f a"},
 }
 
-func newRemoteApp() *remoteApp {
-	return &remoteApp{lines: engine.NewQueue[string](), other: engine.NewQueue[string](), out: map[string][]string{}}
+func newRemoteApp(parts *partSink) *remoteApp {
+	return &remoteApp{lines: engine.NewQueue[string](), other: engine.NewQueue[string](), parts: parts, out: map[string][]string{}}
 }
 
 // runRemoteApp runs the batches with host (nil: local tasks only) and
@@ -162,9 +191,10 @@ func runRemoteApp(t *testing.T, host *fakeHost) map[string][]string {
 	c := conf.Defaults()
 	must(t, c.Set(conf.Master, "local[2]"))
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	parts := &partSink{got: map[int64][]string{}}
 	if host != nil {
 		for range 2 {
-			exec := newRemoteApp() // an executor's own copy of the graph
+			exec := newRemoteApp(parts) // an executor's own copy of the graph
 			host.servers = append(host.servers, engine.NewTaskServer(c, time.Second, exec.setup, host))
 		}
 	}
@@ -175,7 +205,7 @@ func runRemoteApp(t *testing.T, host *fakeHost) map[string][]string {
 	}
 	ssc, err := engine.NewContext(c, time.Second, opts...)
 	must(t, err)
-	app := newRemoteApp()
+	app := newRemoteApp(parts)
 	for _, b := range remoteBatches {
 		app.lines.Push(strings.Split(b[0], " ")...)
 		app.other.Push(strings.Fields(b[1])...)
@@ -190,13 +220,17 @@ func runRemoteApp(t *testing.T, host *fakeHost) map[string][]string {
 		clock.Set(time.UnixMilli(1_000_000_000_000).Add(time.Duration(i+1) * time.Second))
 		select {
 		case <-done:
+		case <-ssc.Done():
+			t.Fatalf("stopped before batch %d completed: %v", i, ssc.AwaitTermination(context.Background()))
 		case <-time.After(20 * time.Second):
-			t.Fatalf("batch %d did not complete: %v", i, ssc.Err())
+			t.Fatalf("batch %d did not complete", i)
 		}
 	}
 	app.mu.Lock()
 	defer app.mu.Unlock()
-	return maps.Clone(app.out)
+	out := maps.Clone(app.out)
+	out["foreachPartition"] = parts.batches()
+	return out
 }
 
 // batchDone signals each completed batch.
@@ -227,12 +261,17 @@ func TestRemoteMapTasksMatchLocal(t *testing.T) {
 	// Both the word count's and the second shuffle's map tasks ran there:
 	// the second read the first's outputs from the "executors".
 	var nodes []string
-	for ref := range host.ran {
-		nodes = append(nodes, ref[:strings.Index(ref, "@")])
+	for name := range host.ran {
+		if node, _, ok := strings.Cut(name, "@"); ok {
+			nodes = append(nodes, node)
+		}
 	}
 	slices.Sort(nodes)
 	if len(slices.Compact(nodes)) < 3 {
 		t.Errorf("map tasks ran for the stages %v, want the word count's, the second count's and the join's", slices.Sorted(maps.Keys(host.ran)))
+	}
+	if !slices.ContainsFunc(slices.Collect(maps.Keys(host.ran)), func(name string) bool { return strings.HasPrefix(name, "foreachPartition") }) {
+		t.Errorf("no ForeachPartition task ran on an executor (tasks: %v)", host.ran)
 	}
 	if host.forgotten == 0 {
 		t.Error("the driver never told the executors to forget old map outputs")
@@ -266,11 +305,11 @@ func TestTaskServerRefusesAnotherGraph(t *testing.T) {
 		return nil
 	}, nil)
 	spec := []byte(`{"fingerprint":"0000","stage":"0@1000/0","parallelism":2}`)
-	_, err := srv.RunMapTask(context.Background(), spec, nil)
+	_, err := srv.RunTask(context.Background(), spec, nil)
 	if err == nil || !strings.Contains(err.Error(), "differs from the driver's") {
 		t.Fatalf("err = %v, want a graph mismatch", err)
 	}
-	if _, err := srv.RunMapTask(context.Background(), []byte("{"), nil); err == nil {
+	if _, err := srv.RunTask(context.Background(), []byte("{"), nil); err == nil {
 		t.Fatal("a corrupt spec was accepted")
 	}
 }

@@ -13,23 +13,29 @@ func (r *RDD[T]) ForeachPartition(ctx context.Context, stageName string, f func(
 	}
 	tasks := make([]Task, r.parts)
 	for p := range tasks {
-		tasks[p] = Task{Stage: stageName, Partition: p, Run: func(ctx context.Context) error {
-			var computeErr error
-			items := func(yield func(T) bool) {
-				stopped := false
-				computeErr = r.compute(ctx, p, func(x T) {
-					if !stopped && !yield(x) {
-						stopped = true
-					}
-				})
-			}
-			if err := f(ctx, p, items); err != nil {
-				return err
-			}
-			return computeErr
-		}}
+		tasks[p] = r.PartitionTask(stageName, p, f)
 	}
 	return r.env.Backend.RunTasks(ctx, tasks)
+}
+
+// PartitionTask is the task that runs f on partition p (the shuffle stages
+// r needs must have run).
+func (r *RDD[T]) PartitionTask(stageName string, p int, f func(ctx context.Context, p int, items iter.Seq[T]) error) Task {
+	return Task{Stage: stageName, Partition: p, Run: func(ctx context.Context) error {
+		var computeErr error
+		items := func(yield func(T) bool) {
+			stopped := false
+			computeErr = r.compute(ctx, p, func(x T) {
+				if !stopped && !yield(x) {
+					stopped = true
+				}
+			})
+		}
+		if err := f(ctx, p, items); err != nil {
+			return err
+		}
+		return computeErr
+	}}
 }
 
 // Collect returns every element, partition by partition.
