@@ -238,6 +238,7 @@ func TestIntegrationYarnFileStreamSurvivesAMKill(t *testing.T) {
 	y := newYarnIT(t)
 	app := y.submit(y.filestreamArgs([]string{"--num-executors", "1", "--conf", "spark.yarn.maxAppAttempts=3"}, "-duration", "40s")...)
 	first := app.WaitRunning(1, 2*time.Minute)
+	app.WaitLog("executor registered", time.Minute) // tasks run on the driver until then
 
 	want := map[string]int{}
 	for _, name := range []string{"a", "b"} {
@@ -246,7 +247,6 @@ func TestIntegrationYarnFileStreamSurvivesAMKill(t *testing.T) {
 		addCounts(want, add)
 	}
 	y.waitCounts(want, time.Minute)
-	app.WaitLog("executor registered", time.Minute)
 	if n := executorTasks(app.Status(first.TrackingURL)); n == 0 {
 		t.Error("the executor ran no map task: the word count's shuffle ran on the driver")
 	}
