@@ -27,7 +27,8 @@
 //   - SIGTERM (YARN kills the container, or the application is killed): the
 //     AM exits without unregistering.
 //
-// Receivers run on the executors (container.Endpoint is the driver's
-// engine.ReceiverHost); tasks run on the driver's local backend with
-// gostream.driver.cores slots.
+// Receivers, shuffle map tasks and the partition tasks of outputs on
+// streams executors can rebuild run on the executors (container.Endpoint is
+// the driver's engine.ReceiverHost and engine.TaskHost); the driver's other
+// tasks run on its local backend with gostream.driver.cores slots.
 package am

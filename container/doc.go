@@ -48,8 +48,10 @@
 //
 // # Map tasks and shuffles
 //
-// Shuffle map tasks run on executors too (the Endpoint is the engine's
-// TaskHost; the executor runs them with ExecutorConfig.Tasks). The driver
+// Shuffle map tasks run on executors too, and so do the partition tasks of
+// outputs (ForeachPartition, SaveAsTextFiles), which keep no output (the
+// Endpoint is the engine's TaskHost; the executor runs them with
+// ExecutorConfig.Tasks). The driver
 // places a task on the least loaded executor with a free core (one task per
 // core), waiting for one. The task's reads of the batch's input go back to
 // the driver as read_input requests of its run; its output, one encoded

@@ -8,14 +8,14 @@ import (
 	"github.com/gostream/gostream/engine"
 )
 
-// TaskRunner runs the driver's shuffle map tasks in an executor
-// (engine.ServeMapTasks with the application's setup): spec is the
-// engine.Task's, env reads the driver's input partitions.
+// TaskRunner runs the driver's tasks in an executor (engine.TaskServer with
+// the application's setup): spec is the engine.Task's, env reads the
+// driver's input partitions.
 type TaskRunner interface {
 	RunTask(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error)
 }
 
-// executorTasks runs the map tasks the driver sends and keeps their outputs
+// executorTasks runs the tasks the driver sends and keeps map tasks' outputs
 // for the shuffle server.
 type executorTasks struct {
 	id     string
