@@ -169,3 +169,55 @@ func BenchmarkPipeline(b *testing.B) {
 		})
 	}
 }
+
+// killingRunner is a TaskRunner that stops its executor once.
+type killingRunner struct {
+	TaskRunner
+	kill func() // stops this executor
+	once sync.Once
+}
+
+// RunTask stops the executor while its first task runs: the driver loses
+// the task mid-run (and any output the executor held).
+func (k *killingRunner) RunTask(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error) {
+	k.once.Do(k.kill)
+	return k.TaskRunner.RunTask(ctx, spec, env)
+}
+
+// Chaos: an executor dies in the middle of its first task; the driver runs
+// that task again itself, recomputes what the dead executor held, and the
+// output still matches the local master's.
+func TestPipelineSurvivesAnExecutorDyingMidTask(t *testing.T) {
+	c := conf.Defaults()
+	if err := c.Set(conf.Master, "local[1]"); err != nil {
+		t.Fatal(err)
+	}
+	want := runPipeline(t, c, pipelineBatches)
+
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ep, err := Listen(EndpointOptions{Addr: "127.0.0.1:0", Secret: "s", Timeout: 2 * time.Second, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ep.Close() })
+	healthy := newPipeline()
+	startExecutorWith(t, ep, ExecutorConfig{ID: "1", Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) TaskRunner {
+		return engine.NewTaskServer(c, time.Second, healthy.setup, shuffle)
+	}})
+	doomed := newPipeline()
+	var kill func()
+	k := &killingRunner{kill: func() { kill() }}
+	kill, _ = startExecutorWith(t, ep, ExecutorConfig{ID: "2", Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) TaskRunner {
+		k.TaskRunner = engine.NewTaskServer(c, time.Second, doomed.setup, shuffle)
+		return k
+	}})
+	waitExecutors(t, ep, 2)
+
+	got := runPipeline(t, c, pipelineBatches, engine.WithTaskHost(ep))
+	if !maps.Equal(got, want) {
+		t.Errorf("after losing an executor mid-task:\n got  %v\n want %v", got, want)
+	}
+	if xs := ep.Executors(); len(xs) != 1 || xs[0].ID != "1" || xs[0].CompletedTasks == 0 {
+		t.Errorf("executors after the loss: %+v, want executor 1 alone, having run tasks", xs)
+	}
+}
