@@ -37,6 +37,7 @@
 //	driver → executor  run_task {run,data=spec}: replied {key} when the task is done
 //	executor → driver  read_input {run,data}: replied {data}, the task's input
 //	driver → executor  forget_shuffles {batch}: drop map outputs of earlier batches
+//	driver → executor  cancel_task {run}: the driver stopped waiting for the task
 //
 // Receivers run on executors (Endpoint.RunReceiver is the engine's
 // ReceiverHost; the executor runs engine.ServeReceiver with the

@@ -40,6 +40,7 @@ type Endpoint struct {
 	timeout time.Duration
 	log     *slog.Logger
 	shuffle *shuffleClient
+	cancels sync.WaitGroup // cancel_task requests in the background
 
 	mu      sync.Mutex
 	execs   map[string]*executorConn
@@ -146,6 +147,7 @@ func (e *Endpoint) Executors() []ExecutorInfo {
 // endpoint's goroutines.
 func (e *Endpoint) Close() error {
 	err := e.srv.close()
+	e.cancels.Wait() // the connections are closed: they end at once
 	e.shuffle.close()
 	return err
 }

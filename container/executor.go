@@ -90,7 +90,7 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	defer stop()
 	defer conn.Close()
 
-	tasks := &executorTasks{id: c.ID, store: newShuffleStore(c.ID), log: c.Logger}
+	tasks := &executorTasks{id: c.ID, store: newShuffleStore(c.ID), log: c.Logger, running: map[int64]context.CancelFunc{}}
 	host, _ := os.Hostname()
 	hello := message{ExecutorID: c.ID, Host: host, Cores: c.Cores, PID: os.Getpid(), Launcher: c.Launcher}
 	if c.Tasks != nil && !c.Launcher {
@@ -147,6 +147,8 @@ func executorHandler(recv *executorReceivers, tasks *executorTasks) handler {
 			return tasks.run(m)
 		case opForgetShuffles:
 			return tasks.forget(m)
+		case opCancelTask:
+			return tasks.cancel(m)
 		}
 		return message{}, fmt.Errorf("unknown request %q", m.Op)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/gostream/gostream/engine"
 )
@@ -24,6 +25,9 @@ type executorTasks struct {
 	store  *shuffleStore
 	ctx    context.Context // ends with the connection
 	log    *slog.Logger
+
+	mu      sync.Mutex
+	running map[int64]context.CancelFunc // by run: cancel_task ends the task
 }
 
 // run answers run_task once the task is done, with the key of its output.
@@ -32,7 +36,17 @@ func (t *executorTasks) run(m message) (message, error) {
 	if t.runner == nil {
 		return message{}, fmt.Errorf("executor %s cannot run map tasks: it was started without a task runner", t.id)
 	}
-	res, err := t.runner.RunTask(t.ctx, m.Data, taskEnv{peer: t.peer, run: m.Run})
+	ctx, cancel := context.WithCancel(t.ctx)
+	t.mu.Lock()
+	t.running[m.Run] = cancel
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		delete(t.running, m.Run)
+		t.mu.Unlock()
+		cancel()
+	}()
+	res, err := t.runner.RunTask(ctx, m.Data, taskEnv{peer: t.peer, run: m.Run})
 	if err != nil && t.ctx.Err() != nil {
 		// The task stopped because this executor is going away: to the
 		// driver that is a lost executor, not the task's failure.
@@ -52,6 +66,18 @@ func (t *executorTasks) run(m message) (message, error) {
 		return message{}, nil // an output's task: nothing to serve
 	}
 	return message{Key: t.store.put(res)}, nil
+}
+
+// cancel answers cancel_task: the driver stopped waiting for the run (its
+// batch was cancelled), so its work and output are of no use.
+func (t *executorTasks) cancel(m message) (message, error) {
+	t.mu.Lock()
+	stop := t.running[m.Run]
+	t.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	return message{}, nil
 }
 
 // forget answers forget_shuffles.

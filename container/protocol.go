@@ -61,6 +61,7 @@ const (
 	opRunTask        = "run_task"        // driver → executor: Run, Data; replied with Key when done
 	opReadInput      = "read_input"      // executor → driver: Run, Data; replied with Data
 	opForgetShuffles = "forget_shuffles" // driver → executor: Batch (drop map outputs of earlier batches)
+	opCancelTask     = "cancel_task"     // driver → executor: Run (the driver no longer waits for it)
 	opFetchBucket    = "fetch_bucket"    // on a shuffle connection: Key, Partition; replied with Data
 )
 

@@ -61,6 +61,7 @@ func (e *Endpoint) RunTask(ctx context.Context, t engine.Task, inputs engine.Inp
 	case err == nil:
 		return rdd.MapOutput{Executor: x.info.ID, Addr: x.info.ShuffleAddr, Key: r.Key}, nil
 	case ctx.Err() != nil:
+		e.goCancelTask(x, id)
 		return rdd.MapOutput{}, fmt.Errorf("task %d of %s on executor %s: %w", t.Partition, t.Name, x.info.ID, ctx.Err())
 	case isRemote(err):
 		return rdd.MapOutput{}, fmt.Errorf("task %d of %s on executor %s: %w", t.Partition, t.Name, x.info.ID, err)
@@ -89,6 +90,19 @@ func (e *Endpoint) placeTask(ctx context.Context, t engine.Task, inputs engine.I
 		e.log.Debug("map task waits for a free executor core", "stage", t.Name, "partition", t.Partition)
 	})
 	return x, id, err
+}
+
+// goCancelTask tells x, in the background, to stop run id, which the
+// driver no longer waits for. Best effort: if it does not hear, the task
+// finishes for nothing.
+func (e *Endpoint) goCancelTask(x *executorConn, id int64) {
+	e.cancels.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), e.timeout)
+		defer cancel()
+		if _, err := x.peer.request(ctx, message{Op: opCancelTask, Run: id}); err != nil {
+			e.log.Debug("cancelling a task failed", "executor", x.info.ID, "run", id, "err", err)
+		}
+	})
 }
 
 // taskEnded frees the task's core and counts how it ended.

@@ -307,3 +307,40 @@ func TestExecutorWithoutTasksRefusesThem(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A task the driver stops waiting for (its batch was cancelled) is
+// cancelled on the executor too, freeing the core there.
+func TestCancelledTaskStopsOnTheExecutor(t *testing.T) {
+	ep := newEndpoint(t)
+	f := newFakeTasks()
+	startExecutorWith(t, ep, ExecutorConfig{ID: "1", Cores: 1, Tasks: f.on("1")})
+	waitExecutors(t, ep, 1)
+	spec, err := json.Marshal(testSpec{Block: true, Input: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	res := make(chan error, 1)
+	go func() {
+		_, err := ep.RunTask(ctx, engine.Task{Name: "3@1000/0", Spec: spec}, echoInputs{})
+		res <- err
+	}()
+	started(t, f)
+	cancel()
+	if err := <-res; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled task: %v, want context.Canceled", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f.mu.Lock()
+		running := f.running
+		f.mu.Unlock()
+		if running == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the executor still runs the cancelled task")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
