@@ -88,11 +88,24 @@ func (e *Env) ReadFile(p string) (string, error) {
 
 // StagingRemoved fails the test unless application id's staging directory
 // is gone.
+//
+// The AM removes it after unregistering (an unregister that fails must
+// leave the next attempt its binary), so a client that saw the application
+// finish may look a moment too early: wait a little.
 func (e *Env) StagingRemoved(id client.ApplicationID) {
 	e.T.Helper()
 	dir := client.StagingDir("/user/"+e.RM.User(), id)
-	if _, err := e.FS.Stat(e.T.Context(), dir); !errors.Is(err, os.ErrNotExist) {
-		e.T.Errorf("staging directory %s: %v, want it removed", dir, err)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := e.FS.Stat(e.T.Context(), dir)
+		if errors.Is(err, os.ErrNotExist) {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.T.Errorf("staging directory %s: %v, want it removed", dir, err)
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
