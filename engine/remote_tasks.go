@@ -195,42 +195,43 @@ type inputRequest struct {
 	Partition int   `json:"partition"`
 }
 
-// mapSpec describes map task p of st for an executor; ok is false when the
-// task must run here (an input or upstream output this process holds).
-func (c *Context) mapSpec(st rdd.Stage, p int) (spec []byte, ok bool, err error) {
+// mapSpec describes the map tasks of st for an executor, all but their
+// partition; ok is false when they must run here (an input or upstream
+// output this process holds).
+func (c *Context) mapSpec(st rdd.Stage) (s taskSpec, ok bool, err error) {
 	id, ms, err := parseRef(st.Ref())
 	if err != nil {
-		return nil, false, err
+		return s, false, err
 	}
-	return c.taskSpec(taskSpec{Node: id, Ms: ms, Stage: st.Ref(), Partition: p}, st.Upstream())
+	s, ok = c.completeSpec(taskSpec{Node: id, Ms: ms, Stage: st.Ref()}, st.Upstream())
+	return s, ok, nil
 }
 
-// outputSpec describes partition task p of output op at batch ms, whose
-// RDD reads the shuffles of stages.
-func (c *Context) outputSpec(op *outputOp, ms int64, p int, stages []rdd.Stage) ([]byte, bool, error) {
-	return c.taskSpec(taskSpec{Node: op.node.id, Ms: ms, Output: &op.id, Partition: p}, stages)
-}
-
-// taskSpec completes s with the graph, the inputs and where the upstream
-// stages' outputs are.
-func (c *Context) taskSpec(s taskSpec, upstream []rdd.Stage) (spec []byte, ok bool, err error) {
+// completeSpec adds to s the graph, the inputs and where the upstream
+// stages' outputs are: what every task of a stage or an output shares.
+func (c *Context) completeSpec(s taskSpec, upstream []rdd.Stage) (taskSpec, bool) {
 	s.Fingerprint, s.ZeroMs, s.Parallelism = c.graph.fingerprint(), c.graph.zero.UnixMilli(), c.settings.parallelism
 	for _, in := range inputsOf(c.graph.nodes[s.Node]) {
 		r := in.rddAtMs(s.Ms)
 		if r == nil {
-			return nil, false, nil
+			return s, false
 		}
 		s.Inputs = append(s.Inputs, inputParts{Node: in.id, Parts: in.typed.parts(r)})
 	}
 	for _, up := range upstream {
 		outs, ok := up.Outputs()
 		if !ok {
-			return nil, false, nil
+			return s, false
 		}
 		s.Upstream = append(s.Upstream, stageOutputs{Stage: up.Ref(), Outputs: outs})
 	}
-	b, err := json.Marshal(s)
-	return b, err == nil, err
+	return s, true
+}
+
+// forPartition is the encoded spec of partition p's task.
+func (s taskSpec) forPartition(p int) ([]byte, error) {
+	s.Partition = p
+	return json.Marshal(s)
 }
 
 // inputsOf lists the inputs n is computed from, each once, by id.
@@ -330,17 +331,32 @@ func (b *remoteBackend) Slots() int {
 func (b *remoteBackend) RunTasks(ctx context.Context, tasks []rdd.Task) error {
 	jobs := make([]remoteJob, len(tasks))
 	remote := b.host.Cores() > 0
+	specs := map[rdd.Stage]*taskSpec{} // per stage; nil: its tasks run here
 	for i, t := range tasks {
 		jobs[i].task = t
-		if remote && t.Remote != nil {
-			spec, ok, err := b.ssc.mapSpec(t.Remote.Stage, t.Partition)
+		if !remote || t.Remote == nil {
+			continue
+		}
+		st := t.Remote.Stage
+		base, seen := specs[st]
+		if !seen {
+			s, ok, err := b.ssc.mapSpec(st)
 			if err != nil {
 				return &rdd.TaskError{Stage: t.Stage, Partition: t.Partition, Err: err}
 			}
 			if ok {
-				jobs[i].name, jobs[i].spec, jobs[i].done = t.Remote.Stage.Ref(), spec, t.Remote.Done
+				base = &s
 			}
+			specs[st] = base
 		}
+		if base == nil {
+			continue
+		}
+		spec, err := base.forPartition(t.Partition)
+		if err != nil {
+			return &rdd.TaskError{Stage: t.Stage, Partition: t.Partition, Err: err}
+		}
+		jobs[i].name, jobs[i].spec, jobs[i].done = st.Ref(), spec, t.Remote.Done
 	}
 	return b.run(ctx, jobs)
 }
@@ -409,17 +425,19 @@ func foreachPartition[T any](ctx context.Context, ssc *Context, op *outputOp, t 
 	if err := rdd.RunStages(ctx, r); err != nil {
 		return err
 	}
-	stages := rdd.Stages(r)
+	base, remote := ssc.completeSpec(taskSpec{Node: op.node.id, Ms: t.UnixMilli(), Output: &op.id}, rdd.Stages(r))
+	name := fmt.Sprintf("%s (output %d) at %d", op.kind, op.id, t.UnixMilli())
 	jobs := make([]remoteJob, r.NumPartitions())
 	for p := range jobs {
-		spec, ok, err := ssc.outputSpec(op, t.UnixMilli(), p, stages)
+		jobs[p].task = r.PartitionTask(op.kind, p, f)
+		if !remote {
+			continue
+		}
+		spec, err := base.forPartition(p)
 		if err != nil {
 			return &rdd.TaskError{Stage: op.kind, Partition: p, Err: err}
 		}
-		jobs[p].task = r.PartitionTask(op.kind, p, f)
-		if ok {
-			jobs[p].name, jobs[p].spec = fmt.Sprintf("%s (output %d) at %d", op.kind, op.id, t.UnixMilli()), spec
-		}
+		jobs[p].name, jobs[p].spec = name, spec
 	}
 	return b.run(ctx, jobs)
 }

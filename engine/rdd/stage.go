@@ -26,8 +26,6 @@ type Stage interface {
 	// Label names the stage before it runs.
 	Label(ref string)
 	Ref() string
-	// Maps is the number of map tasks.
-	Maps() int
 	// RunMapTask computes map partition m in this process and returns its
 	// buckets encoded, one per reduce partition.
 	RunMapTask(ctx context.Context, m int) ([][]byte, error)
@@ -78,11 +76,6 @@ func (s *mapStage[T, B]) lineage() []stage {
 		return []stage{s}
 	}
 	return append(parent.lineage(), s)
-}
-
-// pending lists what must run before the reduce side can read this stage.
-func (s *mapStage[T, B]) pending() []stage {
-	return pendingOf(s.lineage())
 }
 
 func (s *mapStage[T, B]) run(ctx context.Context) error {
@@ -169,9 +162,6 @@ func (s *mapStage[T, B]) Ref() string {
 	defer s.mu.Unlock()
 	return s.ref
 }
-
-// Maps implements Stage.
-func (s *mapStage[T, B]) Maps() int { return s.maps }
 
 // RunMapTask implements Stage.
 func (s *mapStage[T, B]) RunMapTask(ctx context.Context, m int) ([][]byte, error) {
