@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"iter"
@@ -84,6 +83,9 @@ func (d *DStream[T]) ForeachRDD(f func(ctx context.Context, batchTime time.Time,
 // set, run on the driver around the tasks.
 func addPartitionOutput[T any](d *DStream[T], kind string, before, after func(ctx context.Context, t time.Time) error,
 	f func(ctx context.Context, t time.Time, p int, items iter.Seq[T]) error) {
+	at := func(t time.Time) func(ctx context.Context, p int, items iter.Seq[T]) error {
+		return func(ctx context.Context, p int, items iter.Seq[T]) error { return f(ctx, t, p, items) }
+	}
 	var op *outputOp
 	op = addOutput(d, kind, func(ctx context.Context, t time.Time, r *RDD[T]) error {
 		if before != nil {
@@ -91,18 +93,13 @@ func addPartitionOutput[T any](d *DStream[T], kind string, before, after func(ct
 				return err
 			}
 		}
-		err := foreachPartition(ctx, d.ssc, op, t, r, func(ctx context.Context, p int, items iter.Seq[T]) error {
-			return f(ctx, t, p, items)
-		})
-		if err != nil || after == nil {
+		if err := foreachPartition(ctx, d.ssc, op, t, r, at(t)); err != nil || after == nil {
 			return err
 		}
 		return after(ctx, t)
 	})
 	op.partition = func(ctx context.Context, t time.Time, r any, p int) error {
-		return r.(*RDD[T]).PartitionTask(kind, p, func(ctx context.Context, p int, items iter.Seq[T]) error {
-			return f(ctx, t, p, items)
-		}).Run(ctx)
+		return r.(*RDD[T]).PartitionTask(kind, p, at(t)).Run(ctx)
 	}
 }
 
@@ -138,7 +135,7 @@ func (d *DStream[T]) SaveAsTextFiles(prefix, suffix string) {
 		if err := fsys.RemoveAll(ctx, tmp); err != nil {
 			return fmt.Errorf("clear %s: %w", tmp, err)
 		}
-		return fsys.MkdirAll(ctx, tmp, 0o755)
+		return fsys.MkdirAll(ctx, path.Join(tmp, partAttempts), 0o755)
 	}
 	after := func(ctx context.Context, t time.Time) error {
 		dir, tmp := dirs(t)
@@ -156,20 +153,14 @@ func (d *DStream[T]) SaveAsTextFiles(prefix, suffix string) {
 	})
 }
 
-// partAttempts is where each attempt of a part's task writes, under a name
-// of its own (Create never overwrites, and a task may run twice: again on
-// the driver after its executor died mid-write); the finished attempt is
-// renamed into place.
+// partAttempts, made before the tasks run, is where each attempt of a
+// part's task writes, under a name of its own (Create never overwrites, and
+// a task may run twice: again on the driver after its executor died
+// mid-write); the finished attempt is renamed into place.
 const partAttempts = "_attempts"
 
 func writePart[T any](ctx context.Context, fsys hdfsstore.FS, dir, part string, items iter.Seq[T]) error {
-	attempts := path.Join(dir, partAttempts)
-	if err := fsys.MkdirAll(ctx, attempts, 0o755); err != nil {
-		return err
-	}
-	id := make([]byte, 8)
-	_, _ = rand.Read(id)
-	name := path.Join(attempts, part+"-"+hex.EncodeToString(id))
+	name := path.Join(dir, partAttempts, part+"-"+rand.Text())
 	w, err := fsys.Create(ctx, name)
 	if err != nil {
 		return err
