@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/colinmarc/hdfs/v2"
+
+	"github.com/gostream/gostream/internal/hadoopconf"
 )
 
 // ErrSafeMode reports that the NameNode is in safe mode: it is starting up,
@@ -26,8 +28,9 @@ var ErrUnavailable = errors.New("HDFS unavailable")
 
 // ErrConfig reports a Hadoop configuration that cannot be used: a missing
 // HADOOP_CONF_DIR, a file system URI without a NameNode, Kerberos (not
-// supported by the HDFS FS yet).
-var ErrConfig = errors.New("unusable Hadoop configuration")
+// supported by the HDFS FS yet). It is hadoopconf's ErrConfig, so one
+// errors.Is matches every bad-configuration error, whichever package found it.
+var ErrConfig = hadoopconf.ErrConfig
 
 // hdfsError is an error from the HDFS client, classified: errors.Is finds
 // both the class (fs.ErrNotExist, ErrSafeMode, ...) and the original error.

@@ -5,20 +5,21 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gostream/gostream/internal/hadoopconf"
 )
 
 // ForPath resolves a configured directory or file (a checkpoint directory, a
 // WAL directory, a marker file) to the file system holding it and the path
-// within that file system, using the environment: HADOOP_CONF_DIR for the
-// Hadoop configuration, HADOOP_USER_NAME (else the OS user) for the HDFS user.
-// See Resolver.ForPath for the rules.
+// within that file system, using the environment: HADOOP_CONF_DIR (and
+// YARN_CONF_DIR) for the Hadoop configuration, HADOOP_USER_NAME (else the OS
+// user) for the HDFS user. See Resolver.ForPath for the rules.
 func ForPath(ctx context.Context, p string) (FS, string, error) {
 	return (&Resolver{}).ForPath(ctx, p)
 }
@@ -26,9 +27,10 @@ func ForPath(ctx context.Context, p string) (FS, string, error) {
 // Resolver resolves paths to file systems. Its zero value reads the
 // environment, as ForPath does.
 type Resolver struct {
-	// ConfDir is the Hadoop configuration directory (core-site.xml,
-	// hdfs-site.xml); "" means $HADOOP_CONF_DIR, which may be unset.
-	ConfDir string
+	// Conf is the Hadoop configuration (fs.defaultFS, nameservices); nil
+	// means the one HADOOP_CONF_DIR and YARN_CONF_DIR name, read at each
+	// ForPath.
+	Conf *hadoopconf.Conf
 	// User is the HDFS user; "" means HADOOP_USER_NAME, else the OS user.
 	User string
 	// DialTimeout and OpTimeout are passed to HDFSOptions (0: defaults).
@@ -56,28 +58,26 @@ func (r *Resolver) ForPath(ctx context.Context, p string) (FS, string, error) {
 	if strings.TrimSpace(p) == "" {
 		return nil, "", fmt.Errorf("resolve path: empty path (%w)", fs.ErrInvalid)
 	}
-	confDir := r.ConfDir
-	if confDir == "" {
-		confDir = os.Getenv("HADOOP_CONF_DIR")
-	}
 	switch {
 	case strings.HasPrefix(p, "hdfs:"):
 		authority, name, err := parseHDFSURI(p)
 		if err != nil {
 			return nil, "", fmt.Errorf("resolve %s: %w", p, err)
 		}
-		conf, confErr := loadHadoopConf(confDir)
-		if authority == "" {
-			if confErr != nil {
-				return nil, "", fmt.Errorf("resolve %s: %w", p, confErr)
-			}
-			def := conf.defaultFS()
+		conf, confErr := r.hadoopConf()
+		switch {
+		case confErr != nil && authority != "":
+			conf = hadoopconf.New(nil) // the URI names its NameNode: no configuration needed
+		case confErr != nil:
+			return nil, "", fmt.Errorf("resolve %s: %w", p, confErr)
+		case authority == "":
+			def := conf.DefaultFS()
 			if !strings.HasPrefix(def, "hdfs://") {
-				return nil, "", fmt.Errorf("resolve %s: no NameNode in the URI and no hdfs:// fs.defaultFS in HADOOP_CONF_DIR=%q (%w)", p, confDir, ErrConfig)
+				return nil, "", fmt.Errorf("resolve %s: no NameNode in the URI and no hdfs:// fs.defaultFS in %s (%w)", p, conf.Describe(), ErrConfig)
 			}
 			authority, _, err = parseHDFSURI(def)
 			if err != nil {
-				return nil, "", fmt.Errorf("resolve %s: fs.defaultFS in %s: %w", p, confDir, err)
+				return nil, "", fmt.Errorf("resolve %s: fs.defaultFS in %s: %w", p, conf.Describe(), err)
 			}
 		}
 		fsys, err := r.hdfs(ctx, conf, authority)
@@ -99,23 +99,23 @@ func (r *Resolver) ForPath(ctx context.Context, p string) (FS, string, error) {
 	}
 
 	// A plain path: fs.defaultFS decides.
-	conf, err := loadHadoopConf(confDir)
+	conf, err := r.hadoopConf()
 	if err != nil {
 		return nil, "", fmt.Errorf("resolve %s: %w", p, err)
 	}
-	def := conf.defaultFS()
+	def := conf.DefaultFS()
 	switch {
 	case strings.HasPrefix(def, "hdfs:"):
 		authority, _, err := parseHDFSURI(def)
 		if err != nil {
-			return nil, "", fmt.Errorf("resolve %s: fs.defaultFS in %s: %w", p, confDir, err)
+			return nil, "", fmt.Errorf("resolve %s: fs.defaultFS in %s: %w", p, conf.Describe(), err)
 		}
 		if authority == "" {
-			return nil, "", fmt.Errorf("resolve %s: fs.defaultFS %q in %s names no NameNode (%w)", p, def, confDir, ErrConfig)
+			return nil, "", fmt.Errorf("resolve %s: fs.defaultFS %q in %s names no NameNode (%w)", p, def, conf.Describe(), ErrConfig)
 		}
 		fsys, err := r.hdfs(ctx, conf, authority)
 		if err != nil {
-			return nil, "", fmt.Errorf("resolve %s (fs.defaultFS %s from %s): %w", p, def, confDir, err)
+			return nil, "", fmt.Errorf("resolve %s (fs.defaultFS %s from %s): %w", p, def, conf.Describe(), err)
 		}
 		name := p
 		if !strings.HasPrefix(name, "/") {
@@ -129,16 +129,24 @@ func (r *Resolver) ForPath(ctx context.Context, p string) (FS, string, error) {
 		}
 		return NewLocal(), abs, nil
 	default:
-		return nil, "", fmt.Errorf("resolve %s: fs.defaultFS %q in %s is neither hdfs:// nor file:// (%w)", p, def, confDir, ErrConfig)
+		return nil, "", fmt.Errorf("resolve %s: fs.defaultFS %q in %s is neither hdfs:// nor file:// (%w)", p, def, conf.Describe(), ErrConfig)
 	}
 }
 
-// hdfs returns the shared connection for authority, making it when needed.
-func (r *Resolver) hdfs(ctx context.Context, conf hadoopConf, authority string) (*HDFS, error) {
-	if conf.kerberos() {
-		return nil, fmt.Errorf("hadoop.security.authentication=kerberos in %s: the HDFS FS supports simple authentication only (%w)", conf.dir, ErrConfig)
+// hadoopConf is the configuration paths resolve with.
+func (r *Resolver) hadoopConf() (*hadoopconf.Conf, error) {
+	if r.Conf != nil {
+		return r.Conf, nil
 	}
-	addrs, err := conf.namenodes(authority)
+	return hadoopconf.LoadFromEnv()
+}
+
+// hdfs returns the shared connection for authority, making it when needed.
+func (r *Resolver) hdfs(ctx context.Context, conf *hadoopconf.Conf, authority string) (*HDFS, error) {
+	if conf.Kerberos() {
+		return nil, fmt.Errorf("hadoop.security.authentication=kerberos in %s: the HDFS FS supports simple authentication only (%w)", conf.Describe(), ErrConfig)
+	}
+	addrs, err := conf.NameNodes(authority)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +162,7 @@ func (r *Resolver) hdfs(ctx context.Context, conf hadoopConf, authority string) 
 		User:                user,
 		DialTimeout:         r.DialTimeout,
 		OpTimeout:           r.OpTimeout,
-		UseDatanodeHostname: conf.useDatanodeHostname(),
+		UseDatanodeHostname: conf.UseDatanodeHostname(),
 	}
 	opts.setDefaults()
 	key := fmt.Sprintf("%s|%s|%s|%v|%v|%v", strings.Join(addrs, ","), authority, user, opts.DialTimeout, opts.OpTimeout, opts.UseDatanodeHostname)

@@ -14,6 +14,7 @@ import (
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/hdfsstore"
+	"github.com/gostream/gostream/internal/hadoopconf"
 	"github.com/gostream/gostream/internal/yarnctl"
 )
 
@@ -117,7 +118,11 @@ func runFS(ctx context.Context, args, environ []string, stdout io.Writer) (int, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	resolver := &hdfsstore.Resolver{ConfDir: confDir(environ), User: yarnctl.Getenv(environ, "HADOOP_USER_NAME")}
+	hc, err := hadoopconf.Load(hadoopconf.Dirs(func(k string) string { return yarnctl.Getenv(environ, k) })...)
+	if err != nil {
+		return exitError, err
+	}
+	resolver := &hdfsstore.Resolver{Conf: hc, User: yarnctl.Getenv(environ, "HADOOP_USER_NAME")}
 	fsys, p, err := resolver.ForPath(ctx, name)
 	if err != nil {
 		return exitError, err
@@ -175,14 +180,6 @@ func createExclusive(ctx context.Context, fsys hdfsstore.FS, name, text string) 
 		return err
 	}
 	return w.Commit(ctx)
-}
-
-// confDir is the Hadoop configuration directory of environ.
-func confDir(environ []string) string {
-	if d := yarnctl.Getenv(environ, "HADOOP_CONF_DIR"); d != "" {
-		return d
-	}
-	return yarnctl.Getenv(environ, "YARN_CONF_DIR")
 }
 
 // runApp runs an application command.

@@ -12,6 +12,12 @@ import (
 	"time"
 )
 
+// The environment variables naming the configuration directories.
+const (
+	EnvConfDir     = "HADOOP_CONF_DIR"
+	EnvYarnConfDir = "YARN_CONF_DIR"
+)
+
 // SiteFiles are the files Load reads from each directory.
 var SiteFiles = []string{"core-site.xml", "hdfs-site.xml", "yarn-site.xml"}
 
@@ -38,14 +44,18 @@ func New(props map[string]string) *Conf {
 // LoadFromEnv loads the site files from $HADOOP_CONF_DIR, then
 // $YARN_CONF_DIR (either may be unset; with neither set the configuration is
 // empty and every lookup gives its default).
-func LoadFromEnv() (*Conf, error) {
+func LoadFromEnv() (*Conf, error) { return Load(Dirs(os.Getenv)...) }
+
+// Dirs lists the configuration directories an environment names:
+// $HADOOP_CONF_DIR, then $YARN_CONF_DIR, those that are set.
+func Dirs(getenv func(string) string) []string {
 	var dirs []string
-	for _, env := range []string{"HADOOP_CONF_DIR", "YARN_CONF_DIR"} {
-		if d := strings.TrimSpace(os.Getenv(env)); d != "" {
+	for _, env := range []string{EnvConfDir, EnvYarnConfDir} {
+		if d := strings.TrimSpace(getenv(env)); d != "" {
 			dirs = append(dirs, d)
 		}
 	}
-	return Load(dirs...)
+	return dirs
 }
 
 // Load reads the site files from dirs. For each file name the first
@@ -55,10 +65,10 @@ func Load(dirs ...string) (*Conf, error) {
 	for _, d := range dirs {
 		st, err := os.Stat(d)
 		if err != nil {
-			return nil, fmt.Errorf("Hadoop configuration directory %s: %w (%w)", d, err, ErrConfig)
+			return nil, fmt.Errorf("configuration directory %s: %w (%w)", d, err, ErrConfig)
 		}
 		if !st.IsDir() {
-			return nil, fmt.Errorf("Hadoop configuration directory %s is not a directory (%w)", d, ErrConfig)
+			return nil, fmt.Errorf("configuration directory %s is not a directory (%w)", d, ErrConfig)
 		}
 	}
 	for _, name := range SiteFiles {

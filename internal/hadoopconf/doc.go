@@ -1,15 +1,16 @@
-// Package hadoopconf reads a Hadoop client configuration: the site files
-// core-site.xml, hdfs-site.xml and yarn-site.xml from HADOOP_CONF_DIR and
-// YARN_CONF_DIR, with Hadoop's ${name} substitution, plus the YARN defaults
-// gostream needs (yarn-default.xml is not shipped, so the defaults it would
-// supply — RM ports 8032, 8030, 8088, am.max-attempts 2 — are built in).
+// Package hadoopconf is gostream's one reader of a Hadoop client
+// configuration: the site files core-site.xml, hdfs-site.xml and
+// yarn-site.xml from HADOOP_CONF_DIR and YARN_CONF_DIR, with Hadoop's ${name}
+// and ${env.NAME} substitution, and the accessors the YARN client, the
+// application master, the executors and hdfsstore need (RM addresses with
+// HA, am.max-attempts, fs.defaultFS, the NameNodes of a nameservice,
+// dfs.client.use.datanode.hostname, hadoop.security.authentication). The
+// *-default.xml files are not shipped, so the defaults gostream relies on
+// (RM ports 8032, 8030, 8088, am.max-attempts 2, NameNode port 8020) are
+// built in.
 //
 // A file name is taken from the first directory that has it, as Hadoop's
 // classpath lookup would; a missing site file is not an error, a malformed
-// one is (ErrConfig). A Conf is immutable once loaded and safe for concurrent
-// use.
-//
-// hdfsstore reads core-site.xml and hdfs-site.xml on its own (through
-// colinmarc/hdfs's hadoopconf); this package is the one for YARN and for
-// anything that needs yarn-site.xml.
+// one is (ErrConfig, which every error about a bad configuration wraps). A
+// Conf is immutable once loaded and safe for concurrent use.
 package hadoopconf

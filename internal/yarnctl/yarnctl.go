@@ -41,12 +41,7 @@ type Cluster struct {
 // Connect loads the Hadoop configuration named by HADOOP_CONF_DIR or
 // YARN_CONF_DIR in environ and connects to the ResourceManager.
 func Connect(ctx context.Context, environ []string) (*Cluster, error) {
-	var dirs []string
-	for _, name := range []string{"HADOOP_CONF_DIR", "YARN_CONF_DIR"} {
-		if d := strings.TrimSpace(Getenv(environ, name)); d != "" {
-			dirs = append(dirs, d)
-		}
-	}
+	dirs := hadoopconf.Dirs(func(name string) string { return Getenv(environ, name) })
 	if len(dirs) == 0 {
 		return nil, fmt.Errorf("%w: talking to YARN needs the cluster's configuration: set HADOOP_CONF_DIR (or YARN_CONF_DIR) to the directory holding its core-site.xml, hdfs-site.xml and yarn-site.xml", ErrConfig)
 	}
@@ -55,7 +50,7 @@ func Connect(ctx context.Context, environ []string) (*Cluster, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	c := &Cluster{Hadoop: hc, User: Getenv(environ, "HADOOP_USER_NAME")}
-	c.Resolver = &hdfsstore.Resolver{ConfDir: dirs[0], User: c.User}
+	c.Resolver = &hdfsstore.Resolver{Conf: hc, User: c.User}
 	cctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
 	defer cancel()
 	if c.RM, err = client.New(cctx, hc, client.Options{User: c.User, DialTimeout: 10 * time.Second, MaxRetries: 2}); err != nil {

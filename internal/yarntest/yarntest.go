@@ -51,7 +51,7 @@ func New(t testing.TB) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rm.Close() })
-	fsys, _, err := (&hdfsstore.Resolver{ConfDir: tc.HadoopConfDir}).ForPath(ctx, tc.NameNodeURI()+"/")
+	fsys, _, err := (&hdfsstore.Resolver{Conf: hc}).ForPath(ctx, tc.NameNodeURI()+"/")
 	if err != nil {
 		t.Fatal(err)
 	}
