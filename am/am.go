@@ -18,6 +18,7 @@ import (
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/hdfsstore"
+	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoopconf"
 )
@@ -350,12 +351,10 @@ func executorEnv(c *conf.Conf, getenv func(string) string) map[string]string {
 	for k, v := range c.StringMap(conf.ExecutorEnv) {
 		env[k] = v
 	}
-	for _, k := range []string{"HADOOP_USER_NAME"} {
-		if v := getenv(k); v != "" {
-			env[k] = v
-		}
+	if v := getenv(security.EnvUser); v != "" {
+		env[security.EnvUser] = v
 	}
-	env["HADOOP_CONF_DIR"] = "$PWD" // the Hadoop site files ship as local resources
+	env[hadoopconf.EnvConfDir] = "$PWD" // the Hadoop site files ship as local resources
 	return env
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/internal/hadoopconf"
 )
 
 // Spec is what the AM container runs: gostream-submit makes it, ReadEnv reads
@@ -46,7 +47,7 @@ func (s Spec) LaunchContext() (client.ContainerLaunchContext, error) {
 	env[EnvStagingDir] = s.StagingDir
 	// The Hadoop site files ship as local resources in the working
 	// directory; the NodeManager's launch script expands $PWD.
-	env["HADOOP_CONF_DIR"] = "$PWD"
+	env[hadoopconf.EnvConfDir] = "$PWD"
 	return client.ContainerLaunchContext{
 		LocalResources: maps.Clone(s.Resources),
 		Environment:    env,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/internal/hadoop/ipc"
+	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
 )
@@ -36,7 +37,7 @@ type rmScheduler struct{ rpc *ipc.Client }
 // authenticated with the AMRMToken. It connects on the first call.
 func DialScheduler(addrs []string, amrm token.Token, callTimeout time.Duration) (Scheduler, error) {
 	rpc, err := ipc.NewClient(ipc.Options{Addrs: addrs, Protocol: ProtocolApplicationMaster,
-		Auth: ipc.TokenAuth{Token: amrm}, CallTimeout: callTimeout})
+		Auth: security.Token(amrm), CallTimeout: callTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("RM scheduler %v: %w", addrs, err)
 	}
@@ -84,5 +85,5 @@ func (s *rmScheduler) Finish(ctx context.Context, status client.FinalStatus, dia
 	}
 }
 
-func (s *rmScheduler) SetToken(t token.Token) { s.rpc.SetAuth(ipc.TokenAuth{Token: t}) }
+func (s *rmScheduler) SetToken(t token.Token) { s.rpc.SetAuth(security.Token(t)) }
 func (s *rmScheduler) Close() error           { return s.rpc.Close() }

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/user"
 	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gostream/gostream/internal/hadoop/ipc"
+	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoopconf"
 )
 
@@ -24,7 +23,7 @@ const ApplicationType = "GOSTREAM"
 // Options tune a Client. The zero value is usable.
 type Options struct {
 	// User is the user applications run as; "" means HADOOP_USER_NAME, else
-	// the OS user.
+	// the OS user (security.CurrentUser).
 	User string
 	// Addrs overrides the RM addresses of the configuration.
 	Addrs []string
@@ -45,7 +44,9 @@ type Client struct {
 // New connects to the ResourceManager named by conf
 // (yarn.resourcemanager.address, or the RM HA ids) and checks that it
 // answers, within ctx. conf nil means the configuration of HADOOP_CONF_DIR
-// and YARN_CONF_DIR.
+// and YARN_CONF_DIR. The connection authenticates as security.NewLogin
+// decides: a configuration asking for Kerberos fails with
+// security.ErrKerberosUnsupported.
 func New(ctx context.Context, conf *hadoopconf.Conf, opts ...Options) (*Client, error) {
 	var o Options
 	if len(opts) > 0 {
@@ -57,20 +58,13 @@ func New(ctx context.Context, conf *hadoopconf.Conf, opts ...Options) (*Client, 
 			return nil, opErr("connect", ApplicationID{}, err)
 		}
 	}
-	if conf.Kerberos() {
-		return nil, opErr("connect", ApplicationID{}, fmt.Errorf("hadoop.security.authentication=kerberos in %s: Kerberos is not supported yet (%w)", conf.Describe(), hadoopconf.ErrConfig))
+	login, err := security.NewLogin(conf, o.User)
+	if err != nil {
+		return nil, opErr("connect", ApplicationID{}, err)
 	}
 	addrs := o.Addrs
 	if len(addrs) == 0 {
-		var err error
 		if addrs, err = conf.RMAddresses(); err != nil {
-			return nil, opErr("connect", ApplicationID{}, err)
-		}
-	}
-	u := o.User
-	if u == "" {
-		var err error
-		if u, err = hadoopUser(); err != nil {
 			return nil, opErr("connect", ApplicationID{}, err)
 		}
 	}
@@ -78,13 +72,13 @@ func New(ctx context.Context, conf *hadoopconf.Conf, opts ...Options) (*Client, 
 		o.CallTimeout = time.Minute
 	}
 	rpc, err := ipc.NewClient(ipc.Options{
-		Addrs: addrs, Protocol: ProtocolApplicationClient, User: u,
+		Addrs: addrs, Protocol: ProtocolApplicationClient, User: login.User, Auth: login.Auth,
 		DialTimeout: o.DialTimeout, CallTimeout: o.CallTimeout, MaxRetries: o.MaxRetries,
 	})
 	if err != nil {
 		return nil, opErr("connect", ApplicationID{}, err)
 	}
-	c := &Client{rpc: rpc, conf: conf, user: u}
+	c := &Client{rpc: rpc, conf: conf, user: login.User}
 	if _, err := c.ClusterMetrics(ctx); err != nil {
 		rpc.Close()
 		var e *Error
@@ -111,18 +105,4 @@ func (c *Client) Close() error { return c.rpc.Close() }
 // submissions by application id), so all are retried on connection loss.
 func (c *Client) call(ctx context.Context, method string, req, resp proto.Message) error {
 	return c.rpc.Call(ctx, method, req, resp, ipc.Idempotent())
-}
-
-// hadoopUser is HADOOP_USER_NAME, else the OS user.
-func hadoopUser() (string, error) {
-	if u := strings.TrimSpace(os.Getenv("HADOOP_USER_NAME")); u != "" {
-		return u, nil
-	}
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username, nil
-	}
-	if u := os.Getenv("USER"); u != "" {
-		return u, nil
-	}
-	return "", errors.New("no Hadoop user: set HADOOP_USER_NAME")
 }

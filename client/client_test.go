@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/internal/hadoop/ipc"
 	"github.com/gostream/gostream/internal/hadoop/ipc/ipctest"
+	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
 	"github.com/gostream/gostream/internal/hadoopconf"
 )
@@ -297,5 +300,28 @@ func TestURLProto(t *testing.T) {
 	}
 	if p, _ := client.URLProto("hdfs://nn/x"); p.GetPort() != -1 {
 		t.Errorf("port %d, want -1", p.GetPort())
+	}
+}
+
+// TestKerberosRefused: a configuration directory asking for Kerberos fails
+// before connecting, with security.ErrKerberosUnsupported.
+func TestKerberosRefused(t *testing.T) {
+	rm := newFakeRM(t)
+	dir := t.TempDir()
+	site := `<configuration>
+  <property><name>hadoop.security.authentication</name><value>kerberos</value></property>
+  <property><name>yarn.resourcemanager.address</name><value>` + rm.Addr + `</value></property>
+</configuration>`
+	if err := os.WriteFile(filepath.Join(dir, "core-site.xml"), []byte(site), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HADOOP_CONF_DIR", dir)
+	t.Setenv("YARN_CONF_DIR", "")
+	c, err := client.New(t.Context(), nil)
+	if err == nil {
+		c.Close()
+	}
+	if !errors.Is(err, security.ErrKerberosUnsupported) || !errors.Is(err, hadoopconf.ErrConfig) {
+		t.Fatalf("client.New with Kerberos: %v, want security.ErrKerberosUnsupported", err)
 	}
 }

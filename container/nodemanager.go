@@ -10,6 +10,7 @@ import (
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/internal/hadoop/hadooppb"
 	"github.com/gostream/gostream/internal/hadoop/ipc"
+	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
 )
@@ -50,7 +51,7 @@ func NewNMClient(addr string, nmToken token.Token, opts ...NMOptions) (*NMClient
 	}
 	rpc, err := ipc.NewClient(ipc.Options{
 		Addrs: []string{addr}, Protocol: ProtocolContainerManagement,
-		Auth:        ipc.TokenAuth{Token: nmToken},
+		Auth:        security.Token(nmToken),
 		DialTimeout: o.DialTimeout, CallTimeout: o.CallTimeout, MaxRetries: o.MaxRetries,
 	})
 	if err != nil {
@@ -64,7 +65,7 @@ func (c *NMClient) Addr() string { return c.addr }
 
 // SetToken replaces the NMToken for the connections made from now on (the
 // RM sends a new one when it rolls its keys).
-func (c *NMClient) SetToken(nmToken token.Token) { c.rpc.SetAuth(ipc.TokenAuth{Token: nmToken}) }
+func (c *NMClient) SetToken(nmToken token.Token) { c.rpc.SetAuth(security.Token(nmToken)) }
 
 // Close closes the connection.
 func (c *NMClient) Close() error { return c.rpc.Close() }

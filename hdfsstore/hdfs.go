@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/colinmarc/hdfs/v2"
+
+	"github.com/gostream/gostream/internal/hadoop/security"
 )
 
 // HDFSOptions configures an HDFS file system. Only Addresses is required.
@@ -91,7 +93,7 @@ func NewHDFS(ctx context.Context, opts HDFSOptions) (*HDFS, error) {
 		return nil, fmt.Errorf("hdfs: no NameNode address (%w)", ErrConfig)
 	}
 	if opts.User == "" {
-		u, err := hdfsUser()
+		u, err := security.CurrentUser()
 		if err != nil {
 			return nil, fmt.Errorf("hdfs: %w", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoopconf"
 )
 
@@ -143,29 +144,24 @@ func (r *Resolver) hadoopConf() (*hadoopconf.Conf, error) {
 
 // hdfs returns the shared connection for authority, making it when needed.
 func (r *Resolver) hdfs(ctx context.Context, conf *hadoopconf.Conf, authority string) (*HDFS, error) {
-	if conf.Kerberos() {
-		return nil, fmt.Errorf("hadoop.security.authentication=kerberos in %s: the HDFS FS supports simple authentication only (%w)", conf.Describe(), ErrConfig)
+	login, err := security.NewLogin(conf, r.User)
+	if err != nil {
+		return nil, err
 	}
 	addrs, err := conf.NameNodes(authority)
 	if err != nil {
 		return nil, err
 	}
-	user := r.User
-	if user == "" {
-		if user, err = hdfsUser(); err != nil {
-			return nil, err
-		}
-	}
 	opts := HDFSOptions{
 		Addresses:           addrs,
 		Authority:           authority,
-		User:                user,
+		User:                login.User,
 		DialTimeout:         r.DialTimeout,
 		OpTimeout:           r.OpTimeout,
 		UseDatanodeHostname: conf.UseDatanodeHostname(),
 	}
 	opts.setDefaults()
-	key := fmt.Sprintf("%s|%s|%s|%v|%v|%v", strings.Join(addrs, ","), authority, user, opts.DialTimeout, opts.OpTimeout, opts.UseDatanodeHostname)
+	key := fmt.Sprintf("%s|%s|%s|%v|%v|%v", strings.Join(addrs, ","), authority, login.User, opts.DialTimeout, opts.OpTimeout, opts.UseDatanodeHostname)
 
 	hdfsConns.mu.Lock()
 	defer hdfsConns.mu.Unlock()
@@ -189,3 +185,22 @@ var hdfsConns struct {
 	mu sync.Mutex
 	m  map[string]*HDFS
 }
+
+// parseHDFSURI splits hdfs://authority/path. The path is cleaned and absolute.
+func parseHDFSURI(p string) (authority, name string, err error) {
+	u, err := url.Parse(p)
+	if err != nil {
+		return "", "", fmt.Errorf("bad file system URI %q: %v (%w)", p, err, fs.ErrInvalid)
+	}
+	if u.Scheme != "hdfs" {
+		return "", "", fmt.Errorf("%q is not an hdfs:// URI (%w)", p, fs.ErrInvalid)
+	}
+	if u.Opaque != "" {
+		return "", "", fmt.Errorf("bad hdfs URI %q: want hdfs://namenode:port/path (%w)", p, fs.ErrInvalid)
+	}
+	name = cleanAbs(u.Path)
+	return u.Host, name, nil
+}
+
+// cleanAbs makes a slash path absolute and clean ("" is "/").
+func cleanAbs(p string) string { return path.Clean("/" + p) }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gostream/gostream/internal/hadoop/security"
 )
 
 // writeConf writes a core-site.xml (and hdfs-site.xml) with props.
@@ -95,6 +97,18 @@ func TestForPathBadInput(t *testing.T) {
 		"fs.defaultFS": "hdfs://127.0.0.1:1", "hadoop.security.authentication": "kerberos"}, nil))
 	if _, _, err := ForPath(ctx, "/x"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "kerberos") {
 		t.Errorf("ForPath with Kerberos: %v, want ErrConfig about kerberos", err)
+	}
+}
+
+// TestForPathKerberos: a configuration directory asking for Kerberos fails
+// with the sentinel the YARN client uses too.
+func TestForPathKerberos(t *testing.T) {
+	t.Setenv("HADOOP_CONF_DIR", writeConf(t, map[string]string{
+		"fs.defaultFS": "hdfs://127.0.0.1:1", "hadoop.security.authentication": "kerberos"}, nil))
+	for _, p := range []string{"/x", "hdfs://127.0.0.1:1/x"} {
+		if _, _, err := ForPath(t.Context(), p); !errors.Is(err, security.ErrKerberosUnsupported) {
+			t.Errorf("ForPath(%q) with Kerberos: %v, want security.ErrKerberosUnsupported", p, err)
+		}
 	}
 }
 

@@ -16,7 +16,9 @@
 // variables < --conf < the options that set keys. Every value is checked by
 // conf; a rejected one is reported against the flag, file line or variable
 // it came from. --help-conf lists every key, --verbose shows the resolved
-// settings and the command run.
+// settings and the command run. Kerberos is not supported yet: a principal
+// or keytab (--principal, --keytab or their keys) fails before anything runs
+// (security.ErrKerberosUnsupported).
 //
 // With a local master (local, local[N], local[*]) the application runs as a
 // child process in the driver role (GOSTREAM_ROLE=driver) with the resolved

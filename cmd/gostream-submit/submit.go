@@ -15,6 +15,7 @@ import (
 
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/yarnctl"
 )
 
@@ -90,6 +91,10 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 		}
 		logf("run 'gostream-submit --help-conf' for every key and its values")
 		return exitUsage
+	}
+	// A keytab login would go unused: refuse it before anything runs.
+	if err := security.CheckKeytab(c.String(conf.KerberosPrincipal), c.String(conf.KerberosKeytab)); err != nil {
+		return fail(fmt.Errorf("%w: %w", errUsage, err))
 	}
 	if o.status != "" || o.kill != "" {
 		if o.status != "" && o.kill != "" || o.app != "" {

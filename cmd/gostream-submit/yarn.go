@@ -15,6 +15,7 @@ import (
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/hdfsstore"
+	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/yarnctl"
 )
 
@@ -148,7 +149,7 @@ func (y yarnCluster) amSpec(ctx context.Context, c *conf.Conf, stg *client.Stagi
 		}
 	}
 
-	spec.Env = map[string]string{"HADOOP_USER_NAME": y.User}
+	spec.Env = map[string]string{security.EnvUser: y.User}
 	for _, kv := range c.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
 		spec.Env[k] = v

@@ -14,6 +14,7 @@ import (
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/hdfsstore"
+	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoopconf"
 	"github.com/gostream/gostream/internal/yarnctl"
 )
@@ -122,7 +123,7 @@ func runFS(ctx context.Context, args, environ []string, stdout io.Writer) (int, 
 	if err != nil {
 		return exitError, err
 	}
-	resolver := &hdfsstore.Resolver{Conf: hc, User: yarnctl.Getenv(environ, "HADOOP_USER_NAME")}
+	resolver := &hdfsstore.Resolver{Conf: hc, User: yarnctl.Getenv(environ, security.EnvUser)}
 	fsys, p, err := resolver.ForPath(ctx, name)
 	if err != nil {
 		return exitError, err

@@ -19,6 +19,7 @@ import (
 	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/hdfsstore"
+	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoopconf"
 )
 
@@ -49,7 +50,7 @@ func Connect(ctx context.Context, environ []string) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	c := &Cluster{Hadoop: hc, User: Getenv(environ, "HADOOP_USER_NAME")}
+	c := &Cluster{Hadoop: hc, User: Getenv(environ, security.EnvUser)}
 	c.Resolver = &hdfsstore.Resolver{Conf: hc, User: c.User}
 	cctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
 	defer cancel()
