@@ -15,6 +15,7 @@ import (
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/engine/rdd"
+	"github.com/gostream/gostream/hdfsstore"
 )
 
 // Main is a streaming application's main function: it runs the role named by
@@ -86,11 +87,14 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup) e
 		return err
 	}
 	ec.Heartbeat, ec.Timeout = c.Duration(conf.ExecutorHeartbeatInterval), c.Duration(conf.NetworkTimeout)
+	// The graphs rebuilt here share one set of HDFS connections.
+	files := &hdfsstore.Resolver{}
+	defer files.Close()
 	ec.ServeReceiver = func(ctx context.Context, stream int, offset *string, out engine.EncodedSink) error {
-		return engine.ServeReceiver(ctx, c, batch, setup, stream, offset, out)
+		return engine.ServeReceiver(ctx, c, batch, setup, stream, offset, out, engine.WithResolver(files))
 	}
 	ec.Tasks = func(shuffle rdd.ShuffleReader) container.TaskRunner {
-		return engine.NewTaskServer(c, batch, setup, shuffle)
+		return engine.NewTaskServer(c, batch, setup, shuffle, engine.WithResolver(files))
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

@@ -358,8 +358,12 @@ func executorEnv(c *conf.Conf, getenv func(string) string) map[string]string {
 	return env
 }
 
+// removeStaging removes the staging directory through a resolver of its
+// own: the AM touches HDFS this once.
 func removeStaging(ctx context.Context, dir string) error {
-	fsys, p, err := hdfsstore.ForPath(ctx, dir)
+	r := &hdfsstore.Resolver{}
+	defer r.Close()
+	fsys, p, err := r.ForPath(ctx, dir)
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,9 @@ type Context struct {
 	receiverHost ReceiverHost    // WithReceiverHost: receivers run elsewhere
 	taskHost     TaskHost        // WithTaskHost: shuffle map tasks run elsewhere
 	labelStages  bool            // label the stages of remoteOK streams (remote_tasks.go)
+
+	resolver    *hdfsstore.Resolver // resolves every path: WithResolver's, or made here
+	ownResolver bool                // made here: Stop closes it
 }
 
 type contextState int
@@ -119,6 +122,9 @@ func NewContext(c *conf.Conf, batch time.Duration, opts ...Option) (*Context, er
 	ssc.genCond = sync.NewCond(&ssc.mu)
 	for _, o := range opts {
 		o(ssc)
+	}
+	if ssc.resolver == nil {
+		ssc.resolver, ssc.ownResolver = &hdfsstore.Resolver{}, true
 	}
 	if ssc.env.Backend == nil {
 		ssc.env.Backend = rdd.NewLocalBackend(s.slots)
@@ -192,14 +198,22 @@ func (c *Context) partitions(n []int) int {
 // system to inject faults.
 func WithFileSystem(fsys hdfsstore.FS) Option { return func(s *Context) { s.fsOverride = fsys } }
 
+// WithResolver resolves the context's paths through r, which the caller
+// owns and closes once the context has stopped: a process making several
+// contexts (an executor) shares one set of HDFS connections. Without it the
+// context makes its own resolver and closes it when it stops.
+func WithResolver(r *hdfsstore.Resolver) Option { return func(s *Context) { s.resolver = r } }
+
 // resolveTimeout bounds resolving a path, which may connect to a NameNode.
 const resolveTimeout = time.Minute
 
-// fileSystem resolves a configured path to a file system and a path in it:
+// FileSystem resolves a path as the context resolves its own (checkpoint
+// directory, file streams, outputs) to a file system and a path in it:
 // hdfs:// URLs, file:// URLs and plain paths, which live on fs.defaultFS of
 // HADOOP_CONF_DIR when it names HDFS (as in Spark), else on the local file
-// system (hdfsstore.Resolver.ForPath).
-func (c *Context) fileSystem(p string) (hdfsstore.FS, string, error) {
+// system (hdfsstore.Resolver.ForPath). An HDFS file system is the context's:
+// it is closed when the context stops.
+func (c *Context) FileSystem(ctx context.Context, p string) (hdfsstore.FS, string, error) {
 	if c.fsOverride != nil {
 		abs, err := filepath.Abs(strings.TrimPrefix(p, "file://"))
 		if err != nil {
@@ -207,9 +221,14 @@ func (c *Context) fileSystem(p string) (hdfsstore.FS, string, error) {
 		}
 		return c.fsOverride, filepath.ToSlash(abs), nil
 	}
+	return c.resolver.ForPath(ctx, p)
+}
+
+// fileSystem is FileSystem within resolveTimeout, for the graph's paths.
+func (c *Context) fileSystem(p string) (hdfsstore.FS, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
 	defer cancel()
-	return hdfsstore.ForPath(ctx, p)
+	return c.FileSystem(ctx, p)
 }
 
 // recordInput notes the records a non-receiver input gave batch t.
@@ -425,8 +444,9 @@ func (c *Context) Stop(graceful bool) {
 	c.mu.Lock()
 	if c.state == initialized {
 		c.state = stopped
-		close(c.done)
 		c.mu.Unlock()
+		c.closeResolver()
+		close(c.done)
 		return
 	}
 	if c.stopping || c.state == stopped { // stopped before it ever started, too
@@ -455,11 +475,23 @@ func (c *Context) Stop(graceful bool) {
 		<-c.ckpt.done
 	}
 	c.bus.stop()
+	c.closeResolver()
 	c.mu.Lock()
 	c.state = stopped
 	close(c.done)
 	c.mu.Unlock()
 	c.log.Info("streaming context stopped", "graceful", graceful)
+}
+
+// closeResolver closes the context's HDFS connections, unless they are the
+// caller's (WithResolver).
+func (c *Context) closeResolver() {
+	if !c.ownResolver {
+		return
+	}
+	if err := c.resolver.Close(); err != nil {
+		c.log.Warn("closing the HDFS connections", "err", err)
+	}
 }
 
 // drain stops the receivers, waits until a batch has taken every block they

@@ -79,6 +79,7 @@ func RunConf(ctx context.Context, c *conf.Conf, batch time.Duration, setup Setup
 	if err != nil {
 		return err
 	}
+	defer ssc.Stop(false) // a context that never started still closes its file systems
 	if err := setup(ssc); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}

@@ -36,10 +36,12 @@ func GetOrCreate(checkpointDir string, batch time.Duration, setup Setup, opts ..
 	}
 	ssc.Checkpoint(checkpointDir)
 	if err := setup(ssc); err != nil {
+		ssc.Stop(false)
 		return nil, fmt.Errorf("setup: %w", err)
 	}
 	ssc.Checkpoint(checkpointDir) // the explicit directory wins over one setup set
 	if err := ssc.recoverCheckpoint(context.Background()); err != nil {
+		ssc.Stop(false)
 		return nil, err
 	}
 	return ssc, nil

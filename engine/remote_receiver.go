@@ -111,16 +111,18 @@ type remoteServer interface {
 // driver (an executor's side of ReceiverHost): setup builds the graph, as in
 // the driver, and the receiver's Receive runs with a sink that forwards to
 // out until it returns or ctx ends. Nothing else of the graph runs here.
-// offset is what RecoveredOffset returns.
-func ServeReceiver(ctx context.Context, c *conf.Conf, batch time.Duration, setup Setup, stream int, offset *string, out EncodedSink) error {
+// offset is what RecoveredOffset returns; opts configure the graph's context
+// (an executor shares its resolver, WithResolver).
+func ServeReceiver(ctx context.Context, c *conf.Conf, batch time.Duration, setup Setup, stream int, offset *string, out EncodedSink, opts ...Option) error {
 	c = c.Clone()
 	if err := c.Set(conf.Master, "local[1]"); err != nil { // this process runs no tasks
 		return err
 	}
-	ssc, err := NewContext(c, batch)
+	ssc, err := NewContext(c, batch, opts...)
 	if err != nil {
 		return err
 	}
+	defer ssc.Stop(false) // it never starts, but closes its file systems
 	if err := setup(ssc); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}

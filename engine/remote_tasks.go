@@ -449,6 +449,7 @@ type TaskServer struct {
 	batch   time.Duration
 	setup   Setup
 	shuffle rdd.ShuffleReader
+	opts    []Option
 
 	mu          sync.Mutex // the graph's generated RDDs are one task's at a time
 	ssc         *Context
@@ -456,9 +457,11 @@ type TaskServer struct {
 }
 
 // NewTaskServer returns a server that builds the graph with setup under
-// configuration c and reads other executors' map outputs through shuffle.
-func NewTaskServer(c *conf.Conf, batch time.Duration, setup Setup, shuffle rdd.ShuffleReader) *TaskServer {
-	return &TaskServer{conf: c, batch: batch, setup: setup, shuffle: shuffle}
+// configuration c and opts and reads other executors' map outputs through
+// shuffle. The graph's context never stops: give it the process's resolver
+// (WithResolver), which the process closes.
+func NewTaskServer(c *conf.Conf, batch time.Duration, setup Setup, shuffle rdd.ShuffleReader, opts ...Option) *TaskServer {
+	return &TaskServer{conf: c, batch: batch, setup: setup, shuffle: shuffle, opts: opts}
 }
 
 // RunTask runs the task spec describes: it rebuilds the task's RDD, reading
@@ -590,14 +593,16 @@ func (s *TaskServer) context(sp taskSpec) (*Context, error) {
 	if err := c.Set(conf.DefaultParallelism, strconv.Itoa(sp.Parallelism)); err != nil {
 		return nil, err
 	}
-	ssc, err := NewContext(c, s.batch)
+	ssc, err := NewContext(c, s.batch, s.opts...)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.setup(ssc); err != nil {
+		ssc.Stop(false)
 		return nil, fmt.Errorf("setup: %w", err)
 	}
 	if fp := ssc.graph.fingerprint(); fp != sp.Fingerprint {
+		ssc.Stop(false)
 		return nil, fmt.Errorf("this executor's graph (fingerprint %s) differs from the driver's (%s): is the executor running the driver's build?", fp, sp.Fingerprint)
 	}
 	ssc.env.Shuffle = s.shuffle

@@ -66,7 +66,7 @@ func (c *Context) watchStopMarker(ctx context.Context, fsys hdfsstore.FS, p stri
 			c.log.Info("stop marker deleted: stopping gracefully", "marker", c.settings.stopMarker)
 			c.Stop(true)
 			return
-		case ctx.Err() != nil:
+		case ctx.Err() != nil, errors.Is(err, fs.ErrClosed): // the context stopped and closed its file systems
 			return
 		default:
 			failures++

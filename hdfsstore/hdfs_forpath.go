@@ -9,24 +9,20 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoopconf"
 )
 
-// ForPath resolves a configured directory or file (a checkpoint directory, a
-// WAL directory, a marker file) to the file system holding it and the path
-// within that file system, using the environment: HADOOP_CONF_DIR (and
-// YARN_CONF_DIR) for the Hadoop configuration, HADOOP_USER_NAME (else the OS
-// user) for the HDFS user. See Resolver.ForPath for the rules.
-func ForPath(ctx context.Context, p string) (FS, string, error) {
-	return (&Resolver{}).ForPath(ctx, p)
-}
-
-// Resolver resolves paths to file systems. Its zero value reads the
-// environment, as ForPath does.
+// Resolver resolves configured directories and files (a checkpoint
+// directory, a WAL directory, a marker file) to the file system holding them
+// and the path within it, and owns the HDFS connections that takes: one per
+// set of NameNodes and user, shared by every path on them until Close.
+// Whoever makes a Resolver closes it. Its zero value reads the environment:
+// HADOOP_CONF_DIR (and YARN_CONF_DIR) for the Hadoop configuration,
+// HADOOP_USER_NAME (else the OS user) for the HDFS user. Set the fields
+// before the first ForPath. A Resolver is safe for concurrent use.
 type Resolver struct {
 	// Conf is the Hadoop configuration (fs.defaultFS, nameservices); nil
 	// means the one HADOOP_CONF_DIR and YARN_CONF_DIR name, read at each
@@ -36,7 +32,19 @@ type Resolver struct {
 	User string
 	// DialTimeout and OpTimeout are passed to HDFSOptions (0: defaults).
 	DialTimeout, OpTimeout time.Duration
+
+	conns conns[connKey, *HDFS]
 }
+
+// connKey names a shared HDFS connection.
+type connKey struct {
+	addrs, authority, user string
+	useDatanodeHostname    bool
+}
+
+// Close closes the HDFS connections the resolver made; file systems it
+// returned fail with fs.ErrClosed from then on, and so does ForPath on HDFS.
+func (r *Resolver) Close() error { return r.conns.Close() }
 
 var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
 
@@ -54,7 +62,7 @@ var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
 // The HDFS connection is made (and checked) here, so a cluster that is down
 // or a wrong address is reported now, naming the address tried, within the
 // dial and call timeouts. Connections are shared: one per set of NameNode
-// addresses and user, kept for the life of the process.
+// addresses and user, kept until Close.
 func (r *Resolver) ForPath(ctx context.Context, p string) (FS, string, error) {
 	if strings.TrimSpace(p) == "" {
 		return nil, "", fmt.Errorf("resolve path: empty path (%w)", fs.ErrInvalid)
@@ -160,30 +168,8 @@ func (r *Resolver) hdfs(ctx context.Context, conf *hadoopconf.Conf, authority st
 		OpTimeout:           r.OpTimeout,
 		UseDatanodeHostname: conf.UseDatanodeHostname(),
 	}
-	opts.setDefaults()
-	key := fmt.Sprintf("%s|%s|%s|%v|%v|%v", strings.Join(addrs, ","), authority, login.User, opts.DialTimeout, opts.OpTimeout, opts.UseDatanodeHostname)
-
-	hdfsConns.mu.Lock()
-	defer hdfsConns.mu.Unlock()
-	if h := hdfsConns.m[key]; h != nil {
-		return h, nil
-	}
-	h, err := NewHDFS(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	if hdfsConns.m == nil {
-		hdfsConns.m = make(map[string]*HDFS)
-	}
-	hdfsConns.m[key] = h
-	return h, nil
-}
-
-// hdfsConns holds ForPath's shared HDFS connections: a client keeps a lease
-// renewer and a NameNode connection, too much to make per call.
-var hdfsConns struct {
-	mu sync.Mutex
-	m  map[string]*HDFS
+	key := connKey{addrs: strings.Join(addrs, ","), authority: authority, user: login.User, useDatanodeHostname: opts.UseDatanodeHostname}
+	return r.conns.get(ctx, key, func(ctx context.Context) (*HDFS, error) { return NewHDFS(ctx, opts) })
 }
 
 // parseHDFSURI splits hdfs://authority/path. The path is cleaned and absolute.

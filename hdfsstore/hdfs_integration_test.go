@@ -69,6 +69,8 @@ func TestForPathOnCluster(t *testing.T) {
 	t.Setenv("HADOOP_CONF_DIR", c.HadoopConfDir)
 	t.Setenv("HADOOP_USER_NAME", "gostream")
 	ctx := t.Context()
+	r := &hdfsstore.Resolver{}
+	defer r.Close()
 	for _, tc := range []struct{ in, fs, name string }{
 		{dir + "/a", c.NameNodeURI(), dir + "/a"},
 		{c.NameNodeURI() + dir + "/b", c.NameNodeURI(), dir + "/b"},
@@ -77,7 +79,7 @@ func TestForPathOnCluster(t *testing.T) {
 		{"rel/dir", c.NameNodeURI(), "/user/gostream/rel/dir"},
 		{"file:///tmp/x", "file:///", "/tmp/x"},
 	} {
-		fsys, name, err := hdfsstore.ForPath(ctx, tc.in)
+		fsys, name, err := r.ForPath(ctx, tc.in)
 		if tc.fs == "" {
 			if err == nil {
 				t.Errorf("ForPath(%q) = %s %s, want an error", tc.in, fsys, name)
@@ -92,7 +94,7 @@ func TestForPathOnCluster(t *testing.T) {
 			t.Errorf("ForPath(%q) = %s, %s; want %s, %s", tc.in, fsys, name, tc.fs, tc.name)
 		}
 	}
-	fsys, name, err := hdfsstore.ForPath(ctx, dir+"/marker")
+	fsys, name, err := r.ForPath(ctx, dir+"/marker")
 	if err != nil {
 		t.Fatal(err)
 	}

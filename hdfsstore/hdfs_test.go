@@ -38,8 +38,15 @@ func writeConf(t *testing.T, core, hdfsSite map[string]string) string {
 	return dir
 }
 
+// forPath resolves p with a Resolver of the environment, closed when the
+// test ends.
+func forPath(t *testing.T, p string) (FS, string, error) {
+	r := &Resolver{}
+	t.Cleanup(func() { r.Close() })
+	return r.ForPath(t.Context(), p)
+}
+
 func TestForPathLocal(t *testing.T) {
-	ctx := t.Context()
 	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +62,7 @@ func TestForPathLocal(t *testing.T) {
 		{noHDFS, "file:///y", "/y"},
 	} {
 		t.Setenv("HADOOP_CONF_DIR", tc.confDir)
-		fsys, name, err := ForPath(ctx, tc.in)
+		fsys, name, err := forPath(t, tc.in)
 		if err != nil {
 			t.Errorf("ForPath(%q) with HADOOP_CONF_DIR=%q: %v", tc.in, tc.confDir, err)
 			continue
@@ -67,7 +74,6 @@ func TestForPathLocal(t *testing.T) {
 }
 
 func TestForPathBadInput(t *testing.T) {
-	ctx := t.Context()
 	t.Setenv("HADOOP_CONF_DIR", "")
 	for _, tc := range []struct {
 		in   string
@@ -80,22 +86,22 @@ func TestForPathBadInput(t *testing.T) {
 		{"hdfs:///no/default", ErrConfig},
 		{"hdfs:opaque", fs.ErrInvalid},
 	} {
-		_, _, err := ForPath(ctx, tc.in)
+		_, _, err := forPath(t, tc.in)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("ForPath(%q): %v, want %v", tc.in, err, tc.want)
 		}
 	}
 	t.Setenv("HADOOP_CONF_DIR", filepath.Join(t.TempDir(), "missing"))
-	if _, _, err := ForPath(ctx, "/x"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "missing") {
+	if _, _, err := forPath(t, "/x"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("ForPath with a missing HADOOP_CONF_DIR: %v, want ErrConfig naming it", err)
 	}
 	t.Setenv("HADOOP_CONF_DIR", writeConf(t, map[string]string{"fs.defaultFS": "s3a://b"}, nil))
-	if _, _, err := ForPath(ctx, "/x"); !errors.Is(err, ErrConfig) {
+	if _, _, err := forPath(t, "/x"); !errors.Is(err, ErrConfig) {
 		t.Errorf("ForPath with fs.defaultFS=s3a: %v, want ErrConfig", err)
 	}
 	t.Setenv("HADOOP_CONF_DIR", writeConf(t, map[string]string{
 		"fs.defaultFS": "hdfs://127.0.0.1:1", "hadoop.security.authentication": "kerberos"}, nil))
-	if _, _, err := ForPath(ctx, "/x"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "kerberos") {
+	if _, _, err := forPath(t, "/x"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "kerberos") {
 		t.Errorf("ForPath with Kerberos: %v, want ErrConfig about kerberos", err)
 	}
 }
@@ -106,7 +112,7 @@ func TestForPathKerberos(t *testing.T) {
 	t.Setenv("HADOOP_CONF_DIR", writeConf(t, map[string]string{
 		"fs.defaultFS": "hdfs://127.0.0.1:1", "hadoop.security.authentication": "kerberos"}, nil))
 	for _, p := range []string{"/x", "hdfs://127.0.0.1:1/x"} {
-		if _, _, err := ForPath(t.Context(), p); !errors.Is(err, security.ErrKerberosUnsupported) {
+		if _, _, err := forPath(t, p); !errors.Is(err, security.ErrKerberosUnsupported) {
 			t.Errorf("ForPath(%q) with Kerberos: %v, want security.ErrKerberosUnsupported", p, err)
 		}
 	}
@@ -131,7 +137,7 @@ func TestForPathClusterDown(t *testing.T) {
 	t.Setenv("HADOOP_CONF_DIR", writeConf(t, map[string]string{"fs.defaultFS": "hdfs://" + addr}, nil))
 	t.Setenv("HADOOP_USER_NAME", "tester")
 	start := time.Now()
-	_, _, err := ForPath(t.Context(), "/checkpoints")
+	_, _, err := forPath(t, "/checkpoints")
 	if err == nil {
 		t.Fatal("ForPath succeeded against a closed port")
 	}

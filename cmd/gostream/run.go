@@ -124,6 +124,7 @@ func runFS(ctx context.Context, args, environ []string, stdout io.Writer) (int, 
 		return exitError, err
 	}
 	resolver := &hdfsstore.Resolver{Conf: hc, User: yarnctl.Getenv(environ, security.EnvUser)}
+	defer resolver.Close()
 	fsys, p, err := resolver.ForPath(ctx, name)
 	if err != nil {
 		return exitError, err

@@ -85,7 +85,7 @@ func build(ssc *engine.Context, cfg config) error {
 	case ssc.CheckpointDir() == "":
 		ssc.Checkpoint(filepath.Join(filepath.Join(os.TempDir(), "gostream-reliablecount"), "checkpoint"))
 	}
-	src := &numberedSource{acked: cfg.acked, rate: cfg.rate, chunk: cfg.chunk, words: cfg.words}
+	src := &numberedSource{ssc: ssc, acked: cfg.acked, rate: cfg.rate, chunk: cfg.chunk, words: cfg.words}
 	pairs := engine.Map(engine.ReceiverStream(ssc, "numbered", src), func(w string) engine.Pair[string, int64] {
 		return engine.KV(w, int64(1))
 	})
@@ -101,7 +101,7 @@ func build(ssc *engine.Context, cfg config) error {
 		if err != nil {
 			return err
 		}
-		return writeState(ctx, cfg.out, items)
+		return writeState(ctx, ssc, cfg.out, items)
 	})
 	if cfg.window {
 		engine.CountByValue(pairs.Window(10*cfg.batch, cfg.batch)).Print(5)
@@ -116,7 +116,7 @@ func build(ssc *engine.Context, cfg config) error {
 }
 
 // writeState replaces the state file with the counts, one word a line.
-func writeState(ctx context.Context, out string, items []engine.Pair[string, int64]) error {
+func writeState(ctx context.Context, ssc *engine.Context, out string, items []engine.Pair[string, int64]) error {
 	lines := make([]string, len(items))
 	for i, kv := range items {
 		if outputFormat == "kv" {
@@ -126,11 +126,13 @@ func writeState(ctx context.Context, out string, items []engine.Pair[string, int
 		}
 	}
 	slices.Sort(lines)
-	return writeFile(ctx, out, strings.Join(lines, "\n"))
+	return writeFile(ctx, ssc, out, strings.Join(lines, "\n"))
 }
 
-func writeFile(ctx context.Context, name, text string) error {
-	fsys, p, err := hdfsstore.ForPath(ctx, name)
+// writeFile and readFile use the context's file systems (and its HDFS
+// connections), as its checkpoint directory does.
+func writeFile(ctx context.Context, ssc *engine.Context, name, text string) error {
+	fsys, p, err := ssc.FileSystem(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -143,6 +145,7 @@ func writeFile(ctx context.Context, name, text string) error {
 // numberedSource is the reliable, replayable source: it can produce record i
 // again for any i, so it resends from the last offset the engine kept.
 type numberedSource struct {
+	ssc                *engine.Context
 	acked              string
 	rate, chunk, words int
 }
@@ -157,7 +160,7 @@ func (s *numberedSource) Receive(ctx context.Context, out engine.Sink[string]) e
 	// yet checkpointed is lost then: at most the unprocessed blocks).
 	off, ok := sink.RecoveredOffset()
 	if !ok {
-		if b, err := readFile(ctx, s.acked); err == nil {
+		if b, err := readFile(ctx, s.ssc, s.acked); err == nil {
 			off, ok = strings.TrimSpace(b), true
 		}
 	}
@@ -192,7 +195,7 @@ func (s *numberedSource) Receive(ctx context.Context, out engine.Sink[string]) e
 		next = end
 		// The block is acknowledged: record it even while stopping.
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		err := writeFile(wctx, s.acked, strconv.Itoa(next))
+		err := writeFile(wctx, s.ssc, s.acked, strconv.Itoa(next))
 		cancel()
 		if err != nil {
 			return fmt.Errorf("numbered source: record the acknowledged offset: %w", err)
@@ -200,8 +203,8 @@ func (s *numberedSource) Receive(ctx context.Context, out engine.Sink[string]) e
 	}
 }
 
-func readFile(ctx context.Context, name string) (string, error) {
-	fsys, p, err := hdfsstore.ForPath(ctx, name)
+func readFile(ctx context.Context, ssc *engine.Context, name string) (string, error) {
+	fsys, p, err := ssc.FileSystem(ctx, name)
 	if err != nil {
 		return "", err
 	}

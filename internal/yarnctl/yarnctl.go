@@ -31,12 +31,13 @@ const ConnectTimeout = 30 * time.Second
 // configuration, a staging directory not on HDFS): nothing was done.
 var ErrConfig = errors.New("configuration error")
 
-// Cluster is a connection to a YARN cluster and its HDFS.
+// Cluster is a connection to a YARN cluster and its HDFS; Close releases
+// both.
 type Cluster struct {
 	Hadoop   *hadoopconf.Conf
 	User     string
 	RM       *client.Client
-	Resolver *hdfsstore.Resolver
+	Resolver *hdfsstore.Resolver // HDFS as User, on Hadoop's fs.defaultFS
 }
 
 // Connect loads the Hadoop configuration named by HADOOP_CONF_DIR or
@@ -51,18 +52,18 @@ func Connect(ctx context.Context, environ []string) (*Cluster, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	c := &Cluster{Hadoop: hc, User: Getenv(environ, security.EnvUser)}
-	c.Resolver = &hdfsstore.Resolver{Conf: hc, User: c.User}
 	cctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
 	defer cancel()
 	if c.RM, err = client.New(cctx, hc, client.Options{User: c.User, DialTimeout: 10 * time.Second, MaxRetries: 2}); err != nil {
 		return nil, err
 	}
 	c.User = c.RM.User()
+	c.Resolver = &hdfsstore.Resolver{Conf: hc, User: c.User}
 	return c, nil
 }
 
-// Close releases the RM connection.
-func (c *Cluster) Close() error { return c.RM.Close() }
+// Close releases the RM connection and the HDFS connections of Resolver.
+func (c *Cluster) Close() error { return errors.Join(c.RM.Close(), c.Resolver.Close()) }
 
 // Staging resolves application id's staging directory below base
 // (gostream.yarn.stagingDir; "" means the user's HDFS home directory).

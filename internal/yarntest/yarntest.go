@@ -51,7 +51,9 @@ func New(t testing.TB) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rm.Close() })
-	fsys, _, err := (&hdfsstore.Resolver{Conf: hc}).ForPath(ctx, tc.NameNodeURI()+"/")
+	r := &hdfsstore.Resolver{Conf: hc}
+	t.Cleanup(func() { r.Close() })
+	fsys, _, err := r.ForPath(ctx, tc.NameNodeURI()+"/")
 	if err != nil {
 		t.Fatal(err)
 	}
