@@ -16,6 +16,7 @@ import (
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/engine/rdd"
 	"github.com/gostream/gostream/hdfsstore"
+	"github.com/gostream/gostream/internal/procenv"
 )
 
 // Main is a streaming application's main function: it runs the role named by
@@ -29,10 +30,10 @@ func Main(batch time.Duration, setup engine.Setup) {
 
 // run runs the role and returns the process's exit status.
 func run(ctx context.Context, batch time.Duration, setup engine.Setup) int {
-	switch role := os.Getenv(engine.RoleEnv); role {
-	case "", engine.RoleDriver:
+	switch role := os.Getenv(procenv.Role); role {
+	case "", procenv.RoleDriver:
 		run := engine.Run
-		if os.Getenv(container.EnvDriverListenFD) != "" {
+		if os.Getenv(procenv.DriverListenFD) != "" {
 			run = runClientDriver // gostream-submit --master yarn --deploy-mode client
 		}
 		if err := run(ctx, batch, setup); err != nil {
@@ -40,7 +41,7 @@ func run(ctx context.Context, batch time.Duration, setup engine.Setup) int {
 			return 1
 		}
 		return 0
-	case engine.RoleAM:
+	case procenv.RoleAM:
 		err := am.Run(ctx, am.Config{Driver: driver(batch, setup), Batch: batch})
 		if err == nil {
 			return 0
@@ -51,14 +52,14 @@ func run(ctx context.Context, batch time.Duration, setup engine.Setup) int {
 			return ee.Code
 		}
 		return 1
-	case engine.RoleExecutor:
+	case procenv.RoleExecutor:
 		if err := runExecutor(ctx, batch, setup); err != nil {
 			fmt.Fprintln(os.Stderr, "gostream executor:", err)
 			return 1
 		}
 		return 0
 	default:
-		fmt.Fprintf(os.Stderr, "gostream: %s=%q is not a role: use %s, %s or %s\n", engine.RoleEnv, role, engine.RoleDriver, engine.RoleAM, engine.RoleExecutor)
+		fmt.Fprintf(os.Stderr, "gostream: %s=%q is not a role: use %s, %s or %s\n", procenv.Role, role, procenv.RoleDriver, procenv.RoleAM, procenv.RoleExecutor)
 		return 2
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+	"github.com/gostream/gostream/internal/procenv"
 )
 
 var app = client.ApplicationID{ClusterTimestamp: 1700000000000, ID: 7}
@@ -231,8 +232,8 @@ func TestDecide(t *testing.T) {
 func amEnv(attempt int32) map[string]string {
 	return map[string]string{
 		"CONTAINER_ID": cid(attempt, 1).String(), "NM_HOST": "localhost", "NM_PORT": "18041", "MAX_APP_ATTEMPTS": "2",
-		EnvApp: "app", EnvResources: base64.StdEncoding.EncodeToString([]byte(`{"app":{"URL":"hdfs://nn:8020/s/app","Size":10,"Timestamp":1}}`)),
-		EnvStagingDir:                 "hdfs://nn:8020/user/u/.gostreamStaging/" + app.String(),
+		procenv.App: "app", procenv.Resources: base64.StdEncoding.EncodeToString([]byte(`{"app":{"URL":"hdfs://nn:8020/s/app","Size":10,"Timestamp":1}}`)),
+		procenv.StagingDir:            "hdfs://nn:8020/user/u/.gostreamStaging/" + app.String(),
 		"GOSTREAM_EXECUTOR_INSTANCES": "2",
 	}
 }

@@ -11,13 +11,8 @@ import (
 
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
+	"github.com/gostream/gostream/internal/procenv"
 )
-
-// EnvClientDriver is the address of the driver's executor endpoint in
-// --deploy-mode client: set, the AM runs no driver; it launches executors
-// for the driver in the submitter's process (whose secret is in
-// container.EnvExecutorSecret) and ends when that driver goes away.
-const EnvClientDriver = "GOSTREAM_YARN_CLIENT_DRIVER"
 
 // driverSide is where the executors' driver is: this process (cluster mode,
 // ep set) or the submitter's (client mode, ep nil).
@@ -29,10 +24,10 @@ type driverSide struct {
 }
 
 func newDriverSide(getenv func(string) string, host string, c *conf.Conf, log *slog.Logger) (*driverSide, error) {
-	if addr := getenv(EnvClientDriver); addr != "" {
-		secret := getenv(container.EnvExecutorSecret)
+	if addr := getenv(procenv.ClientDriver); addr != "" {
+		secret := getenv(procenv.ExecutorSecret)
 		if secret == "" {
-			return nil, fmt.Errorf("client mode: %s is set but %s is not (the AM is started by gostream-submit, not by hand)", EnvClientDriver, container.EnvExecutorSecret)
+			return nil, fmt.Errorf("client mode: %s is set but %s is not (the AM is started by gostream-submit, not by hand)", procenv.ClientDriver, procenv.ExecutorSecret)
 		}
 		return &driverSide{addr: addr, secret: secret}, nil
 	}

@@ -9,19 +9,7 @@ import (
 	"time"
 
 	"github.com/gostream/gostream/client"
-)
-
-// Environment variables gostream-submit sets for the AM container.
-const (
-	// EnvStagingDir is the application's staging directory (an hdfs:// URL).
-	EnvStagingDir = "GOSTREAM_YARN_STAGING_DIR"
-	// EnvApp is the link name of the application binary among the resources.
-	EnvApp = "GOSTREAM_YARN_APP"
-	// EnvResources is the local resources (link name →
-	// client.LocalResource) executors need, the binary and --files, as
-	// base64 of their JSON: the NodeManager writes variables into a shell
-	// script between double quotes, unescaped.
-	EnvResources = "GOSTREAM_YARN_RESOURCES"
+	"github.com/gostream/gostream/internal/procenv"
 )
 
 // Env is what the NodeManager and gostream-submit tell the AM through its
@@ -42,7 +30,7 @@ type Env struct {
 // ReadEnv reads the AM's environment.
 func ReadEnv(getenv func(string) string) (*Env, error) {
 	var errs []string
-	e := &Env{NMHost: getenv("NM_HOST"), StagingDir: getenv(EnvStagingDir), App: getenv(EnvApp)}
+	e := &Env{NMHost: getenv("NM_HOST"), StagingDir: getenv(procenv.StagingDir), App: getenv(procenv.App)}
 	if s := getenv("CONTAINER_ID"); s == "" {
 		errs = append(errs, "CONTAINER_ID is not set")
 	} else if id, err := client.ParseContainerID(s); err != nil {
@@ -72,12 +60,12 @@ func ReadEnv(getenv func(string) string) (*Env, error) {
 		}
 	}
 	if e.App == "" {
-		errs = append(errs, EnvApp+" is not set")
+		errs = append(errs, procenv.App+" is not set")
 	}
-	if s := getenv(EnvResources); s == "" {
-		errs = append(errs, EnvResources+" is not set")
+	if s := getenv(procenv.Resources); s == "" {
+		errs = append(errs, procenv.Resources+" is not set")
 	} else if err := decodeResources(s, &e.Resources); err != nil {
-		errs = append(errs, fmt.Sprintf("%s: %v", EnvResources, err))
+		errs = append(errs, fmt.Sprintf("%s: %v", procenv.Resources, err))
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("application master environment: %s (the AM is started by YARN from gostream-submit --master yarn --deploy-mode cluster, not by hand)", strings.Join(errs, "; "))
@@ -85,7 +73,7 @@ func ReadEnv(getenv func(string) string) (*Env, error) {
 	return e, nil
 }
 
-// encodeResources is the EnvResources value of res.
+// encodeResources is the procenv.Resources value of res.
 func encodeResources(res map[string]client.LocalResource) (string, error) {
 	b, err := json.Marshal(res)
 	if err != nil {

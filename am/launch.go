@@ -6,8 +6,8 @@ import (
 
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/container"
-	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/procenv"
 )
 
 // Spec is what the AM container runs: gostream-submit makes it, ReadEnv reads
@@ -41,10 +41,10 @@ func (s Spec) LaunchContext() (client.ContainerLaunchContext, error) {
 	if env == nil {
 		env = map[string]string{}
 	}
-	env[engine.RoleEnv] = engine.RoleAM
-	env[EnvApp] = s.App
-	env[EnvResources] = res
-	env[EnvStagingDir] = s.StagingDir
+	env[procenv.Role] = procenv.RoleAM
+	env[procenv.App] = s.App
+	env[procenv.Resources] = res
+	env[procenv.StagingDir] = s.StagingDir
 	// The Hadoop site files ship as local resources in the working
 	// directory; the NodeManager's launch script expands $PWD.
 	env[hadoopconf.EnvConfDir] = "$PWD"

@@ -13,6 +13,7 @@ import (
 	"github.com/gostream/gostream/internal/hadoop/ipc/ipctest"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+	"github.com/gostream/gostream/internal/procenv"
 )
 
 func TestExecutorRegistersAndEndsWithTheDriver(t *testing.T) {
@@ -89,7 +90,7 @@ func TestExecutorConfigFromEnv(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "application master") {
 		t.Fatalf("empty env: %v", err)
 	}
-	env := map[string]string{EnvDriverAddress: "h:1", EnvExecutorSecret: "s", EnvExecutorID: "3", EnvExecutorCores: "4"}
+	env := map[string]string{procenv.DriverAddress: "h:1", procenv.ExecutorSecret: "s", procenv.ExecutorID: "3", procenv.ExecutorCores: "4"}
 	c, err := ExecutorConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil || c.ID != "3" || c.Cores != 4 || c.DriverAddress != "h:1" {
 		t.Fatalf("%+v %v", c, err)
@@ -111,12 +112,12 @@ func TestLaunchContext(t *testing.T) {
 	if lc.Commands[0] != want {
 		t.Errorf("command %q, want %q", lc.Commands[0], want)
 	}
-	for k, v := range map[string]string{"GOSTREAM_ROLE": "executor", EnvExecutorID: "4", EnvExecutorSecret: "sec", "GOSTREAM_X": "1", EnvExecutorCores: "2"} {
+	for k, v := range map[string]string{"GOSTREAM_ROLE": "executor", procenv.ExecutorID: "4", procenv.ExecutorSecret: "sec", "GOSTREAM_X": "1", procenv.ExecutorCores: "2"} {
 		if lc.Environment[k] != v {
 			t.Errorf("%s=%q, want %q", k, lc.Environment[k], v)
 		}
 	}
-	if _, ok := s.Env[EnvExecutorID]; ok {
+	if _, ok := s.Env[procenv.ExecutorID]; ok {
 		t.Error("the spec's environment was modified")
 	}
 	s.App = "missing"

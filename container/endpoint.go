@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/gostream/gostream/internal/procenv"
 )
 
 // ExecutorInfo is a registered executor as the driver sees it.
@@ -97,28 +99,23 @@ func Listen(o EndpointOptions) (*Endpoint, error) {
 	return e, nil
 }
 
-// EnvDriverListenFD names the file descriptor of the listening socket that
-// gostream-submit passes to a client-mode driver (it needs the address
-// before the driver starts, to give it to the application master).
-const EnvDriverListenFD = "GOSTREAM_DRIVER_LISTEN_FD"
-
 // ListenFromEnv is the client-mode driver's endpoint: on the socket in
-// EnvDriverListenFD, with the secret in EnvExecutorSecret.
+// procenv.DriverListenFD, with the secret in procenv.ExecutorSecret.
 func ListenFromEnv(getenv func(string) string, timeout time.Duration, log *slog.Logger) (*Endpoint, error) {
-	fd, err := strconv.Atoi(getenv(EnvDriverListenFD))
+	fd, err := strconv.Atoi(getenv(procenv.DriverListenFD))
 	if err != nil || fd < 3 {
-		return nil, fmt.Errorf("%s=%q is not an inherited file descriptor (the client-mode driver is started by gostream-submit)", EnvDriverListenFD, getenv(EnvDriverListenFD))
+		return nil, fmt.Errorf("%s=%q is not an inherited file descriptor (the client-mode driver is started by gostream-submit)", procenv.DriverListenFD, getenv(procenv.DriverListenFD))
 	}
 	f := os.NewFile(uintptr(fd), "driver-endpoint")
 	defer f.Close() // FileListener dups it
 	ln, err := net.FileListener(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", EnvDriverListenFD, err)
+		return nil, fmt.Errorf("%s: %w", procenv.DriverListenFD, err)
 	}
-	secret := getenv(EnvExecutorSecret)
+	secret := getenv(procenv.ExecutorSecret)
 	if secret == "" {
 		ln.Close()
-		return nil, fmt.Errorf("%s is not set (the client-mode driver is started by gostream-submit)", EnvExecutorSecret)
+		return nil, fmt.Errorf("%s is not set (the client-mode driver is started by gostream-submit)", procenv.ExecutorSecret)
 	}
 	return Listen(EndpointOptions{Listener: ln, Secret: secret, Timeout: timeout, Logger: log})
 }

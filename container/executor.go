@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gostream/gostream/engine/rdd"
+	"github.com/gostream/gostream/internal/procenv"
 )
 
 // ExecutorConfig is what an executor process needs; ExecutorConfigFromEnv
@@ -45,10 +46,10 @@ type ExecutorConfig struct {
 // ExecutorConfigFromEnv reads the executor's environment.
 func ExecutorConfigFromEnv(getenv func(string) string) (ExecutorConfig, error) {
 	c := ExecutorConfig{
-		DriverAddress: getenv(EnvDriverAddress), Secret: getenv(EnvExecutorSecret), ID: getenv(EnvExecutorID),
+		DriverAddress: getenv(procenv.DriverAddress), Secret: getenv(procenv.ExecutorSecret), ID: getenv(procenv.ExecutorID),
 	}
 	var missing []string
-	for name, v := range map[string]string{EnvDriverAddress: c.DriverAddress, EnvExecutorSecret: c.Secret, EnvExecutorID: c.ID} {
+	for name, v := range map[string]string{procenv.DriverAddress: c.DriverAddress, procenv.ExecutorSecret: c.Secret, procenv.ExecutorID: c.ID} {
 		if v == "" {
 			missing = append(missing, name)
 		}
@@ -56,7 +57,7 @@ func ExecutorConfigFromEnv(getenv func(string) string) (ExecutorConfig, error) {
 	if len(missing) > 0 {
 		return c, fmt.Errorf("executor: %v not set: executors are started by the YARN application master, not by hand", missing)
 	}
-	c.Cores, _ = strconv.Atoi(getenv(EnvExecutorCores))
+	c.Cores, _ = strconv.Atoi(getenv(procenv.ExecutorCores))
 	return c, nil
 }
 

@@ -7,18 +7,7 @@ import (
 	"strings"
 
 	"github.com/gostream/gostream/client"
-)
-
-// Environment variables of gostream's YARN containers.
-const (
-	// EnvDriverAddress is the driver's executor endpoint (host:port).
-	EnvDriverAddress = "GOSTREAM_DRIVER_ADDRESS"
-	// EnvExecutorSecret is the per-application secret executors prove.
-	EnvExecutorSecret = "GOSTREAM_EXECUTOR_SECRET"
-	// EnvExecutorID is the executor's id (1, 2, …; replacements get new ids).
-	EnvExecutorID = "GOSTREAM_EXECUTOR_ID"
-	// EnvExecutorCores is the executor's number of cores.
-	EnvExecutorCores = "GOSTREAM_EXECUTOR_CORES"
+	"github.com/gostream/gostream/internal/procenv"
 )
 
 // LogRedirect is the end of a YARN container command: stdout and stderr in
@@ -76,11 +65,11 @@ func (s ExecutorSpec) LaunchContext(id string) (client.ContainerLaunchContext, e
 	if env == nil {
 		env = map[string]string{}
 	}
-	env["GOSTREAM_ROLE"] = "executor"
-	env[EnvDriverAddress] = s.DriverAddress
-	env[EnvExecutorSecret] = s.Secret
-	env[EnvExecutorID] = id
-	env[EnvExecutorCores] = fmt.Sprint(max(s.Cores, 1))
+	env[procenv.Role] = procenv.RoleExecutor
+	env[procenv.DriverAddress] = s.DriverAddress
+	env[procenv.ExecutorSecret] = s.Secret
+	env[procenv.ExecutorID] = id
+	env[procenv.ExecutorCores] = fmt.Sprint(max(s.Cores, 1))
 	return client.ContainerLaunchContext{
 		LocalResources: maps.Clone(s.Resources),
 		Environment:    env,

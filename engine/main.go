@@ -12,18 +12,7 @@ import (
 
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/hdfsstore"
-)
-
-// RoleEnv names the environment variable that tells a gostream binary which
-// role to play. gostream-submit, the application master and the executor
-// launcher set it; a binary started by hand runs the driver.
-const RoleEnv = "GOSTREAM_ROLE"
-
-// Roles a gostream binary can play.
-const (
-	RoleDriver   = "driver"   // the driver with a local master (the default)
-	RoleAM       = "am"       // the YARN application master running the driver
-	RoleExecutor = "executor" // a YARN executor
+	"github.com/gostream/gostream/internal/procenv"
 )
 
 // Setup builds an application's DStream graph on a new context. Every
@@ -52,13 +41,13 @@ func Main(batch time.Duration, setup Setup) {
 // Run is Main without the exit: it returns when the application stops or
 // ctx ends.
 func Run(ctx context.Context, batch time.Duration, setup Setup) error {
-	role := os.Getenv(RoleEnv)
+	role := os.Getenv(procenv.Role)
 	switch role {
-	case "", RoleDriver:
-	case RoleAM, RoleExecutor:
-		return fmt.Errorf("%s=%s: engine.Main runs the driver with a local master only: build the application with gostream.Main (package github.com/gostream/gostream) to run it on YARN", RoleEnv, role)
+	case "", procenv.RoleDriver:
+	case procenv.RoleAM, procenv.RoleExecutor:
+		return fmt.Errorf("%s=%s: engine.Main runs the driver with a local master only: build the application with gostream.Main (package github.com/gostream/gostream) to run it on YARN", procenv.Role, role)
 	default:
-		return fmt.Errorf("%s=%q is not a role: use %s, %s or %s", RoleEnv, role, RoleDriver, RoleAM, RoleExecutor)
+		return fmt.Errorf("%s=%q is not a role: use %s, %s or %s", procenv.Role, role, procenv.RoleDriver, procenv.RoleAM, procenv.RoleExecutor)
 	}
 	// Under gostream-submit (a role is set) the environment already holds the
 	// resolved configuration, properties file included: do not read it again.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/gostream/gostream/conf"
-	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/internal/procenv"
 )
 
 // child is the application process of a local master.
@@ -33,7 +33,7 @@ type child struct {
 // engine loads back) and, when the driver memory is set, a GOMEMLIMIT of
 // that size unless one is set already.
 func childEnv(environ []string, c *conf.Conf) []string {
-	set := []string{engine.RoleEnv + "=" + engine.RoleDriver}
+	set := []string{procenv.Role + "=" + procenv.RoleDriver}
 	set = append(set, c.Environ()...)
 	if c.IsSet(conf.DriverMemory) && !hasEnv(environ, "GOMEMLIMIT") {
 		set = append(set, "GOMEMLIMIT="+strconv.FormatInt(c.Size(conf.DriverMemory), 10))

@@ -14,8 +14,8 @@ import (
 	"syscall"
 
 	"github.com/gostream/gostream/conf"
-	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/internal/hadoop/security"
+	"github.com/gostream/gostream/internal/procenv"
 	"github.com/gostream/gostream/internal/yarnctl"
 )
 
@@ -168,7 +168,7 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 
 	ch := child{path: app.path, args: o.appArgs, env: childEnv(environ, c), stdin: std.in, stdout: std.out, stderr: std.err}
 	if o.verbose {
-		logf("running: %s=%s %s", engine.RoleEnv, engine.RoleDriver, shellJoin(append([]string{ch.path}, ch.args...)))
+		logf("running: %s=%s %s", procenv.Role, procenv.RoleDriver, shellJoin(append([]string{ch.path}, ch.args...)))
 	}
 	status, err := runLocal(ch, sigs)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
+	"github.com/gostream/gostream/internal/procenv"
 )
 
 // runYARNClient runs --deploy-mode client: the driver runs here, as a child
@@ -52,7 +53,7 @@ func runYARNClient(ctx context.Context, y yarnCluster, c *conf.Conf, app *applic
 	}
 	// The application's stdout is the driver's: the id goes to stderr only.
 	id, stg, status, err := y.submit(ctx, c, app, appArgs, environ, amRes,
-		map[string]string{am.EnvClientDriver: addr, container.EnvExecutorSecret: secret}, io.Discard, logf)
+		map[string]string{procenv.ClientDriver: addr, procenv.ExecutorSecret: secret}, io.Discard, logf)
 	if err != nil {
 		return status, err
 	}
@@ -92,7 +93,7 @@ func runYARNClient(ctx context.Context, y yarnCluster, c *conf.Conf, app *applic
 		}
 	}()
 
-	env := mergeEnv(childEnv(environ, c), []string{container.EnvDriverListenFD + "=3", container.EnvExecutorSecret + "=" + secret})
+	env := mergeEnv(childEnv(environ, c), []string{procenv.DriverListenFD + "=3", procenv.ExecutorSecret + "=" + secret})
 	ch := child{path: app.path, args: appArgs, env: env, stdin: std.in, stdout: std.out, stderr: std.err, extraFiles: []*os.File{lnFile}}
 	status, err = runLocal(ch, childSigs)
 	close(driverDone)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/internal/procenv"
 )
 
 func main() {
@@ -22,7 +23,7 @@ func main() {
 	exit := flag.Int("exit", 0, "exit status")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
-	fmt.Printf("tinyapp: role=%s args=%q\n", os.Getenv(engine.RoleEnv), flag.Args())
+	fmt.Printf("tinyapp: role=%s args=%q\n", os.Getenv(procenv.Role), flag.Args())
 	engine.Main(200*time.Millisecond, func(ssc *engine.Context) error {
 		c := ssc.Conf()
 		fmt.Printf("tinyapp: master=%s name=%s blockInterval=%s\n", c.String(conf.Master), c.String(conf.AppName), c.String(conf.BlockInterval))
