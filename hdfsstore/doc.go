@@ -4,7 +4,9 @@
 // the same durability rules (those of HDFS: a file is durable once committed).
 //
 // Files: fs.go (the FS seam), util.go (Exists, ReadFile, WriteFileAtomic),
-// local.go (NewLocal), hdfs*.go (the HDFS FS), fstest/ (the contract suite every FS passes), wal_*.go
+// local.go (NewLocal), hdfs*.go (the HDFS FS; hdfs_forpath.go and
+// hdfs_conns.go: Resolver, which resolves paths and owns its HDFS
+// connections), fstest/ (the contract suite every FS passes), wal_*.go
 // (the WAL: names, format, writer, reader, cleaner, refs), metalog.go (the
 // driver's metadata log on the WAL format), checkpoint.go (checkpoint files),
 // errors.go (CorruptError, VersionError).
