@@ -62,7 +62,9 @@ var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
 // The HDFS connection is made (and checked) here, so a cluster that is down
 // or a wrong address is reported now, naming the address tried, within the
 // dial and call timeouts. Connections are shared: one per set of NameNode
-// addresses and user, kept until Close.
+// addresses and user, kept until Close. They authenticate as
+// internal/hadoop/security decides: a configuration asking for Kerberos
+// fails with its ErrKerberosUnsupported (and ErrConfig).
 func (r *Resolver) ForPath(ctx context.Context, p string) (FS, string, error) {
 	if strings.TrimSpace(p) == "" {
 		return nil, "", fmt.Errorf("resolve path: empty path (%w)", fs.ErrInvalid)
