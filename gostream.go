@@ -14,7 +14,6 @@ import (
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
-	"github.com/gostream/gostream/engine/rdd"
 )
 
 // Main is a streaming application's main function: it runs the role named by
@@ -86,12 +85,8 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup) e
 		return err
 	}
 	ec.Heartbeat, ec.Timeout = c.Duration(conf.ExecutorHeartbeatInterval), c.Duration(conf.NetworkTimeout)
-	ec.ServeReceiver = func(ctx context.Context, stream int, offset *string, out engine.EncodedSink) error {
-		return engine.ServeReceiver(ctx, c, batch, setup, stream, offset, out)
-	}
-	ec.Tasks = func(shuffle rdd.ShuffleReader) container.TaskRunner {
-		return engine.NewTaskServer(c, batch, setup, shuffle)
-	}
+	x := engine.NewExecutor(c, batch, setup)
+	ec.ServeReceiver, ec.Tasks = x.ServeReceiver, x.TaskRunner
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	return container.RunExecutor(ctx, ec)

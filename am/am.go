@@ -17,6 +17,7 @@ import (
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/cluster"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoopconf"
@@ -31,8 +32,8 @@ type DriverFunc func(ctx context.Context, c *conf.Conf, l engine.Listener, execs
 // Executors is where the driver runs receivers and shuffle map tasks: the
 // AM's executor endpoint.
 type Executors interface {
-	engine.ReceiverHost
-	engine.TaskHost
+	cluster.ReceiverHost
+	cluster.TaskHost
 }
 
 // Config is what Run needs. Only Driver is required; the other fields are
