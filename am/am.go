@@ -13,13 +13,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // DriverFunc runs the streaming driver with configuration c (a local master
@@ -141,7 +141,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer ds.close()
 	ep := ds.ep
 
-	execRes := client.Resource{MemoryMB: ContainerMemoryMB(c.Size(conf.ExecutorMemory), c.Size(conf.ExecutorMemoryOverhead)),
+	execRes := yarn.Resource{MemoryMB: ContainerMemoryMB(c.Size(conf.ExecutorMemory), c.Size(conf.ExecutorMemoryOverhead)),
 		VCores: int32(c.Int(conf.ExecutorCores))}
 	alloc := &allocator{
 		sched: sched, log: log, now: time.Now,
@@ -150,7 +150,7 @@ func Run(ctx context.Context, cfg Config) error {
 		failures:    failureTracker{validity: c.Duration(conf.ExecutorFailuresValidityInterval)},
 		heartbeat:   c.Duration(conf.YarnSchedulerHeartbeatInterval), initial: c.Duration(conf.YarnSchedulerInitialAllocationInterval),
 		callTimeout: cfg.CallTimeout,
-		released:    map[client.ContainerID]bool{}, running: map[client.ContainerID]*Executor{},
+		released:    map[yarn.ContainerID]bool{}, running: map[yarn.ContainerID]*Executor{},
 	}
 	batches := newBatchListener()
 	started := time.Now()
@@ -179,7 +179,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	log.Info("registered with the ResourceManager", "tracking_url", trackingURL, "queue", reg.GetQueue())
 
-	finish := func(status client.FinalStatus, diag string) error {
+	finish := func(status yarn.FinalStatus, diag string) error {
 		fctx, cancel := context.WithTimeout(context.Background(), 2*cfg.CallTimeout)
 		defer cancel()
 		err := sched.Finish(fctx, status, diag, trackingURL)
@@ -195,9 +195,9 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		return nil
 	}
-	if maxRes := client.ResourceFromProto(reg.GetMaximumCapability()); maxRes.MemoryMB > 0 && (execRes.MemoryMB > maxRes.MemoryMB || execRes.VCores > maxRes.VCores) {
+	if maxRes := yarn.ResourceFromProto(reg.GetMaximumCapability()); maxRes.MemoryMB > 0 && (execRes.MemoryMB > maxRes.MemoryMB || execRes.VCores > maxRes.VCores) {
 		err := fmt.Errorf("executors need %v (gostream.executor.memory + memoryOverhead, gostream.executor.cores), above the cluster's largest container %v: lower them, or raise yarn.scheduler.maximum-allocation-mb/-vcores", execRes, maxRes)
-		if ferr := finish(client.FinalFailed, err.Error()); ferr != nil {
+		if ferr := finish(yarn.FinalFailed, err.Error()); ferr != nil {
 			return &ExitError{Code: 1, Err: errors.Join(err, ferr)}
 		}
 		return &ExitError{Code: 1, Unregistered: true, Err: err}
@@ -285,7 +285,7 @@ func Run(ctx context.Context, cfg Config) error {
 // outcome is how an attempt ends.
 type outcome struct {
 	unregister bool
-	status     client.FinalStatus
+	status     yarn.FinalStatus
 	diag       string
 	code       int
 	err        error
@@ -298,11 +298,11 @@ func decide(driverErr, allocErr error, signaled bool, attempt, maxAttempts int) 
 		return outcome{code: 143, err: fmt.Errorf("attempt %d stopped by a signal (killed by YARN or the user)", attempt)}
 	case allocErr != nil && (errors.Is(allocErr, ErrTooManyExecutorFailures) || errors.Is(allocErr, ErrUnrecoverable)):
 		diag := fmt.Sprintf("attempt %d of %d: %v", attempt, maxAttempts, allocErr)
-		return outcome{unregister: true, status: client.FinalFailed, diag: diag, code: 1, err: errors.New(diag)}
+		return outcome{unregister: true, status: yarn.FinalFailed, diag: diag, code: 1, err: errors.New(diag)}
 	case allocErr != nil:
 		return outcome{code: 1, err: fmt.Errorf("attempt %d: %w", attempt, allocErr)}
 	case driverErr == nil:
-		return outcome{unregister: true, status: client.FinalSucceeded, diag: "the streaming context stopped"}
+		return outcome{unregister: true, status: yarn.FinalSucceeded, diag: "the streaming context stopped"}
 	}
 	var graph *engine.GraphChangedError
 	var confErr *conf.Error
@@ -313,7 +313,7 @@ func decide(driverErr, allocErr error, signaled bool, attempt, maxAttempts int) 
 			why = "a new attempt would fail the same way"
 		}
 		diag := fmt.Sprintf("attempt %d of %d failed (%s): the driver: %v", attempt, maxAttempts, why, driverErr)
-		return outcome{unregister: true, status: client.FinalFailed, diag: diag, code: 1, err: errors.New(diag)}
+		return outcome{unregister: true, status: yarn.FinalFailed, diag: diag, code: 1, err: errors.New(diag)}
 	}
 	return outcome{code: 1, err: fmt.Errorf("attempt %d of %d failed, YARN will start the next: the driver: %w", attempt, maxAttempts, driverErr)}
 }

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // Spec is what the AM container runs: gostream-submit makes it, ReadEnv reads
@@ -17,7 +17,7 @@ type Spec struct {
 	Args []string
 	// Resources are the local resources of the AM and of every executor:
 	// the binary, --files and the Hadoop site files.
-	Resources map[string]client.LocalResource
+	Resources map[string]yarn.LocalResource
 	// Env is the AM's environment besides gostream's own variables: the
 	// resolved configuration (conf.Environ), HADOOP_USER_NAME,
 	// gostream.yarn.appMasterEnv.*.
@@ -28,13 +28,13 @@ type Spec struct {
 }
 
 // LaunchContext is the AM container's launch context.
-func (s Spec) LaunchContext() (client.ContainerLaunchContext, error) {
+func (s Spec) LaunchContext() (yarn.ContainerLaunchContext, error) {
 	if _, ok := s.Resources[s.App]; !ok {
-		return client.ContainerLaunchContext{}, fmt.Errorf("application master launch context: the application binary %q is not among the local resources", s.App)
+		return yarn.ContainerLaunchContext{}, fmt.Errorf("application master launch context: the application binary %q is not among the local resources", s.App)
 	}
 	res, err := encodeResources(s.Resources)
 	if err != nil {
-		return client.ContainerLaunchContext{}, fmt.Errorf("application master launch context: %w", err)
+		return yarn.ContainerLaunchContext{}, fmt.Errorf("application master launch context: %w", err)
 	}
 	env := maps.Clone(s.Env)
 	if env == nil {
@@ -47,7 +47,7 @@ func (s Spec) LaunchContext() (client.ContainerLaunchContext, error) {
 	// The Hadoop site files ship as local resources in the working
 	// directory; the NodeManager's launch script expands $PWD.
 	env["HADOOP_CONF_DIR"] = "$PWD"
-	return client.ContainerLaunchContext{
+	return yarn.ContainerLaunchContext{
 		LocalResources: maps.Clone(s.Resources),
 		Environment:    env,
 		Commands:       []string{container.Command(s.App, s.Args)},

@@ -7,10 +7,10 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // Launcher starts executors in allocated containers; tests fake it.
@@ -79,7 +79,7 @@ func (l *nmLauncher) Launch(ctx context.Context, c *yarnpb.ContainerProto, id st
 	if err != nil {
 		return err
 	}
-	return nm.Start(ctx, client.ContainerIDFromProto(c.GetId()), c.GetContainerToken(), lc)
+	return nm.Start(ctx, yarn.ContainerIDFromProto(c.GetId()), c.GetContainerToken(), lc)
 }
 
 func (l *nmLauncher) Close() error {

@@ -7,10 +7,10 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/internal/hadoop/ipc"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // ProtocolApplicationMaster is the RM scheduler protocol.
@@ -23,7 +23,7 @@ type Scheduler interface {
 	Allocate(ctx context.Context, req *yarnpb.AllocateRequestProto) (*yarnpb.AllocateResponseProto, error)
 	// Finish unregisters with a final status; it returns once the RM has
 	// recorded it.
-	Finish(ctx context.Context, status client.FinalStatus, diagnostics, trackingURL string) error
+	Finish(ctx context.Context, status yarn.FinalStatus, diagnostics, trackingURL string) error
 	// SetToken switches to a rolled AMRMToken.
 	SetToken(t token.Token)
 	Close() error
@@ -61,9 +61,9 @@ func (s *rmScheduler) Allocate(ctx context.Context, req *yarnpb.AllocateRequestP
 	return &resp, nil
 }
 
-func (s *rmScheduler) Finish(ctx context.Context, status client.FinalStatus, diag, url string) error {
+func (s *rmScheduler) Finish(ctx context.Context, status yarn.FinalStatus, diag, url string) error {
 	req := &yarnpb.FinishApplicationMasterRequestProto{
-		FinalApplicationStatus: yarnpb.FinalApplicationStatusProto(status).Enum(),
+		FinalApplicationStatus: status.Proto(),
 		Diagnostics:            proto.String(diag), TrackingUrl: proto.String(url),
 	}
 	// The RM answers isUnregistered=false until it has stored the outcome:

@@ -9,10 +9,10 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/internal/hadoop/ipc/ipctest"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 func TestExecutorRegistersAndEndsWithTheDriver(t *testing.T) {
@@ -99,7 +99,7 @@ func TestExecutorConfigFromEnv(t *testing.T) {
 func TestLaunchContext(t *testing.T) {
 	s := ExecutorSpec{
 		App: "app", Args: []string{"-in", "hdfs://nn/x y"},
-		Resources:     map[string]client.LocalResource{"app": {URL: "hdfs://nn:8020/s/app", Size: 10, Timestamp: 1}},
+		Resources:     map[string]yarn.LocalResource{"app": {URL: "hdfs://nn:8020/s/app", Size: 10, Timestamp: 1}},
 		Env:           map[string]string{"GOSTREAM_X": "1"},
 		DriverAddress: "h:5", Secret: "sec", Cores: 2,
 	}
@@ -128,7 +128,7 @@ func TestLaunchContext(t *testing.T) {
 func TestNMClient(t *testing.T) {
 	nmTok := token.Token{Identifier: []byte("nm-ident"), Password: []byte("nm-pass"), Kind: token.KindNM}
 	srv := ipctest.NewServer(t, ipctest.Options{Protocol: ProtocolContainerManagement, Token: &nmTok})
-	id := client.ContainerID{Attempt: client.AttemptID{App: client.ApplicationID{ClusterTimestamp: 5, ID: 1}, Attempt: 1}, ID: 2}
+	id := yarn.ContainerID{Attempt: yarn.AttemptID{App: yarn.ApplicationID{ClusterTimestamp: 5, ID: 1}, Attempt: 1}, ID: 2}
 	bad := id
 	bad.ID = 3
 	srv.Handle("startContainers", func(_ context.Context, c *ipctest.Call) (proto.Message, error) {
@@ -161,7 +161,7 @@ func TestNMClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	ctok := &token.Token{Identifier: []byte("ctok"), Kind: token.KindContainer}
-	lc := client.ContainerLaunchContext{Commands: []string{"./app"}}
+	lc := yarn.ContainerLaunchContext{Commands: []string{"./app"}}
 	if err := nm.Start(ctx, id, ctok.Proto(), lc); err != nil {
 		t.Fatal(err)
 	}

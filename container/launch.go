@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gostream/gostream/client"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // Environment variables of gostream's YARN containers.
@@ -55,7 +55,7 @@ type ExecutorSpec struct {
 	Args []string
 	// Resources are the local resources (the binary and --files), as
 	// uploaded to the staging directory.
-	Resources map[string]client.LocalResource
+	Resources map[string]yarn.LocalResource
 	// Env is the environment every executor gets: the resolved
 	// configuration (conf.Environ), HADOOP_USER_NAME, user variables.
 	Env           map[string]string
@@ -65,12 +65,12 @@ type ExecutorSpec struct {
 }
 
 // LaunchContext is the launch context of executor id.
-func (s ExecutorSpec) LaunchContext(id string) (client.ContainerLaunchContext, error) {
+func (s ExecutorSpec) LaunchContext(id string) (yarn.ContainerLaunchContext, error) {
 	if _, ok := s.Resources[s.App]; !ok {
-		return client.ContainerLaunchContext{}, fmt.Errorf("executor launch context: the application binary %q is not among the local resources %v", s.App, sortedNames(s.Resources))
+		return yarn.ContainerLaunchContext{}, fmt.Errorf("executor launch context: the application binary %q is not among the local resources %v", s.App, sortedNames(s.Resources))
 	}
 	if s.DriverAddress == "" || s.Secret == "" {
-		return client.ContainerLaunchContext{}, fmt.Errorf("executor launch context: no driver address or secret")
+		return yarn.ContainerLaunchContext{}, fmt.Errorf("executor launch context: no driver address or secret")
 	}
 	env := maps.Clone(s.Env)
 	if env == nil {
@@ -81,14 +81,14 @@ func (s ExecutorSpec) LaunchContext(id string) (client.ContainerLaunchContext, e
 	env[EnvExecutorSecret] = s.Secret
 	env[EnvExecutorID] = id
 	env[EnvExecutorCores] = fmt.Sprint(max(s.Cores, 1))
-	return client.ContainerLaunchContext{
+	return yarn.ContainerLaunchContext{
 		LocalResources: maps.Clone(s.Resources),
 		Environment:    env,
 		Commands:       []string{Command(s.App, s.Args)},
 	}, nil
 }
 
-func sortedNames(m map[string]client.LocalResource) []string {
+func sortedNames(m map[string]yarn.LocalResource) []string {
 	names := make([]string, 0, len(m))
 	for k := range m {
 		names = append(names, k)

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/internal/hadoop/hadooppb"
 	"github.com/gostream/gostream/internal/hadoop/ipc"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // ProtocolContainerManagement is the NodeManager protocol.
@@ -71,7 +70,7 @@ func (c *NMClient) Close() error { return c.rpc.Close() }
 
 // Start starts a container allocated by the RM (its container token comes
 // with the allocation) with a launch context.
-func (c *NMClient) Start(ctx context.Context, id client.ContainerID, containerToken *hadooppb.TokenProto, launch client.ContainerLaunchContext) error {
+func (c *NMClient) Start(ctx context.Context, id yarn.ContainerID, containerToken *hadooppb.TokenProto, launch yarn.ContainerLaunchContext) error {
 	lc, err := launch.Proto()
 	if err != nil {
 		return fmt.Errorf("start container %s on %s: %w", id, c.addr, err)
@@ -90,7 +89,7 @@ func (c *NMClient) Start(ctx context.Context, id client.ContainerID, containerTo
 }
 
 // Stop stops a container.
-func (c *NMClient) Stop(ctx context.Context, id client.ContainerID) error {
+func (c *NMClient) Stop(ctx context.Context, id yarn.ContainerID) error {
 	req := &yarnpb.StopContainersRequestProto{ContainerId: []*yarnpb.ContainerIdProto{id.Proto()}}
 	var resp yarnpb.StopContainersResponseProto
 	if err := c.rpc.Call(ctx, "stopContainers", req, &resp, ipc.Idempotent()); err != nil {
@@ -102,44 +101,28 @@ func (c *NMClient) Stop(ctx context.Context, id client.ContainerID) error {
 	return nil
 }
 
-// Status is a container's state as its NodeManager reports it.
-type Status struct {
-	ID          client.ContainerID
-	State       string // NEW, RUNNING, COMPLETE
-	ExitStatus  int32  // -1000 until complete
-	Diagnostics string
-}
-
 // Status reports a container's state.
-func (c *NMClient) Status(ctx context.Context, id client.ContainerID) (Status, error) {
+func (c *NMClient) Status(ctx context.Context, id yarn.ContainerID) (yarn.ContainerStatus, error) {
 	req := &yarnpb.GetContainerStatusesRequestProto{ContainerId: []*yarnpb.ContainerIdProto{id.Proto()}}
 	var resp yarnpb.GetContainerStatusesResponseProto
 	if err := c.rpc.Call(ctx, "getContainerStatuses", req, &resp, ipc.Idempotent()); err != nil {
-		return Status{}, fmt.Errorf("status of container %s on %s: %w", id, c.addr, err)
+		return yarn.ContainerStatus{}, fmt.Errorf("status of container %s on %s: %w", id, c.addr, err)
 	}
 	if err := failed(resp.GetFailedRequests(), id); err != nil {
-		return Status{}, fmt.Errorf("status of container %s on %s: %w", id, c.addr, err)
+		return yarn.ContainerStatus{}, fmt.Errorf("status of container %s on %s: %w", id, c.addr, err)
 	}
 	for _, s := range resp.GetStatus() {
-		if client.ContainerIDFromProto(s.GetContainerId()) == id {
-			return StatusFromProto(s), nil
+		if yarn.ContainerIDFromProto(s.GetContainerId()) == id {
+			return yarn.ContainerStatusFromProto(s), nil
 		}
 	}
-	return Status{}, fmt.Errorf("status of container %s on %s: not in the NodeManager's answer", id, c.addr)
-}
-
-// StatusFromProto converts a wire container status.
-func StatusFromProto(s *yarnpb.ContainerStatusProto) Status {
-	return Status{
-		ID: client.ContainerIDFromProto(s.GetContainerId()), State: strings.TrimPrefix(s.GetState().String(), "C_"),
-		ExitStatus: s.GetExitStatus(), Diagnostics: s.GetDiagnostics(),
-	}
+	return yarn.ContainerStatus{}, fmt.Errorf("status of container %s on %s: not in the NodeManager's answer", id, c.addr)
 }
 
 // failed returns the NodeManager's exception for id, if any.
-func failed(fails []*yarnpb.ContainerExceptionMapProto, id client.ContainerID) error {
+func failed(fails []*yarnpb.ContainerExceptionMapProto, id yarn.ContainerID) error {
 	for _, f := range fails {
-		if client.ContainerIDFromProto(f.GetContainerId()) != id {
+		if yarn.ContainerIDFromProto(f.GetContainerId()) != id {
 			continue
 		}
 		e := f.GetException()
