@@ -11,6 +11,7 @@ import (
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
 	"github.com/gostream/gostream/internal/yarn"
+	"github.com/gostream/gostream/internal/yarn/nodemanager"
 )
 
 // Launcher starts executors in allocated containers; tests fake it.
@@ -28,11 +29,11 @@ type nmLauncher struct {
 
 	mu      sync.Mutex
 	tokens  map[string]token.Token // by node address
-	clients map[string]*container.NMClient
+	clients map[string]*nodemanager.Client
 }
 
 func newNMLauncher(spec container.ExecutorSpec) *nmLauncher {
-	return &nmLauncher{spec: spec, tokens: map[string]token.Token{}, clients: map[string]*container.NMClient{}}
+	return &nmLauncher{spec: spec, tokens: map[string]token.Token{}, clients: map[string]*nodemanager.Client{}}
 }
 
 func nodeAddr(n *yarnpb.NodeIdProto) string {
@@ -52,7 +53,7 @@ func (l *nmLauncher) UpdateTokens(ts []*yarnpb.NMTokenProto) {
 	}
 }
 
-func (l *nmLauncher) client(addr string) (*container.NMClient, error) {
+func (l *nmLauncher) client(addr string) (*nodemanager.Client, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if c := l.clients[addr]; c != nil {
@@ -62,7 +63,7 @@ func (l *nmLauncher) client(addr string) (*container.NMClient, error) {
 	if !ok {
 		return nil, fmt.Errorf("no NMToken for NodeManager %s (the RM sends one with the node's first container)", addr)
 	}
-	c, err := container.NewNMClient(addr, tok)
+	c, err := nodemanager.Dial(addr, tok)
 	if err != nil {
 		return nil, err
 	}

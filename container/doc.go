@@ -1,8 +1,7 @@
 // Package container holds what runs around a YARN container: the
-// NodeManager client the application master starts, stops and queries
-// containers with (ContainerManagementProtocol over Hadoop IPC, authenticated
-// with the NodeManager's NMToken), the executor's launch context, and the
-// executor runtime with its driver-side endpoint.
+// executor's launch context, and the executor runtime with its driver-side
+// endpoint. (The application master starts containers with package
+// internal/yarn/nodemanager.)
 //
 // # Executors and the driver
 //
