@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/gostream/gostream/conf"
-	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoop/token"
@@ -205,7 +204,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	launcher := cfg.Launcher
 	if launcher == nil {
-		launcher = newNMLauncher(container.ExecutorSpec{
+		launcher = newNMLauncher(executorSpec{
 			App: env.App, Args: cfg.Args, Resources: env.Resources, Env: executorEnv(c, cfg.Getenv),
 			DriverAddress: ds.addr, Secret: ds.secret, Cores: c.Int(conf.ExecutorCores),
 		})

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
 	"github.com/gostream/gostream/internal/yarn"
@@ -25,14 +24,14 @@ type Launcher interface {
 
 // nmLauncher launches executors through their NodeManagers.
 type nmLauncher struct {
-	spec container.ExecutorSpec
+	spec executorSpec
 
 	mu      sync.Mutex
 	tokens  map[string]token.Token // by node address
 	clients map[string]*nodemanager.Client
 }
 
-func newNMLauncher(spec container.ExecutorSpec) *nmLauncher {
+func newNMLauncher(spec executorSpec) *nmLauncher {
 	return &nmLauncher{spec: spec, tokens: map[string]token.Token{}, clients: map[string]*nodemanager.Client{}}
 }
 
@@ -76,7 +75,7 @@ func (l *nmLauncher) Launch(ctx context.Context, c *yarnpb.ContainerProto, id st
 	if err != nil {
 		return fmt.Errorf("launch executor %s: %w", id, err)
 	}
-	lc, err := l.spec.LaunchContext(id)
+	lc, err := l.spec.launchContext(id)
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gostream/gostream/internal/yarn"
 )
 
 func TestExecutorRegistersAndEndsWithTheDriver(t *testing.T) {
@@ -88,34 +86,5 @@ func TestExecutorConfigFromEnv(t *testing.T) {
 	c, err := ExecutorConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil || c.ID != "3" || c.Cores != 4 || c.DriverAddress != "h:1" {
 		t.Fatalf("%+v %v", c, err)
-	}
-}
-
-func TestLaunchContext(t *testing.T) {
-	s := ExecutorSpec{
-		App: "app", Args: []string{"-in", "hdfs://nn/x y"},
-		Resources:     map[string]yarn.LocalResource{"app": {URL: "hdfs://nn:8020/s/app", Size: 10, Timestamp: 1}},
-		Env:           map[string]string{"GOSTREAM_X": "1"},
-		DriverAddress: "h:5", Secret: "sec", Cores: 2,
-	}
-	lc, err := s.LaunchContext("4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "./app -in 'hdfs://nn/x y' 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"
-	if lc.Commands[0] != want {
-		t.Errorf("command %q, want %q", lc.Commands[0], want)
-	}
-	for k, v := range map[string]string{"GOSTREAM_ROLE": "executor", EnvExecutorID: "4", EnvExecutorSecret: "sec", "GOSTREAM_X": "1", EnvExecutorCores: "2"} {
-		if lc.Environment[k] != v {
-			t.Errorf("%s=%q, want %q", k, lc.Environment[k], v)
-		}
-	}
-	if _, ok := s.Env[EnvExecutorID]; ok {
-		t.Error("the spec's environment was modified")
-	}
-	s.App = "missing"
-	if _, err := s.LaunchContext("1"); err == nil {
-		t.Error("no error for a missing binary")
 	}
 }

@@ -1,7 +1,9 @@
-// Package container holds what runs around a YARN container: the
-// executor's launch context, and the executor runtime with its driver-side
-// endpoint. (The application master starts containers with package
-// internal/yarn/nodemanager.)
+// Package container is the executor runtime and its driver-side endpoint:
+// the executor process, the driver's Endpoint, the wire protocol between
+// them, and the shuffle. It knows nothing of YARN: the application master
+// builds executor launch contexts (package am) and starts them through
+// their NodeManagers (package internal/yarn/nodemanager); an executor learns
+// its driver from the environment those set (ExecutorConfigFromEnv).
 //
 // # Executors and the driver
 //
