@@ -321,3 +321,20 @@ func TestContainerMemory(t *testing.T) {
 		}
 	}
 }
+
+func TestRunExecutorsLargerThanTheClusterFailAtOnce(t *testing.T) {
+	env := amEnv(1)
+	env["GOSTREAM_EXECUTOR_CORES"] = "16" // the fake RM's largest container has 8
+	ran := false
+	rm, removed, err := runAM(t, env, func(context.Context, *conf.Conf, engine.Listener, Executors) error {
+		ran = true
+		return nil
+	}, make(chan os.Signal))
+	var ee *ExitError
+	if !errors.As(err, &ee) || !ee.Unregistered || ee.Code != 1 || ran {
+		t.Fatalf("%v (driver ran: %v)", err, ran)
+	}
+	if len(rm.finished) != 1 || rm.finished[0] != yarn.FinalFailed || !strings.Contains(rm.diags[0], "largest container") || len(removed) != 1 {
+		t.Fatalf("finished %v %q removed %v", rm.finished, rm.diags, removed)
+	}
+}

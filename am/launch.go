@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/internal/yarn"
@@ -130,4 +131,24 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// executorEnv is the environment every executor gets: the configuration,
+// gostream.executorEnv.*, and the Hadoop user and configuration.
+func executorEnv(c *conf.Conf, getenv func(string) string) map[string]string {
+	env := map[string]string{}
+	for _, kv := range c.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	for k, v := range c.StringMap(conf.ExecutorEnv) {
+		env[k] = v
+	}
+	for _, k := range []string{"HADOOP_USER_NAME"} {
+		if v := getenv(k); v != "" {
+			env[k] = v
+		}
+	}
+	env["HADOOP_CONF_DIR"] = "$PWD" // the Hadoop site files ship as local resources
+	return env
 }

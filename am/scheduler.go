@@ -10,6 +10,7 @@ import (
 	"github.com/gostream/gostream/internal/hadoop/ipc"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+	"github.com/gostream/gostream/internal/hadoopconf"
 	"github.com/gostream/gostream/internal/yarn"
 )
 
@@ -86,3 +87,24 @@ func (s *rmScheduler) Finish(ctx context.Context, status yarn.FinalStatus, diag,
 
 func (s *rmScheduler) SetToken(t token.Token) { s.rpc.SetAuth(ipc.TokenAuth{Token: t}) }
 func (s *rmScheduler) Close() error           { return s.rpc.Close() }
+
+// dialScheduler reads the AMRMToken and the RM's scheduler address.
+func dialScheduler(callTimeout time.Duration) (Scheduler, error) {
+	creds, err := token.ReadFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	amrm, ok := creds.ByKind(token.KindAMRM)
+	if !ok {
+		return nil, fmt.Errorf("no %s among the container's tokens: is this a YARN AM container?", token.KindAMRM)
+	}
+	hc, err := hadoopconf.LoadFromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("the RM scheduler address: %w", err)
+	}
+	addrs, err := hc.RMSchedulerAddresses()
+	if err != nil {
+		return nil, fmt.Errorf("the RM scheduler address: %w", err)
+	}
+	return DialScheduler(addrs, amrm, callTimeout)
+}
