@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gostream/gostream/client"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // Environment variables gostream-submit sets for the AM container.
@@ -18,7 +18,7 @@ const (
 	// EnvApp is the link name of the application binary among the resources.
 	EnvApp = "GOSTREAM_YARN_APP"
 	// EnvResources is the local resources (link name →
-	// client.LocalResource) executors need, the binary and --files, as
+	// yarn.LocalResource) executors need, the binary and --files, as
 	// base64 of their JSON: the NodeManager writes variables into a shell
 	// script between double quotes, unescaped.
 	EnvResources = "GOSTREAM_YARN_RESOURCES"
@@ -27,7 +27,7 @@ const (
 // Env is what the NodeManager and gostream-submit tell the AM through its
 // environment.
 type Env struct {
-	ContainerID    client.ContainerID
+	ContainerID    yarn.ContainerID
 	Attempt        int // 1, 2, …
 	NMHost         string
 	NMPort         int
@@ -36,7 +36,7 @@ type Env struct {
 	SubmitTime     time.Time
 	StagingDir     string
 	App            string
-	Resources      map[string]client.LocalResource
+	Resources      map[string]yarn.LocalResource
 }
 
 // ReadEnv reads the AM's environment.
@@ -45,7 +45,7 @@ func ReadEnv(getenv func(string) string) (*Env, error) {
 	e := &Env{NMHost: getenv("NM_HOST"), StagingDir: getenv(EnvStagingDir), App: getenv(EnvApp)}
 	if s := getenv("CONTAINER_ID"); s == "" {
 		errs = append(errs, "CONTAINER_ID is not set")
-	} else if id, err := client.ParseContainerID(s); err != nil {
+	} else if id, err := yarn.ParseContainerID(s); err != nil {
 		errs = append(errs, err.Error())
 	} else {
 		e.ContainerID, e.Attempt = id, int(id.Attempt.Attempt)
@@ -86,7 +86,7 @@ func ReadEnv(getenv func(string) string) (*Env, error) {
 }
 
 // encodeResources is the EnvResources value of res.
-func encodeResources(res map[string]client.LocalResource) (string, error) {
+func encodeResources(res map[string]yarn.LocalResource) (string, error) {
 	b, err := json.Marshal(res)
 	if err != nil {
 		return "", err
@@ -94,7 +94,7 @@ func encodeResources(res map[string]client.LocalResource) (string, error) {
 	return base64.StdEncoding.EncodeToString(b), nil
 }
 
-func decodeResources(s string, res *map[string]client.LocalResource) error {
+func decodeResources(s string, res *map[string]yarn.LocalResource) error {
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		return err

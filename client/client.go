@@ -13,6 +13,7 @@ import (
 
 	"github.com/gostream/gostream/internal/hadoop/ipc"
 	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // ProtocolApplicationClient is the RM protocol the client speaks.
@@ -54,24 +55,24 @@ func New(ctx context.Context, conf *hadoopconf.Conf, opts ...Options) (*Client, 
 	if conf == nil {
 		var err error
 		if conf, err = hadoopconf.LoadFromEnv(); err != nil {
-			return nil, opErr("connect", ApplicationID{}, err)
+			return nil, opErr("connect", yarn.ApplicationID{}, err)
 		}
 	}
 	if conf.Kerberos() {
-		return nil, opErr("connect", ApplicationID{}, fmt.Errorf("hadoop.security.authentication=kerberos in %s: Kerberos is not supported yet (%w)", conf.Describe(), hadoopconf.ErrConfig))
+		return nil, opErr("connect", yarn.ApplicationID{}, fmt.Errorf("hadoop.security.authentication=kerberos in %s: Kerberos is not supported yet (%w)", conf.Describe(), hadoopconf.ErrConfig))
 	}
 	addrs := o.Addrs
 	if len(addrs) == 0 {
 		var err error
 		if addrs, err = conf.RMAddresses(); err != nil {
-			return nil, opErr("connect", ApplicationID{}, err)
+			return nil, opErr("connect", yarn.ApplicationID{}, err)
 		}
 	}
 	u := o.User
 	if u == "" {
 		var err error
 		if u, err = hadoopUser(); err != nil {
-			return nil, opErr("connect", ApplicationID{}, err)
+			return nil, opErr("connect", yarn.ApplicationID{}, err)
 		}
 	}
 	if o.CallTimeout <= 0 {
@@ -82,7 +83,7 @@ func New(ctx context.Context, conf *hadoopconf.Conf, opts ...Options) (*Client, 
 		DialTimeout: o.DialTimeout, CallTimeout: o.CallTimeout, MaxRetries: o.MaxRetries,
 	})
 	if err != nil {
-		return nil, opErr("connect", ApplicationID{}, err)
+		return nil, opErr("connect", yarn.ApplicationID{}, err)
 	}
 	c := &Client{rpc: rpc, conf: conf, user: u}
 	if _, err := c.ClusterMetrics(ctx); err != nil {

@@ -1,8 +1,9 @@
-// Package container holds what runs around a YARN container: the
-// NodeManager client the application master starts, stops and queries
-// containers with (ContainerManagementProtocol over Hadoop IPC, authenticated
-// with the NodeManager's NMToken), the executor's launch context, and the
-// executor runtime with its driver-side endpoint.
+// Package container is the executor runtime and its driver-side endpoint:
+// the executor process, the driver's Endpoint, the wire protocol between
+// them, and the shuffle. It knows nothing of YARN: the application master
+// builds executor launch contexts (package am) and starts them through
+// their NodeManagers (package internal/yarn/nodemanager); an executor learns
+// its driver from the environment those set (ExecutorConfigFromEnv).
 //
 // # Executors and the driver
 //

@@ -14,6 +14,7 @@ import (
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // runYARNClient runs --deploy-mode client: the driver runs here, as a child
@@ -46,7 +47,7 @@ func runYARNClient(ctx context.Context, y yarnCluster, c *conf.Conf, app *applic
 		return exitStartFailed, err
 	}
 
-	amRes := client.Resource{
+	amRes := yarn.Resource{
 		MemoryMB: am.ContainerMemoryMB(c.Size(conf.YarnAMMemory), c.Size(conf.YarnAMMemoryOverhead)),
 		VCores:   int32(c.Int(conf.YarnAMCores)),
 	}
