@@ -30,7 +30,7 @@ type logSource struct {
 }
 
 type logProgress struct {
-	Next   int64               `json:"next"`
+	Next   int64              `json:"next"`
 	Ranges map[int64][2]int64 `json:"ranges"`
 }
 
