@@ -131,7 +131,7 @@ func (c *checkpointer) saveSnapshots(ms int64, rdds map[*node]any) error {
 		if !c.due(n, ms) {
 			continue
 		}
-		b, err := n.encodeRDD(ctx, r)
+		b, err := n.typed.encode(ctx, r)
 		if err != nil {
 			return fmt.Errorf("snapshot of %s (#%d) at %d: %w", n.kind, n.id, ms, err)
 		}
@@ -226,10 +226,10 @@ func (c *checkpointer) payload() (*checkpointData, error) {
 	}
 	slices.Sort(d.PendingMs)
 	for _, n := range ssc.graph.nodes {
-		if n.saveProgress == nil {
+		if n.input == nil || n.input.saveProgress == nil {
 			continue
 		}
-		raw, err := n.saveProgress()
+		raw, err := n.input.saveProgress()
 		if err != nil {
 			return nil, fmt.Errorf("progress of %s (#%d): %w", n.kind, n.id, err)
 		}

@@ -359,8 +359,8 @@ func (c *Context) generateBatch(t time.Time) {
 	// Inputs take their data now: a window sliding slower than the batch
 	// reads it only at its slide, after this batch released its blocks.
 	for _, n := range c.graph.nodes {
-		if n.generate != nil {
-			n.generate(t)
+		if n.input != nil {
+			n.input.generate(t)
 		}
 	}
 	for _, op := range c.graph.outputs {
@@ -374,9 +374,9 @@ func (c *Context) generateBatch(t time.Time) {
 		}
 	}
 	for _, n := range c.graph.nodes {
-		if n.stateful && n.force != nil {
+		if n.stateful {
 			if r := n.rddAtMs(ms); r != nil {
-				addJob(-1, "materialize "+n.kind, func(ctx context.Context) error { return n.force(ctx, r) }, true)
+				addJob(-1, "materialize "+n.kind, func(ctx context.Context) error { return n.typed.force(ctx, r) }, true)
 			}
 		}
 	}

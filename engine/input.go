@@ -28,9 +28,9 @@ func TextFileStream(ssc *Context, dir string) *DStream[string] {
 		ssc.graphError(fmt.Errorf("textFileStream %s: %w", dir, err))
 	}
 	fstream := &fileStream{fsys: fsys, dir: root, selected: map[int64][]string{}, seen: map[string]int64{}}
-	n := &node{kind: "textFileStream", params: fmt.Sprintf("dir=%q", dir), slide: ssc.batch, replayable: true,
-		saveProgress: fstream.saveProgress, restoreProgress: fstream.restoreProgress}
-	n.forgetInput = func(done time.Time) {
+	n := &node{kind: "textFileStream", params: fmt.Sprintf("dir=%q", dir), slide: ssc.batch,
+		input: &input{replayable: true, saveProgress: fstream.saveProgress, restoreProgress: fstream.restoreProgress}}
+	n.input.forget = func(done time.Time) {
 		// A checkpoint lists the files of every batch the stream may
 		// re-create (windows, state replay) and of every batch whose files
 		// later batches must skip.

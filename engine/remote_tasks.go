@@ -37,57 +37,6 @@ import (
 // option (see engine/cluster): applications never need it.
 func WithTaskHost(h cluster.TaskHost) Option { return func(s *Context) { s.taskHost = h } }
 
-// typedRDD does for a node what needs its element type.
-type typedRDD struct {
-	// rddAt is the node's RDD at t (generated once), nil when none.
-	rddAt  func(t time.Time) (any, error)
-	parts  func(r any) int
-	stages func(r any) []rdd.Stage
-	// encodePartition computes partition p of r and encodes it.
-	encodePartition func(ctx context.Context, r any, p int) ([]byte, error)
-	// remoteInput is an RDD of parts partitions whose partition p is what
-	// read returns, decoded: an input's RDD on an executor.
-	remoteInput func(parts int, read func(ctx context.Context, p int) ([]byte, error)) any
-}
-
-func typedFor[T any](ds *DStream[T]) typedRDD {
-	env := ds.ssc.env
-	return typedRDD{
-		rddAt: func(t time.Time) (any, error) {
-			r, err := ds.rddAt(t)
-			if r == nil {
-				return nil, err
-			}
-			return r, err
-		},
-		parts:  func(r any) int { return r.(*RDD[T]).NumPartitions() },
-		stages: func(r any) []rdd.Stage { return rdd.Stages(r.(*RDD[T])) },
-		encodePartition: func(ctx context.Context, r any, p int) ([]byte, error) {
-			var items []T
-			if err := r.(*RDD[T]).Compute(ctx, p, func(x T) { items = append(items, x) }); err != nil {
-				return nil, err
-			}
-			return encodeSlice(items)
-		},
-		remoteInput: func(parts int, read func(ctx context.Context, p int) ([]byte, error)) any {
-			return rdd.Zip(env, parts, func(ctx context.Context, p int, emit func(T)) error {
-				b, err := read(ctx, p)
-				if err != nil {
-					return err
-				}
-				items, err := decodeSlice[T](b)
-				if err != nil {
-					return fmt.Errorf("input partition %d from the driver: %w", p, err)
-				}
-				for _, x := range items {
-					emit(x)
-				}
-				return nil
-			})
-		},
-	}
-}
-
 // labelStages names the stages of n's RDD at ms that no parent's RDD
 // labelled: "<node>@<ms>/<k>" in lineage order, the same in every process.
 func labelStages(n *node, ms int64, stages []rdd.Stage) {

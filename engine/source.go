@@ -43,12 +43,12 @@ type Source[T any] interface {
 // in the graph's fingerprint: a checkpoint refuses a graph whose sources
 // changed.
 func SourceStream[T any](ssc *Context, kind, params string, src Source[T]) *DStream[T] {
-	n := &node{kind: kind, params: params, slide: ssc.batch, replayable: src.Replayable(),
+	n := &node{kind: kind, params: params, slide: ssc.batch, input: &input{replayable: src.Replayable(),
 		saveProgress: src.Progress,
 		restoreProgress: func(raw json.RawMessage, lastCompletedMs int64) error {
 			return src.Restore(raw, time.UnixMilli(lastCompletedMs))
-		}}
-	n.forgetInput = func(done time.Time) { src.Forget(done.Add(-n.retention())) }
+		}}}
+	n.input.forget = func(done time.Time) { src.Forget(done.Add(-n.retention())) }
 	return newStream(ssc, n, func(t time.Time) (*RDD[T], error) {
 		ctx, cancel := context.WithTimeout(context.Background(), ssc.settings.networkTimeout)
 		defer cancel()
