@@ -57,18 +57,21 @@ func (e *Endpoint) RunTask(ctx context.Context, t cluster.Task, inputs cluster.I
 	// No timeout but ctx: a task takes what it takes, and the executor's
 	// heartbeats (or their absence) say whether it is still there.
 	r, err := x.peer.request(ctx, message{Op: opRunTask, Run: id, Data: t.Spec})
-	e.taskEnded(x, id, err == nil)
 	switch {
 	case err == nil:
-		return rdd.MapOutput{Executor: x.info.ID, Addr: x.info.ShuffleAddr, Key: r.Key}, nil
 	case ctx.Err() != nil:
 		e.goCancelTask(x, id)
-		return rdd.MapOutput{}, fmt.Errorf("task %d of %s on executor %s: %w", t.Partition, t.Name, x.info.ID, ctx.Err())
+		err = fmt.Errorf("task %d of %s on executor %s: %w", t.Partition, t.Name, x.info.ID, ctx.Err())
 	case isRemote(err):
-		return rdd.MapOutput{}, fmt.Errorf("task %d of %s on executor %s: %w", t.Partition, t.Name, x.info.ID, err)
+		err = fmt.Errorf("task %d of %s on executor %s: %w", t.Partition, t.Name, x.info.ID, err)
 	default:
-		return rdd.MapOutput{}, fmt.Errorf("task %d of %s: executor %s: %w (%w)", t.Partition, t.Name, x.info.ID, err, task.ErrExecutorLost)
+		err = fmt.Errorf("task %d of %s: executor %s: %w (%w)", t.Partition, t.Name, x.info.ID, err, task.ErrExecutorLost)
 	}
+	e.taskEnded(x, id, task.StateOf(ctx, err))
+	if err != nil {
+		return rdd.MapOutput{}, err
+	}
+	return rdd.MapOutput{Executor: x.info.ID, Addr: x.info.ShuffleAddr, Key: r.Key}, nil
 }
 
 // placeTask takes a core of the least loaded executor with one free (ties:
@@ -107,13 +110,16 @@ func (e *Endpoint) goCancelTask(x *executorConn, id int64) {
 }
 
 // taskEnded frees the task's core and counts how it ended.
-func (e *Endpoint) taskEnded(x *executorConn, id int64, ok bool) {
+func (e *Endpoint) taskEnded(x *executorConn, id int64, s task.State) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(x.tasks, id)
-	if ok {
+	switch s {
+	case task.Succeeded:
 		x.info.CompletedTasks++
-	} else {
+	case task.Cancelled:
+		x.info.CancelledTasks++
+	default: // failed, or lost with the executor
 		x.info.FailedTasks++
 	}
 	e.notify()
