@@ -186,9 +186,10 @@ func (k *killingRunner) RunTask(ctx context.Context, spec []byte, env cluster.In
 	return k.TaskRunner.RunTask(ctx, spec, env)
 }
 
-// Chaos: an executor dies in the middle of its first task; the driver runs
-// that task again itself, recomputes what the dead executor held, and the
-// output still matches the local master's.
+// Chaos: an executor dies in the middle of its first task; the task runs
+// again elsewhere (the attempt lost with its executor is not counted), what
+// the dead executor held is recomputed, and the output still matches the
+// local master's.
 func TestPipelineSurvivesAnExecutorDyingMidTask(t *testing.T) {
 	c := conf.Defaults()
 	if err := c.Set(conf.Master, "local[1]"); err != nil {
