@@ -14,7 +14,6 @@ import (
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
-	"github.com/gostream/gostream/engine/rdd"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/procenv"
 )
@@ -91,12 +90,8 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup) e
 	// The graphs rebuilt here share one set of HDFS connections.
 	files := &hdfsstore.Resolver{}
 	defer files.Close()
-	ec.ServeReceiver = func(ctx context.Context, stream int, offset *string, out engine.EncodedSink) error {
-		return engine.ServeReceiver(ctx, c, batch, setup, stream, offset, out, engine.WithResolver(files))
-	}
-	ec.Tasks = func(shuffle rdd.ShuffleReader) container.TaskRunner {
-		return engine.NewTaskServer(c, batch, setup, shuffle, engine.WithResolver(files))
-	}
+	x := engine.NewExecutor(c, batch, setup, engine.WithResolver(files))
+	ec.ServeReceiver, ec.Tasks = x.ServeReceiver, x.TaskRunner
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	return container.RunExecutor(ctx, ec)

@@ -12,9 +12,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // YARN container exit statuses the allocator tells apart
@@ -47,7 +47,7 @@ type allocator struct {
 	now      func() time.Time
 
 	target      int
-	resource    client.Resource
+	resource    yarn.Resource
 	maxFailures int
 	failures    failureTracker
 	heartbeat   time.Duration // between allocate calls when nothing is pending
@@ -57,10 +57,10 @@ type allocator struct {
 	responseID int32
 	requested  int // containers the RM believes we still want
 	nextID     int
-	released   map[client.ContainerID]bool
+	released   map[yarn.ContainerID]bool
 
 	mu      sync.Mutex
-	running map[client.ContainerID]*Executor
+	running map[yarn.ContainerID]*Executor
 	failed  int // total failures, for the status page
 }
 
@@ -178,8 +178,9 @@ func (a *allocator) allocateOnce(ctx context.Context) (bool, error) {
 
 // completed handles containers that ended.
 func (a *allocator) completed(sts []*yarnpb.ContainerStatusProto) error {
-	for _, s := range sts {
-		id := client.ContainerIDFromProto(s.GetContainerId())
+	for _, p := range sts {
+		s := yarn.ContainerStatusFromProto(p)
+		id := s.ID
 		a.mu.Lock()
 		e, ours := a.running[id]
 		delete(a.running, id)
@@ -187,15 +188,15 @@ func (a *allocator) completed(sts []*yarnpb.ContainerStatusProto) error {
 		if !ours {
 			continue // released by us, or not an executor
 		}
-		code := s.GetExitStatus()
+		code := s.ExitStatus
 		switch code {
 		case exitSuccess:
 			a.log.Info("executor exited", "executor", e.ID, "container", id, "node", e.Node)
 		case exitPreempted, exitKilledByAppMaster:
-			a.log.Info("executor container ended by YARN, not counted as a failure", "executor", e.ID, "container", id, "exit", code, "diagnostics", s.GetDiagnostics())
+			a.log.Info("executor container ended by YARN, not counted as a failure", "executor", e.ID, "container", id, "exit", code, "diagnostics", s.Diagnostics)
 		default:
 			a.recordFailure()
-			a.log.Warn("executor failed", "executor", e.ID, "container", id, "node", e.Node, "exit", code, "diagnostics", s.GetDiagnostics())
+			a.log.Warn("executor failed", "executor", e.ID, "container", id, "node", e.Node, "exit", code, "diagnostics", s.Diagnostics)
 		}
 	}
 	return nil
@@ -220,7 +221,7 @@ func (a *allocator) checkFailures() error {
 func (a *allocator) allocated(ctx context.Context, cs []*yarnpb.ContainerProto) {
 	a.requested = max(a.requested-len(cs), 0)
 	for _, c := range cs {
-		id := client.ContainerIDFromProto(c.GetId())
+		id := yarn.ContainerIDFromProto(c.GetId())
 		a.mu.Lock()
 		need := len(a.running) < a.target
 		a.mu.Unlock()

@@ -3,24 +3,15 @@ package am
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
-	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
-	"github.com/gostream/gostream/hdfsstore"
-	"github.com/gostream/gostream/internal/hadoop/security"
-	"github.com/gostream/gostream/internal/hadoop/token"
-	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/engine/cluster"
 )
 
 // DriverFunc runs the streaming driver with configuration c (a local master
@@ -32,8 +23,8 @@ type DriverFunc func(ctx context.Context, c *conf.Conf, l engine.Listener, execs
 // Executors is where the driver runs receivers and shuffle map tasks: the
 // AM's executor endpoint.
 type Executors interface {
-	engine.ReceiverHost
-	engine.TaskHost
+	cluster.ReceiverHost
+	cluster.TaskHost
 }
 
 // Config is what Run needs. Only Driver is required; the other fields are
@@ -80,10 +71,48 @@ var ErrUnrecoverable = errors.New("unrecoverable")
 
 // Run runs the application master until the application ends or this
 // attempt must give way to the next; see the package doc for how it ends.
+// Each step is a method of attempt, in this order; what a step starts is
+// stopped, in reverse order, when Run returns.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Driver == nil {
 		return errors.New("am: no driver")
 	}
+	cfg, stopSignals := cfg.withDefaults()
+	defer stopSignals()
+	a, err := newAttempt(cfg)
+	if err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	if a.sched, err = a.scheduler(); err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	defer a.sched.Close()
+	if a.ds, err = newDriverSide(cfg.Getenv, a.env.NMHost, a.conf, a.log); err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	defer a.ds.close()
+	a.alloc = a.newAllocator()
+	st, err := a.startStatusPage()
+	if err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	defer st.close()
+	maxRes, err := a.register(ctx)
+	if err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	if err := a.executorsFit(maxRes); err != nil {
+		return a.end(fatal(err))
+	}
+	a.alloc.launcher = a.launcher()
+	defer a.alloc.launcher.Close()
+	driverErr, allocErr, signaled := a.run(ctx)
+	return a.end(decide(driverErr, allocErr, signaled, a.env.Attempt, a.maxAttempts))
+}
+
+// withDefaults fills in what Config leaves to Run. stop ends the signal
+// subscription it makes when Signals is nil.
+func (cfg Config) withDefaults() (_ Config, stop func()) {
 	if cfg.Getenv == nil {
 		cfg.Getenv = os.Getenv
 	}
@@ -102,272 +131,14 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.RemoveStaging == nil {
 		cfg.RemoveStaging = removeStaging
 	}
+	stop = func() {}
 	if cfg.Signals == nil {
 		ch := make(chan os.Signal, 2)
 		signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT)
-		defer signal.Stop(ch)
 		cfg.Signals = ch
+		stop = func() { signal.Stop(ch) }
 	}
-	log := cfg.Logger
-
-	env, err := ReadEnv(cfg.Getenv)
-	if err != nil {
-		return &ExitError{Code: 1, Err: err}
-	}
-	c, err := conf.Load(conf.Sources{Environ: cfg.Environ, NoDefaultPropertiesFile: true})
-	if err != nil {
-		return &ExitError{Code: 1, Err: fmt.Errorf("application master configuration: %w", err)}
-	}
-	maxAttempts := env.MaxAppAttempts
-	if maxAttempts == 0 {
-		maxAttempts = max(c.Int(conf.YarnMaxAppAttempts), 1)
-	}
-	log = log.With("app", env.ContainerID.Attempt.App.String(), "attempt", env.Attempt)
-	log.Info("application master starting", "container", env.ContainerID, "max_attempts", maxAttempts, "node", env.NMHost)
-
-	sched := cfg.Scheduler
-	if sched == nil {
-		if sched, err = dialScheduler(cfg.CallTimeout); err != nil {
-			return &ExitError{Code: 1, Err: err}
-		}
-	}
-	defer sched.Close()
-
-	// The executors' driver: in this process (cluster mode), or in the
-	// submitter's process (client mode: this AM only launches executors).
-	ds, err := newDriverSide(cfg.Getenv, env.NMHost, c, log)
-	if err != nil {
-		return &ExitError{Code: 1, Err: err}
-	}
-	defer ds.close()
-	ep := ds.ep
-
-	execRes := client.Resource{MemoryMB: ContainerMemoryMB(c.Size(conf.ExecutorMemory), c.Size(conf.ExecutorMemoryOverhead)),
-		VCores: int32(c.Int(conf.ExecutorCores))}
-	alloc := &allocator{
-		sched: sched, log: log, now: time.Now,
-		target: c.Int(conf.ExecutorInstances), resource: execRes,
-		maxFailures: maxExecutorFailures(c.Int(conf.ExecutorMaxNumFailures), c.Int(conf.ExecutorInstances)),
-		failures:    failureTracker{validity: c.Duration(conf.ExecutorFailuresValidityInterval)},
-		heartbeat:   c.Duration(conf.YarnSchedulerHeartbeatInterval), initial: c.Duration(conf.YarnSchedulerInitialAllocationInterval),
-		callTimeout: cfg.CallTimeout,
-		released:    map[client.ContainerID]bool{}, running: map[client.ContainerID]*Executor{},
-	}
-	batches := newBatchListener()
-	started := time.Now()
-	st, err := serveStatus(":0", func() Status {
-		execs, failed := alloc.snapshot()
-		st := Status{Application: env.ContainerID.Attempt.App.String(), Name: c.String(conf.AppName), Attempt: env.Attempt,
-			MaxAttempts: maxAttempts, Started: started, Executors: execs, ExecutorFailures: failed,
-			BatchDuration: cfg.Batch, GracefulStopTimeout: engine.GracefulStopTimeout(c, cfg.Batch), StopMarker: c.String(conf.StopMarker)}
-		if ep != nil {
-			st.Registered, st.ReceiverPlacements = ep.Executors(), ep.Receivers()
-		}
-		batches.snapshot(&st)
-		return st
-	})
-	if err != nil {
-		return &ExitError{Code: 1, Err: err}
-	}
-	defer st.close()
-	trackingURL := "http://" + net.JoinHostPort(env.NMHost, strconv.Itoa(st.port())) + "/"
-
-	rctx, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
-	reg, err := sched.Register(rctx, env.NMHost, int32(ds.rpcPort), trackingURL)
-	cancel()
-	if err != nil {
-		return &ExitError{Code: 1, Err: err}
-	}
-	log.Info("registered with the ResourceManager", "tracking_url", trackingURL, "queue", reg.GetQueue())
-
-	finish := func(status client.FinalStatus, diag string) error {
-		fctx, cancel := context.WithTimeout(context.Background(), 2*cfg.CallTimeout)
-		defer cancel()
-		err := sched.Finish(fctx, status, diag, trackingURL)
-		if err != nil {
-			return err
-		}
-		log.Info("unregistered", "status", status, "diagnostics", diag)
-		if c.Bool(conf.YarnPreserveStagingFiles) || env.StagingDir == "" {
-			return nil
-		}
-		if err := cfg.RemoveStaging(fctx, env.StagingDir); err != nil {
-			log.Warn("could not remove the staging directory", "dir", env.StagingDir, "err", err)
-		}
-		return nil
-	}
-	if maxRes := client.ResourceFromProto(reg.GetMaximumCapability()); maxRes.MemoryMB > 0 && (execRes.MemoryMB > maxRes.MemoryMB || execRes.VCores > maxRes.VCores) {
-		err := fmt.Errorf("executors need %v (gostream.executor.memory + memoryOverhead, gostream.executor.cores), above the cluster's largest container %v: lower them, or raise yarn.scheduler.maximum-allocation-mb/-vcores", execRes, maxRes)
-		if ferr := finish(client.FinalFailed, err.Error()); ferr != nil {
-			return &ExitError{Code: 1, Err: errors.Join(err, ferr)}
-		}
-		return &ExitError{Code: 1, Unregistered: true, Err: err}
-	}
-
-	launcher := cfg.Launcher
-	if launcher == nil {
-		launcher = newNMLauncher(container.ExecutorSpec{
-			App: env.App, Args: cfg.Args, Resources: env.Resources, Env: executorEnv(c, cfg.Getenv),
-			DriverAddress: ds.addr, Secret: ds.secret, Cores: c.Int(conf.ExecutorCores),
-		})
-	}
-	defer launcher.Close()
-	alloc.launcher = launcher
-
-	actx, acancel := context.WithCancel(ctx)
-	defer acancel()
-	allocDone := make(chan error, 1)
-	go func() { allocDone <- alloc.run(actx) }()
-
-	dconf := c.Clone()
-	_ = dconf.Set(conf.Master, fmt.Sprintf("local[%d]", c.Int(conf.DriverCores)))
-	_ = dconf.Set(conf.DeployMode, conf.DeployModeClient)
-	dctx, dcancel := context.WithCancel(ctx)
-	defer dcancel()
-	driverDone := make(chan error, 1)
-	go func() {
-		if ep == nil {
-			driverDone <- watchClientDriver(dctx, ds, c, log)
-			return
-		}
-		driverDone <- cfg.Driver(dctx, dconf, batches, ep)
-	}()
-
-	var driverErr, allocErr error
-	signaled := false
-	allocEnded := false
-	select {
-	case driverErr = <-driverDone:
-		select { // a signal that stopped the driver
-		case <-cfg.Signals:
-			signaled = true
-		default:
-		}
-	case allocErr = <-allocDone:
-		allocEnded = true
-		dcancel()
-		driverErr = <-driverDone
-	case sig := <-cfg.Signals:
-		signaled = true
-		log.Info("signal received: ending this attempt without unregistering", "signal", sig)
-		select { // the driver handles the signal itself (engine.RunConf)
-		case driverErr = <-driverDone:
-		case <-time.After(10 * time.Second):
-			dcancel()
-			driverErr = <-driverDone
-		}
-	case <-ctx.Done():
-		signaled = true
-		dcancel()
-		driverErr = <-driverDone
-	}
-	acancel()
-	if !allocEnded {
-		if err := <-allocDone; allocErr == nil {
-			allocErr = err
-		}
-	}
-	ds.close()
-
-	o := decide(driverErr, allocErr, signaled, env.Attempt, maxAttempts)
-	if !o.unregister {
-		log.Warn("attempt ends without unregistering: YARN decides whether another attempt runs", "err", o.err)
-		return &ExitError{Code: o.code, Err: o.err}
-	}
-	if err := finish(o.status, o.diag); err != nil {
-		return &ExitError{Code: 1, Err: errors.Join(o.err, err)}
-	}
-	if o.err == nil {
-		return nil
-	}
-	return &ExitError{Code: o.code, Unregistered: true, Err: o.err}
-}
-
-// outcome is how an attempt ends.
-type outcome struct {
-	unregister bool
-	status     client.FinalStatus
-	diag       string
-	code       int
-	err        error
-}
-
-// decide applies the rules of the package doc.
-func decide(driverErr, allocErr error, signaled bool, attempt, maxAttempts int) outcome {
-	switch {
-	case signaled:
-		return outcome{code: 143, err: fmt.Errorf("attempt %d stopped by a signal (killed by YARN or the user)", attempt)}
-	case allocErr != nil && (errors.Is(allocErr, ErrTooManyExecutorFailures) || errors.Is(allocErr, ErrUnrecoverable)):
-		diag := fmt.Sprintf("attempt %d of %d: %v", attempt, maxAttempts, allocErr)
-		return outcome{unregister: true, status: client.FinalFailed, diag: diag, code: 1, err: errors.New(diag)}
-	case allocErr != nil:
-		return outcome{code: 1, err: fmt.Errorf("attempt %d: %w", attempt, allocErr)}
-	case driverErr == nil:
-		return outcome{unregister: true, status: client.FinalSucceeded, diag: "the streaming context stopped"}
-	}
-	var graph *engine.GraphChangedError
-	var confErr *conf.Error
-	unrecoverable := errors.As(driverErr, &graph) || errors.As(driverErr, &confErr) || errors.Is(driverErr, ErrUnrecoverable)
-	if unrecoverable || attempt >= maxAttempts {
-		why := "last attempt"
-		if unrecoverable {
-			why = "a new attempt would fail the same way"
-		}
-		diag := fmt.Sprintf("attempt %d of %d failed (%s): the driver: %v", attempt, maxAttempts, why, driverErr)
-		return outcome{unregister: true, status: client.FinalFailed, diag: diag, code: 1, err: errors.New(diag)}
-	}
-	return outcome{code: 1, err: fmt.Errorf("attempt %d of %d failed, YARN will start the next: the driver: %w", attempt, maxAttempts, driverErr)}
-}
-
-// dialScheduler reads the AMRMToken and the RM's scheduler address.
-func dialScheduler(callTimeout time.Duration) (Scheduler, error) {
-	creds, err := token.ReadFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	amrm, ok := creds.ByKind(token.KindAMRM)
-	if !ok {
-		return nil, fmt.Errorf("no %s among the container's tokens: is this a YARN AM container?", token.KindAMRM)
-	}
-	hc, err := hadoopconf.LoadFromEnv()
-	if err != nil {
-		return nil, fmt.Errorf("the RM scheduler address: %w", err)
-	}
-	addrs, err := hc.RMSchedulerAddresses()
-	if err != nil {
-		return nil, fmt.Errorf("the RM scheduler address: %w", err)
-	}
-	return DialScheduler(addrs, amrm, callTimeout)
-}
-
-// executorEnv is the environment every executor gets: the configuration,
-// gostream.executorEnv.*, and the Hadoop user and configuration.
-func executorEnv(c *conf.Conf, getenv func(string) string) map[string]string {
-	env := map[string]string{}
-	for _, kv := range c.Environ() {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	for k, v := range c.StringMap(conf.ExecutorEnv) {
-		env[k] = v
-	}
-	if v := getenv(security.EnvUser); v != "" {
-		env[security.EnvUser] = v
-	}
-	env[hadoopconf.EnvConfDir] = "$PWD" // the Hadoop site files ship as local resources
-	return env
-}
-
-// removeStaging removes the staging directory through a resolver of its
-// own: the AM touches HDFS this once.
-func removeStaging(ctx context.Context, dir string) error {
-	r := &hdfsstore.Resolver{}
-	defer r.Close()
-	fsys, p, err := r.ForPath(ctx, dir)
-	if err != nil {
-		return err
-	}
-	return fsys.RemoveAll(ctx, p)
+	return cfg, stop
 }
 
 // mib converts bytes to MiB, rounding up.

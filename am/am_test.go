@@ -14,18 +14,18 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
 	"github.com/gostream/gostream/internal/procenv"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
-var app = client.ApplicationID{ClusterTimestamp: 1700000000000, ID: 7}
+var app = yarn.ApplicationID{ClusterTimestamp: 1700000000000, ID: 7}
 
-func cid(attempt int32, n int64) client.ContainerID {
-	return client.ContainerID{Attempt: client.AttemptID{App: app, Attempt: attempt}, ID: n}
+func cid(attempt int32, n int64) yarn.ContainerID {
+	return yarn.ContainerID{Attempt: yarn.AttemptID{App: app, Attempt: attempt}, ID: n}
 }
 
 // fakeRM is a scheduler that allocates whatever is asked on the next call.
@@ -36,14 +36,14 @@ type fakeRM struct {
 	completed   []*yarnpb.ContainerStatusProto
 	asks        []int32
 	released    int
-	finished    []client.FinalStatus
+	finished    []yarn.FinalStatus
 	diags       []string
 	tokenSet    bool
 	rollToken   bool
 }
 
 func (f *fakeRM) Register(context.Context, string, int32, string) (*yarnpb.RegisterApplicationMasterResponseProto, error) {
-	return &yarnpb.RegisterApplicationMasterResponseProto{MaximumCapability: client.Resource{MemoryMB: 8192, VCores: 8}.Proto()}, nil
+	return &yarnpb.RegisterApplicationMasterResponseProto{MaximumCapability: yarn.Resource{MemoryMB: 8192, VCores: 8}.Proto()}, nil
 }
 
 func (f *fakeRM) Allocate(_ context.Context, req *yarnpb.AllocateRequestProto) (*yarnpb.AllocateResponseProto, error) {
@@ -68,7 +68,7 @@ func (f *fakeRM) Allocate(_ context.Context, req *yarnpb.AllocateRequestProto) (
 	return resp, nil
 }
 
-func (f *fakeRM) Finish(_ context.Context, s client.FinalStatus, diag, _ string) error {
+func (f *fakeRM) Finish(_ context.Context, s yarn.FinalStatus, diag, _ string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.finished = append(f.finished, s)
@@ -78,7 +78,7 @@ func (f *fakeRM) Finish(_ context.Context, s client.FinalStatus, diag, _ string)
 func (f *fakeRM) SetToken(token.Token) { f.mu.Lock(); f.tokenSet = true; f.mu.Unlock() }
 func (f *fakeRM) Close() error         { return nil }
 
-func (f *fakeRM) complete(id client.ContainerID, exit int32) {
+func (f *fakeRM) complete(id yarn.ContainerID, exit int32) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.completed = append(f.completed, &yarnpb.ContainerStatusProto{ContainerId: id.Proto(), ExitStatus: proto.Int32(exit),
@@ -105,9 +105,9 @@ func (l *fakeLauncher) Close() error { return nil }
 
 func newTestAllocator(rm *fakeRM, l *fakeLauncher, target, maxFailures int, validity time.Duration, now func() time.Time) *allocator {
 	return &allocator{sched: rm, launcher: l, log: slog.New(slog.DiscardHandler), now: now, target: target,
-		resource: client.Resource{MemoryMB: 1408, VCores: 1}, maxFailures: maxFailures, failures: failureTracker{validity: validity},
+		resource: yarn.Resource{MemoryMB: 1408, VCores: 1}, maxFailures: maxFailures, failures: failureTracker{validity: validity},
 		heartbeat: 50 * time.Millisecond, initial: 5 * time.Millisecond, callTimeout: time.Second,
-		released: map[client.ContainerID]bool{}, running: map[client.ContainerID]*Executor{}}
+		released: map[yarn.ContainerID]bool{}, running: map[yarn.ContainerID]*Executor{}}
 }
 
 func TestAllocatorLaunchesReplacesAndCountsFailures(t *testing.T) {
@@ -137,7 +137,7 @@ func TestAllocatorLaunchesReplacesAndCountsFailures(t *testing.T) {
 		t.Fatalf("not replaced: running %d launched %v asks %v", len(a.running), l.launched, rm.asks)
 	}
 	// Preemption is not a failure; two more failures reach the limit of 3.
-	var ids []client.ContainerID
+	var ids []yarn.ContainerID
 	for id := range a.running {
 		ids = append(ids, id)
 	}
@@ -206,15 +206,15 @@ func TestDecide(t *testing.T) {
 		signaled      bool
 		attempt, max  int
 		unregister    bool
-		status        client.FinalStatus
+		status        yarn.FinalStatus
 		code          int
 	}{
-		{"graceful stop", nil, nil, false, 1, 2, true, client.FinalSucceeded, 0},
+		{"graceful stop", nil, nil, false, 1, 2, true, yarn.FinalSucceeded, 0},
 		{"failure, not last", boom, nil, false, 1, 2, false, 0, 1},
-		{"failure, last", boom, nil, false, 2, 2, true, client.FinalFailed, 1},
-		{"failure beyond max", boom, nil, false, 3, 2, true, client.FinalFailed, 1},
-		{"graph changed", &engine.GraphChangedError{Dir: "d"}, nil, false, 1, 3, true, client.FinalFailed, 1},
-		{"executor failures", nil, fmt.Errorf("x: %w", ErrTooManyExecutorFailures), false, 1, 3, true, client.FinalFailed, 1},
+		{"failure, last", boom, nil, false, 2, 2, true, yarn.FinalFailed, 1},
+		{"failure beyond max", boom, nil, false, 3, 2, true, yarn.FinalFailed, 1},
+		{"graph changed", &engine.GraphChangedError{Dir: "d"}, nil, false, 1, 3, true, yarn.FinalFailed, 1},
+		{"executor failures", nil, fmt.Errorf("x: %w", ErrTooManyExecutorFailures), false, 1, 3, true, yarn.FinalFailed, 1},
 		{"RM lost us", nil, ErrRMShutdown, false, 1, 3, false, 0, 1},
 		{"signal", nil, nil, true, 2, 2, false, 0, 143},
 	}
@@ -223,7 +223,7 @@ func TestDecide(t *testing.T) {
 		if o.unregister != c.unregister || o.status != c.status || o.code != c.code {
 			t.Errorf("%s: %+v", c.name, o)
 		}
-		if c.status == client.FinalFailed && !strings.Contains(o.diag, fmt.Sprintf("attempt %d of %d", c.attempt, c.max)) {
+		if c.status == yarn.FinalFailed && !strings.Contains(o.diag, fmt.Sprintf("attempt %d of %d", c.attempt, c.max)) {
 			t.Errorf("%s: diagnostics %q do not name the attempt", c.name, o.diag)
 		}
 	}
@@ -263,7 +263,7 @@ func TestRunSucceeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rm.finished) != 1 || rm.finished[0] != client.FinalSucceeded || len(removed) != 1 {
+	if len(rm.finished) != 1 || rm.finished[0] != yarn.FinalSucceeded || len(removed) != 1 {
 		t.Fatalf("finished %v removed %v", rm.finished, removed)
 	}
 	if m := got.Master(); m.YARN || m.LocalSlots != 1 {
@@ -281,7 +281,7 @@ func TestRunFailureRetriesUntilTheLastAttempt(t *testing.T) {
 		t.Fatalf("attempt 1: %v finished %v removed %v", err, rm.finished, removed)
 	}
 	rm, removed, err = runAM(t, amEnv(2), fail, make(chan os.Signal))
-	if !errors.As(err, &ee) || !ee.Unregistered || len(rm.finished) != 1 || rm.finished[0] != client.FinalFailed || len(removed) != 1 {
+	if !errors.As(err, &ee) || !ee.Unregistered || len(rm.finished) != 1 || rm.finished[0] != yarn.FinalFailed || len(removed) != 1 {
 		t.Fatalf("attempt 2: %v finished %v removed %v", err, rm.finished, removed)
 	}
 	if !strings.Contains(rm.diags[0], "attempt 2 of 2") || !strings.Contains(rm.diags[0], "batch failed") {
@@ -320,5 +320,22 @@ func TestContainerMemory(t *testing.T) {
 		if got := ContainerMemoryMB(c.mem, c.over); got != c.want {
 			t.Errorf("ContainerMemoryMB(%d, %d) = %d, want %d", c.mem, c.over, got, c.want)
 		}
+	}
+}
+
+func TestRunExecutorsLargerThanTheClusterFailAtOnce(t *testing.T) {
+	env := amEnv(1)
+	env["GOSTREAM_EXECUTOR_CORES"] = "16" // the fake RM's largest container has 8
+	ran := false
+	rm, removed, err := runAM(t, env, func(context.Context, *conf.Conf, engine.Listener, Executors) error {
+		ran = true
+		return nil
+	}, make(chan os.Signal))
+	var ee *ExitError
+	if !errors.As(err, &ee) || !ee.Unregistered || ee.Code != 1 || ran {
+		t.Fatalf("%v (driver ran: %v)", err, ran)
+	}
+	if len(rm.finished) != 1 || rm.finished[0] != yarn.FinalFailed || !strings.Contains(rm.diags[0], "largest container") || len(removed) != 1 {
+		t.Fatalf("finished %v %q removed %v", rm.finished, rm.diags, removed)
 	}
 }

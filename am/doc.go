@@ -2,9 +2,9 @@
 // it registers with the ResourceManager's scheduler (authenticated with the
 // AMRMToken from HADOOP_TOKEN_FILE_LOCATION), serves a small status page
 // (the application's tracking URL), heartbeats with allocate calls, asks for
-// gostream.executor.instances executor containers and launches them on their
-// NodeManagers (package container), replaces executors that end, counts
-// their failures (gostream.executor.maxNumFailures within
+// gostream.executor.instances executor containers and launches them on
+// their NodeManagers (package internal/yarn/nodemanager), replaces executors
+// that end, counts their failures (gostream.executor.maxNumFailures within
 // gostream.executor.failuresValidityInterval) and runs the streaming driver
 // in-process.
 //

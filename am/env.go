@@ -8,14 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/internal/procenv"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // Env is what the NodeManager and gostream-submit tell the AM through its
 // environment.
 type Env struct {
-	ContainerID    client.ContainerID
+	ContainerID    yarn.ContainerID
 	Attempt        int // 1, 2, …
 	NMHost         string
 	NMPort         int
@@ -24,7 +24,7 @@ type Env struct {
 	SubmitTime     time.Time
 	StagingDir     string
 	App            string
-	Resources      map[string]client.LocalResource
+	Resources      map[string]yarn.LocalResource
 }
 
 // ReadEnv reads the AM's environment.
@@ -33,7 +33,7 @@ func ReadEnv(getenv func(string) string) (*Env, error) {
 	e := &Env{NMHost: getenv("NM_HOST"), StagingDir: getenv(procenv.StagingDir), App: getenv(procenv.App)}
 	if s := getenv("CONTAINER_ID"); s == "" {
 		errs = append(errs, "CONTAINER_ID is not set")
-	} else if id, err := client.ParseContainerID(s); err != nil {
+	} else if id, err := yarn.ParseContainerID(s); err != nil {
 		errs = append(errs, err.Error())
 	} else {
 		e.ContainerID, e.Attempt = id, int(id.Attempt.Attempt)
@@ -74,7 +74,7 @@ func ReadEnv(getenv func(string) string) (*Env, error) {
 }
 
 // encodeResources is the procenv.Resources value of res.
-func encodeResources(res map[string]client.LocalResource) (string, error) {
+func encodeResources(res map[string]yarn.LocalResource) (string, error) {
 	b, err := json.Marshal(res)
 	if err != nil {
 		return "", err
@@ -82,7 +82,7 @@ func encodeResources(res map[string]client.LocalResource) (string, error) {
 	return base64.StdEncoding.EncodeToString(b), nil
 }
 
-func decodeResources(s string, res *map[string]client.LocalResource) error {
+func decodeResources(s string, res *map[string]yarn.LocalResource) error {
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		return err

@@ -7,10 +7,10 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/gostream/gostream/client"
-	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+	"github.com/gostream/gostream/internal/yarn"
+	"github.com/gostream/gostream/internal/yarn/nodemanager"
 )
 
 // Launcher starts executors in allocated containers; tests fake it.
@@ -24,15 +24,15 @@ type Launcher interface {
 
 // nmLauncher launches executors through their NodeManagers.
 type nmLauncher struct {
-	spec container.ExecutorSpec
+	spec executorSpec
 
 	mu      sync.Mutex
 	tokens  map[string]token.Token // by node address
-	clients map[string]*container.NMClient
+	clients map[string]*nodemanager.Client
 }
 
-func newNMLauncher(spec container.ExecutorSpec) *nmLauncher {
-	return &nmLauncher{spec: spec, tokens: map[string]token.Token{}, clients: map[string]*container.NMClient{}}
+func newNMLauncher(spec executorSpec) *nmLauncher {
+	return &nmLauncher{spec: spec, tokens: map[string]token.Token{}, clients: map[string]*nodemanager.Client{}}
 }
 
 func nodeAddr(n *yarnpb.NodeIdProto) string {
@@ -52,7 +52,7 @@ func (l *nmLauncher) UpdateTokens(ts []*yarnpb.NMTokenProto) {
 	}
 }
 
-func (l *nmLauncher) client(addr string) (*container.NMClient, error) {
+func (l *nmLauncher) client(addr string) (*nodemanager.Client, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if c := l.clients[addr]; c != nil {
@@ -62,7 +62,7 @@ func (l *nmLauncher) client(addr string) (*container.NMClient, error) {
 	if !ok {
 		return nil, fmt.Errorf("no NMToken for NodeManager %s (the RM sends one with the node's first container)", addr)
 	}
-	c, err := container.NewNMClient(addr, tok)
+	c, err := nodemanager.Dial(addr, tok)
 	if err != nil {
 		return nil, err
 	}
@@ -75,11 +75,11 @@ func (l *nmLauncher) Launch(ctx context.Context, c *yarnpb.ContainerProto, id st
 	if err != nil {
 		return fmt.Errorf("launch executor %s: %w", id, err)
 	}
-	lc, err := l.spec.LaunchContext(id)
+	lc, err := l.spec.launchContext(id)
 	if err != nil {
 		return err
 	}
-	return nm.Start(ctx, client.ContainerIDFromProto(c.GetId()), c.GetContainerToken(), lc)
+	return nm.Start(ctx, yarn.ContainerIDFromProto(c.GetId()), c.GetContainerToken(), lc)
 }
 
 func (l *nmLauncher) Close() error {

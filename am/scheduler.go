@@ -7,11 +7,12 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/internal/hadoop/ipc"
 	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // ProtocolApplicationMaster is the RM scheduler protocol.
@@ -24,7 +25,7 @@ type Scheduler interface {
 	Allocate(ctx context.Context, req *yarnpb.AllocateRequestProto) (*yarnpb.AllocateResponseProto, error)
 	// Finish unregisters with a final status; it returns once the RM has
 	// recorded it.
-	Finish(ctx context.Context, status client.FinalStatus, diagnostics, trackingURL string) error
+	Finish(ctx context.Context, status yarn.FinalStatus, diagnostics, trackingURL string) error
 	// SetToken switches to a rolled AMRMToken.
 	SetToken(t token.Token)
 	Close() error
@@ -62,9 +63,9 @@ func (s *rmScheduler) Allocate(ctx context.Context, req *yarnpb.AllocateRequestP
 	return &resp, nil
 }
 
-func (s *rmScheduler) Finish(ctx context.Context, status client.FinalStatus, diag, url string) error {
+func (s *rmScheduler) Finish(ctx context.Context, status yarn.FinalStatus, diag, url string) error {
 	req := &yarnpb.FinishApplicationMasterRequestProto{
-		FinalApplicationStatus: yarnpb.FinalApplicationStatusProto(status).Enum(),
+		FinalApplicationStatus: status.Proto(),
 		Diagnostics:            proto.String(diag), TrackingUrl: proto.String(url),
 	}
 	// The RM answers isUnregistered=false until it has stored the outcome:
@@ -87,3 +88,24 @@ func (s *rmScheduler) Finish(ctx context.Context, status client.FinalStatus, dia
 
 func (s *rmScheduler) SetToken(t token.Token) { s.rpc.SetAuth(security.Token(t)) }
 func (s *rmScheduler) Close() error           { return s.rpc.Close() }
+
+// dialScheduler reads the AMRMToken and the RM's scheduler address.
+func dialScheduler(callTimeout time.Duration) (Scheduler, error) {
+	creds, err := token.ReadFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	amrm, ok := creds.ByKind(token.KindAMRM)
+	if !ok {
+		return nil, fmt.Errorf("no %s among the container's tokens: is this a YARN AM container?", token.KindAMRM)
+	}
+	hc, err := hadoopconf.LoadFromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("the RM scheduler address: %w", err)
+	}
+	addrs, err := hc.RMSchedulerAddresses()
+	if err != nil {
+		return nil, fmt.Errorf("the RM scheduler address: %w", err)
+	}
+	return DialScheduler(addrs, amrm, callTimeout)
+}

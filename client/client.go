@@ -12,6 +12,7 @@ import (
 	"github.com/gostream/gostream/internal/hadoop/ipc"
 	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // ProtocolApplicationClient is the RM protocol the client speaks.
@@ -55,17 +56,17 @@ func New(ctx context.Context, conf *hadoopconf.Conf, opts ...Options) (*Client, 
 	if conf == nil {
 		var err error
 		if conf, err = hadoopconf.LoadFromEnv(); err != nil {
-			return nil, opErr("connect", ApplicationID{}, err)
+			return nil, opErr("connect", yarn.ApplicationID{}, err)
 		}
 	}
 	login, err := security.NewLogin(conf, o.User)
 	if err != nil {
-		return nil, opErr("connect", ApplicationID{}, err)
+		return nil, opErr("connect", yarn.ApplicationID{}, err)
 	}
 	addrs := o.Addrs
 	if len(addrs) == 0 {
 		if addrs, err = conf.RMAddresses(); err != nil {
-			return nil, opErr("connect", ApplicationID{}, err)
+			return nil, opErr("connect", yarn.ApplicationID{}, err)
 		}
 	}
 	if o.CallTimeout <= 0 {
@@ -76,7 +77,7 @@ func New(ctx context.Context, conf *hadoopconf.Conf, opts ...Options) (*Client, 
 		DialTimeout: o.DialTimeout, CallTimeout: o.CallTimeout, MaxRetries: o.MaxRetries,
 	})
 	if err != nil {
-		return nil, opErr("connect", ApplicationID{}, err)
+		return nil, opErr("connect", yarn.ApplicationID{}, err)
 	}
 	c := &Client{rpc: rpc, conf: conf, user: login.User}
 	if _, err := c.ClusterMetrics(ctx); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
 	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/yarn"
 	"github.com/gostream/gostream/testcluster"
 )
 
@@ -49,7 +50,7 @@ func TestIntegrationClusterView(t *testing.T) {
 	if m.Active != 2 {
 		t.Errorf("%d active NodeManagers, want 2", m.Active)
 	}
-	nodes, err := c.ClusterNodes(ctx, client.NodeRunning)
+	nodes, err := c.ClusterNodes(ctx, yarn.NodeRunning)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func TestIntegrationClusterView(t *testing.T) {
 	}
 	for _, n := range nodes {
 		t.Logf("node %s %s capability %v used %v", n.ID, n.State, n.Capability, n.Used)
-		if n.State != client.NodeRunning || n.Capability.MemoryMB <= 0 {
+		if n.State != yarn.NodeRunning || n.Capability.MemoryMB <= 0 {
 			t.Errorf("node %+v", n)
 		}
 	}
@@ -76,7 +77,7 @@ func TestIntegrationClusterView(t *testing.T) {
 		t.Fatalf("new application %v %v", id, max)
 	}
 
-	unknown := client.ApplicationID{ClusterTimestamp: id.ClusterTimestamp, ID: id.ID + 1000}
+	unknown := yarn.ApplicationID{ClusterTimestamp: id.ClusterTimestamp, ID: id.ID + 1000}
 	_, err = c.ApplicationReport(ctx, unknown)
 	if !errors.Is(err, client.ErrApplicationNotFound) || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("report of an unknown application: %v", err)
@@ -103,9 +104,9 @@ func TestIntegrationSubmitAndKill(t *testing.T) {
 	}
 	sub := &client.SubmissionContext{
 		ID: id, Name: "gostream-client-it", Queue: "default", Tags: []string{"gostream-it"},
-		AMResource: client.Resource{MemoryMB: 256, VCores: 1}, MaxAppAttempts: 1,
+		AMResource: yarn.Resource{MemoryMB: 256, VCores: 1}, MaxAppAttempts: 1,
 		AttemptFailuresValidityInterval: time.Minute,
-		AM: client.ContainerLaunchContext{
+		AM: yarn.ContainerLaunchContext{
 			Environment: map[string]string{"GOSTREAM_IT": "1"},
 			Commands:    []string{"sleep 30 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"},
 		},
@@ -123,7 +124,7 @@ func TestIntegrationSubmitAndKill(t *testing.T) {
 		}
 		// The AM never registers, so the application stays ACCEPTED (until
 		// the RM expires the attempt after yarn.am.liveness-monitor.expiry-interval-ms).
-		if (r.State == client.StateAccepted || r.State == client.StateRunning) && !r.CurrentAttempt.IsZero() {
+		if (r.State == yarn.StateAccepted || r.State == yarn.StateRunning) && !r.CurrentAttempt.IsZero() {
 			break
 		}
 		if r.State.Terminal() {
@@ -162,7 +163,7 @@ func TestIntegrationSubmitAndKill(t *testing.T) {
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
-	if r.State != client.StateKilled || r.FinalStatus != client.FinalKilled {
+	if r.State != yarn.StateKilled || r.FinalStatus != yarn.FinalKilled {
 		t.Fatalf("after kill: %s %s (%s)", r.State, r.FinalStatus, r.Diagnostics)
 	}
 	t.Logf("killed: %s %s diagnostics %q", r.State, r.FinalStatus, r.Diagnostics)
@@ -201,8 +202,8 @@ func TestIntegrationAMRMTokenRegister(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = c.SubmitApplication(ctx, &client.SubmissionContext{
-		ID: id, Name: "gostream-amrm-it", AMResource: client.Resource{MemoryMB: 256, VCores: 1}, MaxAppAttempts: 1,
-		AM: client.ContainerLaunchContext{Commands: []string{
+		ID: id, Name: "gostream-amrm-it", AMResource: yarn.Resource{MemoryMB: 256, VCores: 1}, MaxAppAttempts: 1,
+		AM: yarn.ContainerLaunchContext{Commands: []string{
 			`cp "$HADOOP_TOKEN_FILE_LOCATION" <LOG_DIR>/container_tokens.tmp && mv <LOG_DIR>/container_tokens.tmp <LOG_DIR>/container_tokens && sleep 60`,
 		}},
 	})
@@ -243,7 +244,7 @@ func TestIntegrationAMRMTokenRegister(t *testing.T) {
 	if err := proto.Unmarshal(amrm.Identifier, &ident); err != nil {
 		t.Fatalf("AMRMToken identifier: %v", err)
 	}
-	attempt := client.AttemptIDFromProto(ident.GetAppAttemptId())
+	attempt := yarn.AttemptIDFromProto(ident.GetAppAttemptId())
 	if attempt.App != id {
 		t.Fatalf("token for %v, want an attempt of %v", attempt, id)
 	}
@@ -279,7 +280,7 @@ func TestIntegrationAMRMTokenRegister(t *testing.T) {
 	if err != nil {
 		t.Fatalf("register with the AMRMToken: %v", err)
 	}
-	t.Logf("registered %v: max capability %v, queue %s", attempt, client.ResourceFromProto(reg.GetMaximumCapability()), reg.GetQueue())
+	t.Logf("registered %v: max capability %v, queue %s", attempt, yarn.ResourceFromProto(reg.GetMaximumCapability()), reg.GetQueue())
 
 	// Without the token the scheduler refuses us.
 	anon, _ := ipc.NewClient(ipc.Options{Addrs: addrs, Protocol: "org.apache.hadoop.yarn.api.ApplicationMasterProtocolPB", User: "nobody", MaxRetries: -1})
@@ -305,7 +306,7 @@ func TestIntegrationAMRMTokenRegister(t *testing.T) {
 			t.Fatal(err)
 		}
 		if r.State.Terminal() {
-			if r.State != client.StateFinished || r.FinalStatus != client.FinalSucceeded {
+			if r.State != yarn.StateFinished || r.FinalStatus != yarn.FinalSucceeded {
 				t.Fatalf("after unregistering: %s %s %q", r.State, r.FinalStatus, r.Diagnostics)
 			}
 			break

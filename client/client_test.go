@@ -19,6 +19,7 @@ import (
 	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
 	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // fakeRM is a ResourceManager just big enough for the client's calls.
@@ -39,8 +40,8 @@ func newFakeRM(t *testing.T) *fakeRM {
 	})
 	rm.Handle("getNewApplication", func(context.Context, *ipctest.Call) (proto.Message, error) {
 		return &yarnpb.GetNewApplicationResponseProto{
-			ApplicationId:     client.ApplicationID{ClusterTimestamp: clusterTS, ID: 7}.Proto(),
-			MaximumCapability: client.Resource{MemoryMB: 4096, VCores: 4}.Proto(),
+			ApplicationId:     yarn.ApplicationID{ClusterTimestamp: clusterTS, ID: 7}.Proto(),
+			MaximumCapability: yarn.Resource{MemoryMB: 4096, VCores: 4}.Proto(),
 		}, nil
 	})
 	rm.Handle("submitApplication", func(_ context.Context, c *ipctest.Call) (proto.Message, error) {
@@ -62,7 +63,7 @@ func newFakeRM(t *testing.T) *fakeRM {
 		if err := c.Decode(&req); err != nil {
 			return nil, err
 		}
-		id := client.ApplicationIDFromProto(req.GetApplicationId())
+		id := yarn.ApplicationIDFromProto(req.GetApplicationId())
 		if id.ID != 7 {
 			return nil, &ipc.RemoteError{Class: "org.apache.hadoop.yarn.exceptions.ApplicationNotFoundException",
 				Message: "Application with id '" + id.String() + "' doesn't exist in RM."}
@@ -72,7 +73,7 @@ func newFakeRM(t *testing.T) *fakeRM {
 			YarnApplicationState:   yarnpb.YarnApplicationStateProto_RUNNING.Enum(),
 			FinalApplicationStatus: yarnpb.FinalApplicationStatusProto_APP_UNDEFINED.Enum(),
 			Host:                   proto.String("nm1"), RpcPort: proto.Int32(-1), TrackingUrl: proto.String("http://rm/proxy"),
-			CurrentApplicationAttemptId: client.AttemptID{App: id, Attempt: 2}.Proto(),
+			CurrentApplicationAttemptId: yarn.AttemptID{App: id, Attempt: 2}.Proto(),
 			ApplicationType:             proto.String("GOSTREAM"), StartTime: proto.Int64(clusterTS + 5),
 		}}, nil
 	})
@@ -82,7 +83,7 @@ func newFakeRM(t *testing.T) *fakeRM {
 			return nil, err
 		}
 		rm.mu.Lock()
-		rm.killed = append(rm.killed, client.ApplicationIDFromProto(req.GetApplicationId()).String()+":"+req.GetDiagnostics())
+		rm.killed = append(rm.killed, yarn.ApplicationIDFromProto(req.GetApplicationId()).String()+":"+req.GetDiagnostics())
 		rm.mu.Unlock()
 		return &yarnpb.KillApplicationResponseProto{IsKillCompleted: proto.Bool(false)}, nil
 	})
@@ -97,7 +98,7 @@ func newFakeRM(t *testing.T) *fakeRM {
 				for _, port := range []int32{18041, 18141} {
 					resp.NodeReports = append(resp.NodeReports, &yarnpb.NodeReportProto{
 						NodeId: &yarnpb.NodeIdProto{Host: proto.String("localhost"), Port: proto.Int32(port)}, NodeState: s.Enum(),
-						Capability: client.Resource{MemoryMB: 4096, VCores: 4}.Proto(), RackName: proto.String("/default-rack"),
+						Capability: yarn.Resource{MemoryMB: 4096, VCores: 4}.Proto(), RackName: proto.String("/default-rack"),
 					})
 				}
 			}
@@ -132,15 +133,15 @@ func TestNewApplicationAndSubmit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id.String() != "application_1700000000000_0007" || max != (client.Resource{MemoryMB: 4096, VCores: 4}) {
+	if id.String() != "application_1700000000000_0007" || max != (yarn.Resource{MemoryMB: 4096, VCores: 4}) {
 		t.Fatalf("%v %v", id, max)
 	}
 	sub := &client.SubmissionContext{
 		ID: id, Name: "wordcount", Priority: 3, Tags: []string{"a", "b"},
-		AMResource: client.Resource{MemoryMB: 1024, VCores: 1}, MaxAppAttempts: 3,
+		AMResource: yarn.Resource{MemoryMB: 1024, VCores: 1}, MaxAppAttempts: 3,
 		AttemptFailuresValidityInterval: 90 * time.Second,
-		AM: client.ContainerLaunchContext{
-			LocalResources: map[string]client.LocalResource{"app": {URL: "hdfs://127.0.0.1:18020/user/bob/.gostream/application_1700000000000_0007/app", Size: 1234, Timestamp: 1700000000123}},
+		AM: yarn.ContainerLaunchContext{
+			LocalResources: map[string]yarn.LocalResource{"app": {URL: "hdfs://127.0.0.1:18020/user/bob/.gostream/application_1700000000000_0007/app", Size: 1234, Timestamp: 1700000000123}},
 			Environment:    map[string]string{"GOSTREAM_ROLE": "am", "A": "1"},
 			Commands:       []string{"./app 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"},
 			Tokens:         []byte("HDTS\x00\x00\x00"),
@@ -180,12 +181,12 @@ func TestSubmitValidation(t *testing.T) {
 	rm := newFakeRM(t)
 	c := connect(t, rm)
 	for name, sub := range map[string]*client.SubmissionContext{
-		"no id":      {AMResource: client.Resource{MemoryMB: 1, VCores: 1}, AM: client.ContainerLaunchContext{Commands: []string{"x"}}},
-		"no command": {ID: client.ApplicationID{ClusterTimestamp: 1, ID: 1}, AMResource: client.Resource{MemoryMB: 1, VCores: 1}},
-		"bad url": {ID: client.ApplicationID{ClusterTimestamp: 1, ID: 1}, AMResource: client.Resource{MemoryMB: 1, VCores: 1},
-			AM: client.ContainerLaunchContext{Commands: []string{"x"}, LocalResources: map[string]client.LocalResource{"a": {URL: "relative/path", Size: 1, Timestamp: 1}}}},
-		"no timestamp": {ID: client.ApplicationID{ClusterTimestamp: 1, ID: 1}, AMResource: client.Resource{MemoryMB: 1, VCores: 1},
-			AM: client.ContainerLaunchContext{Commands: []string{"x"}, LocalResources: map[string]client.LocalResource{"a": {URL: "hdfs://nn/x", Size: 1}}}},
+		"no id":      {AMResource: yarn.Resource{MemoryMB: 1, VCores: 1}, AM: yarn.ContainerLaunchContext{Commands: []string{"x"}}},
+		"no command": {ID: yarn.ApplicationID{ClusterTimestamp: 1, ID: 1}, AMResource: yarn.Resource{MemoryMB: 1, VCores: 1}},
+		"bad url": {ID: yarn.ApplicationID{ClusterTimestamp: 1, ID: 1}, AMResource: yarn.Resource{MemoryMB: 1, VCores: 1},
+			AM: yarn.ContainerLaunchContext{Commands: []string{"x"}, LocalResources: map[string]yarn.LocalResource{"a": {URL: "relative/path", Size: 1, Timestamp: 1}}}},
+		"no timestamp": {ID: yarn.ApplicationID{ClusterTimestamp: 1, ID: 1}, AMResource: yarn.Resource{MemoryMB: 1, VCores: 1},
+			AM: yarn.ContainerLaunchContext{Commands: []string{"x"}, LocalResources: map[string]yarn.LocalResource{"a": {URL: "hdfs://nn/x", Size: 1}}}},
 	} {
 		if err := c.SubmitApplication(ctxT(t), sub); !errors.Is(err, client.ErrInvalidSubmission) {
 			t.Errorf("%s: %v", name, err)
@@ -200,16 +201,16 @@ func TestReportKillNodes(t *testing.T) {
 	rm := newFakeRM(t)
 	c := connect(t, rm)
 	ctx := ctxT(t)
-	id := client.ApplicationID{ClusterTimestamp: clusterTS, ID: 7}
+	id := yarn.ApplicationID{ClusterTimestamp: clusterTS, ID: 7}
 	r, err := c.ApplicationReport(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.State != client.StateRunning || r.FinalStatus != client.FinalUndefined || r.User != "bob" || r.Host != "nm1" ||
+	if r.State != yarn.StateRunning || r.FinalStatus != yarn.FinalUndefined || r.User != "bob" || r.Host != "nm1" ||
 		r.CurrentAttempt.String() != "appattempt_1700000000000_0007_000002" || r.State.Terminal() || r.StartTime.UnixMilli() != clusterTS+5 || !r.FinishTime.IsZero() {
 		t.Fatalf("report %+v", r)
 	}
-	_, err = c.ApplicationReport(ctx, client.ApplicationID{ClusterTimestamp: clusterTS, ID: 8})
+	_, err = c.ApplicationReport(ctx, yarn.ApplicationID{ClusterTimestamp: clusterTS, ID: 8})
 	var e *client.Error
 	if !errors.Is(err, client.ErrApplicationNotFound) || !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &e) || e.Op != "application report" {
 		t.Fatalf("unknown application: %v", err)
@@ -224,8 +225,8 @@ func TestReportKillNodes(t *testing.T) {
 	if rm.killed[0] != "application_1700000000000_0007:operator asked" {
 		t.Errorf("killed %v", rm.killed)
 	}
-	nodes, err := c.ClusterNodes(ctx, client.NodeRunning)
-	if err != nil || len(nodes) != 2 || nodes[0].ID != "localhost:18041" || nodes[0].State != client.NodeRunning || nodes[0].State.String() != "RUNNING" {
+	nodes, err := c.ClusterNodes(ctx, yarn.NodeRunning)
+	if err != nil || len(nodes) != 2 || nodes[0].ID != "localhost:18041" || nodes[0].State != yarn.NodeRunning || nodes[0].State.String() != "RUNNING" {
 		t.Fatalf("nodes %+v %v", nodes, err)
 	}
 	m, err := c.ClusterMetrics(ctx)
@@ -264,42 +265,6 @@ func TestCheckMaxAttempts(t *testing.T) {
 	}
 	if n, _, _ := client.CheckMaxAttempts(hadoopconf.New(nil), 5); n != 2 {
 		t.Errorf("default cap %d, want 2", n)
-	}
-}
-
-func TestIDs(t *testing.T) {
-	id, err := client.ParseApplicationID("application_1700000000000_12345")
-	if err != nil || id.ID != 12345 || id.String() != "application_1700000000000_12345" {
-		t.Fatalf("%v %v", id, err)
-	}
-	if _, err := client.ParseApplicationID("app_1_2"); err == nil {
-		t.Error("bad id accepted")
-	}
-	for _, s := range []string{"container_1700000000000_0007_01_000001", "container_e17_1700000000000_0007_02_000003"} {
-		c, err := client.ParseContainerID(s)
-		if err != nil || c.String() != s {
-			t.Errorf("%s: %v %v", s, c, err)
-		}
-		if back := client.ContainerIDFromProto(c.Proto()); back != c {
-			t.Errorf("%s: proto round trip %v", s, back)
-		}
-	}
-	c, _ := client.ParseContainerID("container_e17_1700000000000_0007_02_000003")
-	if c.Attempt.Attempt != 2 || c.ID != 17<<40|3 {
-		t.Errorf("%+v", c)
-	}
-}
-
-func TestURLProto(t *testing.T) {
-	p, err := client.URLProto("hdfs://nn.example:8020/a/b c")
-	if err != nil || p.GetHost() != "nn.example" || p.GetPort() != 8020 || p.GetFile() != "/a/b c" {
-		t.Fatalf("%v %v", p, err)
-	}
-	if got := client.URLString(p); got != "hdfs://nn.example:8020/a/b%20c" {
-		t.Errorf("round trip %q", got)
-	}
-	if p, _ := client.URLProto("hdfs://nn/x"); p.GetPort() != -1 {
-		t.Errorf("port %d, want -1", p.GetPort())
 	}
 }
 

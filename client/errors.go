@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/gostream/gostream/internal/hadoop/ipc"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // YARN exception classes gostream tells apart.
@@ -36,8 +37,8 @@ var (
 
 // Error records a failed operation, like os.PathError.
 type Error struct {
-	Op  string        // "new application", "submit", "application report", ...
-	App ApplicationID // zero when the operation concerns no application
+	Op  string             // "new application", "submit", "application report", ...
+	App yarn.ApplicationID // zero when the operation concerns no application
 	Err error
 }
 
@@ -55,7 +56,7 @@ func (e *Error) Is(target error) bool {
 	return target == fs.ErrNotExist && errors.Is(e.Err, ErrApplicationNotFound)
 }
 
-func opErr(op string, app ApplicationID, err error) error {
+func opErr(op string, app yarn.ApplicationID, err error) error {
 	if err == nil {
 		return nil
 	}

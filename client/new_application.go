@@ -4,18 +4,19 @@ import (
 	"context"
 
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // NewApplication asks the RM for a new application id; it also returns the
 // largest resource one container may have.
-func (c *Client) NewApplication(ctx context.Context) (ApplicationID, Resource, error) {
+func (c *Client) NewApplication(ctx context.Context) (yarn.ApplicationID, yarn.Resource, error) {
 	var resp yarnpb.GetNewApplicationResponseProto
 	if err := c.call(ctx, "getNewApplication", &yarnpb.GetNewApplicationRequestProto{}, &resp); err != nil {
-		return ApplicationID{}, Resource{}, opErr("new application", ApplicationID{}, err)
+		return yarn.ApplicationID{}, yarn.Resource{}, opErr("new application", yarn.ApplicationID{}, err)
 	}
-	id := ApplicationIDFromProto(resp.GetApplicationId())
+	id := yarn.ApplicationIDFromProto(resp.GetApplicationId())
 	if id.IsZero() {
-		return ApplicationID{}, Resource{}, opErr("new application", id, errMissing("application id"))
+		return yarn.ApplicationID{}, yarn.Resource{}, opErr("new application", id, errMissing("application id"))
 	}
-	return id, ResourceFromProto(resp.GetMaximumCapability()), nil
+	return id, yarn.ResourceFromProto(resp.GetMaximumCapability()), nil
 }

@@ -9,12 +9,13 @@ import (
 	"path"
 
 	"github.com/gostream/gostream/hdfsstore"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // StagingDir is application id's staging directory below base (the
 // submitter's home directory or gostream.yarn.stagingDir):
 // <base>/.gostreamStaging/<id>.
-func StagingDir(base string, id ApplicationID) string {
+func StagingDir(base string, id yarn.ApplicationID) string {
 	return path.Join(base, ".gostreamStaging", id.String())
 }
 
@@ -58,36 +59,36 @@ func (s *Staging) url(p string) string {
 
 // Upload copies the local file src into the staging directory as name and
 // returns it as a local resource of that name.
-func (s *Staging) Upload(ctx context.Context, src, name string) (LocalResource, error) {
+func (s *Staging) Upload(ctx context.Context, src, name string) (yarn.LocalResource, error) {
 	f, err := os.Open(src)
 	if err != nil {
-		return LocalResource{}, fmt.Errorf("stage %s: %w", src, err)
+		return yarn.LocalResource{}, fmt.Errorf("stage %s: %w", src, err)
 	}
 	defer f.Close()
 	dst := path.Join(s.dir, name)
 	w, err := s.fsys.Create(ctx, dst)
 	if err != nil {
-		return LocalResource{}, fmt.Errorf("stage %s: %w", src, err)
+		return yarn.LocalResource{}, fmt.Errorf("stage %s: %w", src, err)
 	}
 	if _, err := io.Copy(w, f); err != nil {
 		_ = w.Abort(ctx)
-		return LocalResource{}, fmt.Errorf("stage %s as %s: %w", src, s.url(dst), err)
+		return yarn.LocalResource{}, fmt.Errorf("stage %s as %s: %w", src, s.url(dst), err)
 	}
 	if err := w.Commit(ctx); err != nil {
-		return LocalResource{}, fmt.Errorf("stage %s as %s: %w", src, s.url(dst), err)
+		return yarn.LocalResource{}, fmt.Errorf("stage %s as %s: %w", src, s.url(dst), err)
 	}
 	if c, ok := s.fsys.(chmodFS); ok {
 		if err := c.Chmod(ctx, dst, 0o600); err != nil {
-			return LocalResource{}, fmt.Errorf("stage %s: make %s private: %w", src, s.url(dst), err)
+			return yarn.LocalResource{}, fmt.Errorf("stage %s: make %s private: %w", src, s.url(dst), err)
 		}
 	}
 	// The NodeManager checks size and modification time against the file
 	// system's own: take them from it, not from the local file.
 	st, err := s.fsys.Stat(ctx, dst)
 	if err != nil {
-		return LocalResource{}, fmt.Errorf("stage %s: %w", src, err)
+		return yarn.LocalResource{}, fmt.Errorf("stage %s: %w", src, err)
 	}
-	return LocalResource{URL: s.url(dst), Size: st.Size(), Timestamp: st.ModTime().UnixMilli(), Visibility: VisibilityApplication}, nil
+	return yarn.LocalResource{URL: s.url(dst), Size: st.Size(), Timestamp: st.ModTime().UnixMilli(), Visibility: yarn.VisibilityApplication}, nil
 }
 
 // Remove removes the staging directory and everything in it.

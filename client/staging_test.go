@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gostream/gostream/hdfsstore"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 func TestStagingUploadAndRemove(t *testing.T) {
@@ -18,7 +19,7 @@ func TestStagingUploadAndRemove(t *testing.T) {
 	if err := os.WriteFile(src, []byte("#!/bin/sh\necho hi\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	id := ApplicationID{ClusterTimestamp: 1700000000000, ID: 7}
+	id := yarn.ApplicationID{ClusterTimestamp: 1700000000000, ID: 7}
 	dir := StagingDir(root, id)
 	if want := filepath.Join(root, ".gostreamStaging", "application_1700000000000_0007"); dir != want {
 		t.Fatalf("StagingDir = %s, want %s", dir, want)
@@ -36,7 +37,7 @@ func TestStagingUploadAndRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := LocalResource{URL: "file://" + filepath.Join(dir, "myapp"), Size: st.Size(), Timestamp: st.ModTime().UnixMilli(), Visibility: VisibilityApplication}
+	want := yarn.LocalResource{URL: "file://" + filepath.Join(dir, "myapp"), Size: st.Size(), Timestamp: st.ModTime().UnixMilli(), Visibility: yarn.VisibilityApplication}
 	if r != want {
 		t.Errorf("Upload = %+v, want %+v", r, want)
 	}

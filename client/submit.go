@@ -10,11 +10,12 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // SubmissionContext describes an application to submit.
 type SubmissionContext struct {
-	ID       ApplicationID // from NewApplication
+	ID       yarn.ApplicationID // from NewApplication
 	Name     string
 	Queue    string // "" means "default"
 	Priority int32
@@ -22,7 +23,7 @@ type SubmissionContext struct {
 	// Type is the application type; "" means ApplicationType (GOSTREAM).
 	Type string
 	// AMResource is the application master's container size.
-	AMResource Resource
+	AMResource yarn.Resource
 	// MaxAppAttempts: how many AM attempts YARN makes (0: the RM's
 	// yarn.resourcemanager.am.max-attempts). The RM caps it at that value;
 	// see CheckMaxAttempts.
@@ -34,7 +35,7 @@ type SubmissionContext struct {
 	// restarted.
 	KeepContainersAcrossAttempts bool
 	// AM is the AM container's launch context.
-	AM ContainerLaunchContext
+	AM yarn.ContainerLaunchContext
 }
 
 // Validate checks the context before anything is sent.

@@ -7,12 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
-	"github.com/gostream/gostream/client"
-	"github.com/gostream/gostream/internal/hadoop/ipc/ipctest"
-	"github.com/gostream/gostream/internal/hadoop/token"
-	"github.com/gostream/gostream/internal/hadoop/yarnpb"
 	"github.com/gostream/gostream/internal/procenv"
 )
 
@@ -94,86 +88,5 @@ func TestExecutorConfigFromEnv(t *testing.T) {
 	c, err := ExecutorConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil || c.ID != "3" || c.Cores != 4 || c.DriverAddress != "h:1" {
 		t.Fatalf("%+v %v", c, err)
-	}
-}
-
-func TestLaunchContext(t *testing.T) {
-	s := ExecutorSpec{
-		App: "app", Args: []string{"-in", "hdfs://nn/x y"},
-		Resources:     map[string]client.LocalResource{"app": {URL: "hdfs://nn:8020/s/app", Size: 10, Timestamp: 1}},
-		Env:           map[string]string{"GOSTREAM_X": "1"},
-		DriverAddress: "h:5", Secret: "sec", Cores: 2,
-	}
-	lc, err := s.LaunchContext("4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "./app -in 'hdfs://nn/x y' 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"
-	if lc.Commands[0] != want {
-		t.Errorf("command %q, want %q", lc.Commands[0], want)
-	}
-	for k, v := range map[string]string{"GOSTREAM_ROLE": "executor", procenv.ExecutorID: "4", procenv.ExecutorSecret: "sec", "GOSTREAM_X": "1", procenv.ExecutorCores: "2"} {
-		if lc.Environment[k] != v {
-			t.Errorf("%s=%q, want %q", k, lc.Environment[k], v)
-		}
-	}
-	if _, ok := s.Env[procenv.ExecutorID]; ok {
-		t.Error("the spec's environment was modified")
-	}
-	s.App = "missing"
-	if _, err := s.LaunchContext("1"); err == nil {
-		t.Error("no error for a missing binary")
-	}
-}
-
-func TestNMClient(t *testing.T) {
-	nmTok := token.Token{Identifier: []byte("nm-ident"), Password: []byte("nm-pass"), Kind: token.KindNM}
-	srv := ipctest.NewServer(t, ipctest.Options{Protocol: ProtocolContainerManagement, Token: &nmTok})
-	id := client.ContainerID{Attempt: client.AttemptID{App: client.ApplicationID{ClusterTimestamp: 5, ID: 1}, Attempt: 1}, ID: 2}
-	bad := id
-	bad.ID = 3
-	srv.Handle("startContainers", func(_ context.Context, c *ipctest.Call) (proto.Message, error) {
-		var req yarnpb.StartContainersRequestProto
-		if err := c.Decode(&req); err != nil {
-			return nil, err
-		}
-		r := req.GetStartContainerRequest()[0]
-		cmd := r.GetContainerLaunchContext().GetCommand()[0]
-		if !strings.HasPrefix(cmd, "./app") || string(r.GetContainerToken().GetIdentifier()) != "ctok" {
-			t.Errorf("start request %v", r)
-		}
-		return &yarnpb.StartContainersResponseProto{FailedRequests: []*yarnpb.ContainerExceptionMapProto{{
-			ContainerId: bad.Proto(), Exception: &yarnpb.SerializedExceptionProto{ClassName: proto.String("x.Bad"), Message: proto.String("no")},
-		}}}, nil
-	})
-	srv.Handle("getContainerStatuses", func(context.Context, *ipctest.Call) (proto.Message, error) {
-		return &yarnpb.GetContainerStatusesResponseProto{Status: []*yarnpb.ContainerStatusProto{{
-			ContainerId: id.Proto(), State: yarnpb.ContainerStateProto_C_RUNNING.Enum(),
-		}}}, nil
-	})
-	srv.Handle("stopContainers", func(context.Context, *ipctest.Call) (proto.Message, error) {
-		return &yarnpb.StopContainersResponseProto{}, nil
-	})
-	nm, err := NewNMClient(srv.Addr, nmTok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nm.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	ctok := &token.Token{Identifier: []byte("ctok"), Kind: token.KindContainer}
-	lc := client.ContainerLaunchContext{Commands: []string{"./app"}}
-	if err := nm.Start(ctx, id, ctok.Proto(), lc); err != nil {
-		t.Fatal(err)
-	}
-	if err := nm.Start(ctx, bad, ctok.Proto(), lc); !errors.Is(err, ErrContainerRefused) || !strings.Contains(err.Error(), "x.Bad: no") {
-		t.Fatalf("refused start: %v", err)
-	}
-	st, err := nm.Status(ctx, id)
-	if err != nil || st.State != "RUNNING" {
-		t.Fatalf("status %+v %v", st, err)
-	}
-	if err := nm.Stop(ctx, id); err != nil {
-		t.Fatal(err)
 	}
 }

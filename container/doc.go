@@ -1,8 +1,9 @@
-// Package container holds what runs around a YARN container: the
-// NodeManager client the application master starts, stops and queries
-// containers with (ContainerManagementProtocol over Hadoop IPC, authenticated
-// with the NodeManager's NMToken), the executor's launch context, and the
-// executor runtime with its driver-side endpoint.
+// Package container is the executor runtime and its driver-side endpoint:
+// the executor process, the driver's Endpoint, the wire protocol between
+// them, and the shuffle. It knows nothing of YARN: the application master
+// builds executor launch contexts (package am) and starts them through
+// their NodeManagers (package internal/yarn/nodemanager); an executor learns
+// its driver from the environment those set (ExecutorConfigFromEnv).
 //
 // # Executors and the driver
 //
@@ -40,8 +41,8 @@
 //	driver → executor  cancel_task {run}: the driver stopped waiting for the task
 //
 // Receivers run on executors (Endpoint.RunReceiver is the engine's
-// ReceiverHost; the executor runs engine.ServeReceiver with the
-// application's setup). Records travel encoded with the stream's codec and
+// cluster.ReceiverHost; the executor runs the ServeReceiver of the
+// application's cluster.Executor). Records travel encoded with the stream's codec and
 // enter the driver's block generator, so blocks, rate limits, the
 // write-ahead log and acknowledgements are the driver's, as for a local
 // receiver. A receiver whose executor is lost is restarted by the engine on
@@ -51,15 +52,21 @@
 //
 // Shuffle map tasks run on executors too, and so do the partition tasks of
 // outputs (ForeachPartition, SaveAsTextFiles), which keep no output (the
-// Endpoint is the engine's TaskHost; the executor runs them with
+// Endpoint is the engine's cluster.TaskHost; the executor runs them with
 // ExecutorConfig.Tasks). The driver
 // places a task on the least loaded executor with a free core (one task per
 // core), waiting for one. The task's reads of the batch's input go back to
 // the driver as read_input requests of its run; its output, one encoded
 // bucket per reduce partition, stays in the executor's memory under a key
 // the run_task reply names, until forget_shuffles drops its batch. An
-// executor lost while a task runs fails the task with ErrExecutorLost
-// (engine.ErrExecutorLost), and the engine runs it again on the driver.
+// executor lost while a task runs fails the task with task.ErrExecutorLost,
+// and the engine runs it elsewhere.
+//
+// A failed request's reply carries, besides its error text, the kind of
+// failure (engine/task) when it is not the task's own: {"failure":{"kind":
+// "auth"|"protocol"|"output_missing"|"fetch_failed", and for a fetch failure
+// the stage, map partition and executor of the output}}, so the driver's
+// retry policy tells them apart.
 //
 // Each executor that runs tasks serves its map outputs on a shuffle server
 // listening on the address the driver reached it at (shuffle_addr in its
@@ -71,5 +78,7 @@
 //
 // Readers keep a few such connections per executor and share them between
 // concurrent reads; an executor reads its own outputs from its store. Reads
-// of an executor that cannot be reached fail with ErrExecutorLost.
+// of an executor that cannot be reached fail with task.ErrExecutorLost,
+// reads of an output the executor no longer holds with task.ErrOutputMissing,
+// and a refused handshake with ErrAuth (a task.ErrAuth).
 package container

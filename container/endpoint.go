@@ -23,10 +23,12 @@ type ExecutorInfo struct {
 	PID         int    `json:"pid"`
 	Remote      string `json:"remote"`
 	ShuffleAddr string `json:"shuffle_addr,omitempty"` // empty: it runs no tasks
-	// Map tasks: running now, and ended since it registered.
+	// Tasks: running now, and ended since it registered, by final state
+	// (engine/task: failed counts lost too).
 	ActiveTasks    int       `json:"active_tasks"`
 	CompletedTasks int64     `json:"completed_tasks"`
 	FailedTasks    int64     `json:"failed_tasks"`
+	CancelledTasks int64     `json:"cancelled_tasks"`
 	Registered     time.Time `json:"registered"`
 	LastHeartbeat  time.Time `json:"last_heartbeat"`
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gostream/gostream/engine/cluster"
 	"github.com/gostream/gostream/engine/rdd"
 	"github.com/gostream/gostream/internal/procenv"
 )
@@ -32,9 +33,10 @@ type ExecutorConfig struct {
 	ServeReceiver ServeReceiverFunc
 	// Tasks, called once with the executor's reader of map outputs (its
 	// own are read from its store, others' from their executors), runs the
-	// map tasks the driver sends. nil: the executor serves no map outputs
+	// tasks the driver sends (the application's
+	// cluster.Executor.TaskRunner). nil: the executor serves no map outputs
 	// and refuses tasks, and the driver sends it none.
-	Tasks func(shuffle rdd.ShuffleReader) TaskRunner
+	Tasks func(shuffle rdd.ShuffleReader) cluster.TaskRunner
 	// Launcher connects as the client-mode application master, which only
 	// watches the driver: it is not an executor and runs nothing.
 	Launcher bool

@@ -6,22 +6,15 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/cluster"
 )
-
-// TaskRunner runs the driver's tasks in an executor (engine.TaskServer with
-// the application's setup): spec is the engine.Task's, env reads the
-// driver's input partitions.
-type TaskRunner interface {
-	RunTask(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error)
-}
 
 // executorTasks runs the tasks the driver sends and keeps map tasks' outputs
 // for the shuffle server.
 type executorTasks struct {
 	id     string
 	peer   *peer
-	runner TaskRunner // nil: this executor refuses tasks
+	runner cluster.TaskRunner // nil: this executor refuses tasks
 	store  *shuffleStore
 	ctx    context.Context // ends with the connection
 	log    *slog.Logger

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/gostream/gostream/engine/task"
 )
 
 // peer is one side of a connection after the handshake: either side sends
@@ -63,7 +65,7 @@ func (p *peer) request(ctx context.Context, m message) (message, error) {
 	select {
 	case r := <-ch:
 		if r.Error != "" {
-			return r, &remoteError{msg: r.Error}
+			return r, &remoteError{msg: r.Error, failure: r.Failure}
 		}
 		return r, nil
 	case <-p.done:
@@ -84,7 +86,7 @@ var errNoReply = errors.New("no reply: the connection is ending")
 // payload too large for one line is sent as that error instead.
 func (p *peer) reply(seq int64, r message, err error) error {
 	if err != nil {
-		r = message{Error: err.Error()}
+		r = message{Error: err.Error(), Failure: failureOf(err)}
 	}
 	r.Reply = seq
 	err = p.send(r)
@@ -139,10 +141,69 @@ func (p *peer) closedErr() error {
 }
 
 // remoteError is the error the other side replied with: the request
-// failed there, the connection is fine.
-type remoteError struct{ msg string }
+// failed there, the connection is fine. It keeps the kind of failure the
+// other side gave it.
+type remoteError struct {
+	msg     string
+	failure *failure
+}
 
 func (e *remoteError) Error() string { return e.msg }
+
+// Unwrap is the failure's kind: task.ErrAuth, task.ErrProtocol,
+// task.ErrOutputMissing or a *task.FetchFailedError; nil for the task's own
+// errors.
+func (e *remoteError) Unwrap() error {
+	if e.failure == nil {
+		return nil
+	}
+	switch e.failure.Kind {
+	case failureAuth:
+		return task.ErrAuth
+	case failureProtocol:
+		return task.ErrProtocol
+	case failureOutputMissing:
+		return task.ErrOutputMissing
+	case failureFetch:
+		return &task.FetchFailedError{Stage: e.failure.Stage, Map: e.failure.Map, Executor: e.failure.Executor, Err: errors.New(e.msg)}
+	}
+	return nil
+}
+
+// failure is the kind of a failed request's error on the wire.
+type failure struct {
+	Kind string `json:"kind"`
+	// Of a fetch failure: the map output that could not be read.
+	Stage    string `json:"stage,omitempty"`
+	Map      int    `json:"map,omitempty"`
+	Executor string `json:"executor,omitempty"`
+}
+
+// Kinds of failure on the wire. A task's own error has none; a lost
+// executor replies nothing.
+const (
+	failureAuth          = "auth"
+	failureProtocol      = "protocol"
+	failureOutputMissing = "output_missing"
+	failureFetch         = "fetch_failed"
+)
+
+// failureOf is err's kind on the wire, nil for the task's own errors.
+func failureOf(err error) *failure {
+	if errors.Is(err, task.ErrOutputMissing) {
+		return &failure{Kind: failureOutputMissing}
+	}
+	switch task.KindOf(err) {
+	case task.Auth:
+		return &failure{Kind: failureAuth}
+	case task.Protocol:
+		return &failure{Kind: failureProtocol}
+	case task.FetchFailed:
+		fe, _ := errors.AsType[*task.FetchFailedError](err)
+		return &failure{Kind: failureFetch, Stage: fe.Stage, Map: fe.Map, Executor: fe.Executor}
+	}
+	return nil
+}
 
 // isRemote says whether err is the other side's answer, as opposed to the
 // connection failing.

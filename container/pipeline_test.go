@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"maps"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/cluster"
 	"github.com/gostream/gostream/engine/rdd"
 )
 
@@ -106,8 +108,8 @@ func startPipelineExecutors(t testing.TB, c *conf.Conf, n int) *Endpoint {
 	t.Cleanup(func() { ep.Close() })
 	for i := range n {
 		exec := newPipeline() // each executor builds the graph itself
-		startExecutorWith(t, ep, ExecutorConfig{ID: fmt.Sprint(i + 1), Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) TaskRunner {
-			return engine.NewTaskServer(c, time.Second, exec.setup, shuffle)
+		startExecutorWith(t, ep, ExecutorConfig{ID: fmt.Sprint(i + 1), Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) cluster.TaskRunner {
+			return engine.NewExecutor(c, time.Second, exec.setup).TaskRunner(shuffle)
 		}})
 	}
 	waitExecutors(t, ep, n)
@@ -115,7 +117,7 @@ func startPipelineExecutors(t testing.TB, c *conf.Conf, n int) *Endpoint {
 }
 
 // The whole stack over loopback: a driver whose map tasks run on two real
-// executors (engine.TaskServer behind RunExecutor), outputs kept and served
+// executors (the engine's task runner behind RunExecutor), outputs kept and served
 // by their shuffle servers, gives what the local master gives.
 func TestPipelineOnExecutorsMatchesLocal(t *testing.T) {
 	c := conf.Defaults()
@@ -172,21 +174,22 @@ func BenchmarkPipeline(b *testing.B) {
 
 // killingRunner is a TaskRunner that stops its executor once.
 type killingRunner struct {
-	TaskRunner
+	cluster.TaskRunner
 	kill func() // stops this executor
 	once sync.Once
 }
 
 // RunTask stops the executor while its first task runs: the driver loses
 // the task mid-run (and any output the executor held).
-func (k *killingRunner) RunTask(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error) {
+func (k *killingRunner) RunTask(ctx context.Context, spec []byte, env cluster.InputReader) (cluster.MapResult, error) {
 	k.once.Do(k.kill)
 	return k.TaskRunner.RunTask(ctx, spec, env)
 }
 
-// Chaos: an executor dies in the middle of its first task; the driver runs
-// that task again itself, recomputes what the dead executor held, and the
-// output still matches the local master's.
+// Chaos: an executor dies in the middle of its first task; the task runs
+// again elsewhere (the attempt lost with its executor is not counted), what
+// the dead executor held is recomputed, and the output still matches the
+// local master's.
 func TestPipelineSurvivesAnExecutorDyingMidTask(t *testing.T) {
 	c := conf.Defaults()
 	if err := c.Set(conf.Master, "local[1]"); err != nil {
@@ -201,14 +204,14 @@ func TestPipelineSurvivesAnExecutorDyingMidTask(t *testing.T) {
 	}
 	t.Cleanup(func() { ep.Close() })
 	healthy := newPipeline()
-	startExecutorWith(t, ep, ExecutorConfig{ID: "1", Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) TaskRunner {
-		return engine.NewTaskServer(c, time.Second, healthy.setup, shuffle)
+	startExecutorWith(t, ep, ExecutorConfig{ID: "1", Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) cluster.TaskRunner {
+		return engine.NewExecutor(c, time.Second, healthy.setup).TaskRunner(shuffle)
 	}})
 	doomed := newPipeline()
 	var kill func()
 	k := &killingRunner{kill: func() { kill() }}
-	kill, _ = startExecutorWith(t, ep, ExecutorConfig{ID: "2", Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) TaskRunner {
-		k.TaskRunner = engine.NewTaskServer(c, time.Second, doomed.setup, shuffle)
+	kill, _ = startExecutorWith(t, ep, ExecutorConfig{ID: "2", Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) cluster.TaskRunner {
+		k.TaskRunner = engine.NewExecutor(c, time.Second, doomed.setup).TaskRunner(shuffle)
 		return k
 	}})
 	waitExecutors(t, ep, 2)
@@ -219,5 +222,120 @@ func TestPipelineSurvivesAnExecutorDyingMidTask(t *testing.T) {
 	}
 	if xs := ep.Executors(); len(xs) != 1 || xs[0].ID != "1" || xs[0].CompletedTasks == 0 {
 		t.Errorf("executors after the loss: %+v, want executor 1 alone, having run tasks", xs)
+	}
+}
+
+// flakyApp's ForeachPartition output fails the first fails attempts of each
+// partition's task; every copy of the graph (the driver's, each
+// executor's) shares the count.
+type flakyApp struct {
+	lines    *engine.Queue[string]
+	fails    int
+	mu       sync.Mutex
+	attempts map[string]int
+}
+
+func (a *flakyApp) setup(ssc *engine.Context) error {
+	engine.CountByValue(engine.QueueStream(ssc, a.lines, true), 2).ForeachPartition(
+		func(_ context.Context, t time.Time, p int, items iter.Seq[engine.Pair[string, int64]]) error {
+			for range items {
+			}
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			key := fmt.Sprintf("%d/%d", t.UnixMilli(), p)
+			a.attempts[key]++
+			if a.attempts[key] <= a.fails {
+				return fmt.Errorf("flaky sink: attempt %d of %s", a.attempts[key], key)
+			}
+			return nil
+		})
+	return nil
+}
+
+// runFlakyOnExecutors runs one batch of a flakyApp with its output's tasks
+// on two real executors over loopback and returns how the batch ended.
+func runFlakyOnExecutors(t *testing.T, a *flakyApp, maxFailures int) (*Endpoint, error) {
+	c := conf.Defaults()
+	for k, v := range map[string]string{conf.Master: "local[1]", conf.TaskMaxFailures: fmt.Sprint(maxFailures)} {
+		if err := c.Set(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ep, err := Listen(EndpointOptions{Addr: "127.0.0.1:0", Secret: "s", Timeout: 2 * time.Second, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ep.Close() })
+	for i := range 2 {
+		startExecutorWith(t, ep, ExecutorConfig{ID: fmt.Sprint(i + 1), Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) cluster.TaskRunner {
+			return engine.NewExecutor(c, time.Second, a.setup).TaskRunner(shuffle)
+		}})
+	}
+	waitExecutors(t, ep, 2)
+	clock := engine.NewManualClock(time.UnixMilli(1_000_000_000_000))
+	ssc, err := engine.NewContext(c, time.Second, engine.WithTaskHost(ep), engine.WithClock(clock), engine.WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.lines.Push("a", "b", "a", "c")
+	if err := a.setup(ssc); err != nil {
+		t.Fatal(err)
+	}
+	completed := make(chan struct{}, 1)
+	ssc.AddListener(batchCompleted{ch: completed})
+	if err := ssc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer ssc.Stop(false)
+	clock.Set(time.UnixMilli(1_000_000_001_000))
+	select {
+	case <-completed:
+		return ep, nil
+	case <-ssc.Done():
+		return ep, ssc.AwaitTermination(t.Context())
+	case <-time.After(time.Minute):
+		t.Fatal("the batch neither completed nor failed")
+		return ep, nil
+	}
+}
+
+// batchCompleted is a listener signalling completed batches on ch.
+type batchCompleted struct {
+	engine.NopListener
+	ch chan struct{}
+}
+
+func (b batchCompleted) OnBatchCompleted(engine.BatchInfo) { b.ch <- struct{}{} }
+
+// TestTaskRetriesOnExecutors: a task whose own code fails on an executor
+// runs again there, up to gostream.task.maxFailures attempts; then its batch
+// fails with the task's error.
+func TestTaskRetriesOnExecutors(t *testing.T) {
+	a := &flakyApp{lines: engine.NewQueue[string](), fails: 2, attempts: map[string]int{}}
+	ep, err := runFlakyOnExecutors(t, a, 3)
+	if err != nil {
+		t.Fatalf("batch failed: %v", err)
+	}
+	if len(a.attempts) != 2 {
+		t.Errorf("attempts %v, want both partitions' tasks", a.attempts)
+	}
+	for key, n := range a.attempts {
+		if n != 3 {
+			t.Errorf("partition %s: %d attempts, want 3", key, n)
+		}
+	}
+	var failed int64
+	for _, x := range ep.Executors() {
+		failed += x.FailedTasks
+	}
+	if failed != 4 {
+		t.Errorf("executors counted %d failed tasks, want 4 (2 per partition)", failed)
+	}
+
+	a = &flakyApp{lines: engine.NewQueue[string](), fails: 10, attempts: map[string]int{}}
+	_, err = runFlakyOnExecutors(t, a, 2)
+	if err == nil || !strings.Contains(err.Error(), "flaky sink") || !strings.Contains(err.Error(), "maxFailures=2") {
+		t.Fatalf("batch error %v, want the sink's error after 2 attempts", err)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/gostream/gostream/engine/task"
 )
 
 // message is one line of the executor protocol (see the package doc).
@@ -29,6 +31,9 @@ type message struct {
 	ShuffleAddr string `json:"shuffle_addr,omitempty"`
 	OK          bool   `json:"ok,omitempty"`
 	Error       string `json:"error,omitempty"`
+	// Failure says what kind of failure Error is (engine/task), so that
+	// the requester can tell a task's own error from one no retry mends.
+	Failure *failure `json:"failure,omitempty"`
 
 	// After the handshake: requests carry Seq and Op, replies Reply plus
 	// their payload (Data, Key), or Error when the request failed.
@@ -65,8 +70,9 @@ const (
 	opFetchBucket    = "fetch_bucket"    // on a shuffle connection: Key, Partition; replied with Data
 )
 
-// ErrAuth: the executor could not prove the application's secret.
-var ErrAuth = errors.New("executor authentication failed")
+// ErrAuth: the executor could not prove the application's secret. It is a
+// task.ErrAuth: no retry mends it.
+var ErrAuth = fmt.Errorf("executor %w", task.ErrAuth)
 
 // maxLine bounds one protocol line: the JSON header of a message, whose
 // data follows the line raw.

@@ -7,17 +7,13 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/cluster"
+	"github.com/gostream/gostream/engine/task"
 )
-
-// ErrExecutorLost: the executor running a receiver or a task went away; the
-// engine restarts the receiver, on another executor when there is one, and
-// runs the task again. It is engine.ErrExecutorLost.
-var ErrExecutorLost = engine.ErrExecutorLost
 
 // receiverRun is a receiver running on an executor, as the driver sees it.
 type receiverRun struct {
-	rr   engine.RemoteReceiver
+	rr   cluster.RemoteReceiver
 	done chan error // the receiver's outcome, once
 }
 
@@ -49,7 +45,7 @@ func (r *receiverRun) handle(ctx context.Context, m message) error {
 // registered executor running the fewest receivers (waiting for one to
 // register), until the receiver returns, ctx ends (the receiver is then
 // stopped and hands over what it stored), or the executor is lost.
-func (e *Endpoint) RunReceiver(ctx context.Context, rr engine.RemoteReceiver) error {
+func (e *Endpoint) RunReceiver(ctx context.Context, rr cluster.RemoteReceiver) error {
 	x, id, run, err := e.place(ctx, rr)
 	if err != nil {
 		return err
@@ -68,14 +64,14 @@ func (e *Endpoint) RunReceiver(ctx context.Context, rr engine.RemoteReceiver) er
 			return fmt.Errorf("start receiver %q on executor %s: %w", rr.Name, x.info.ID, err)
 		}
 		// No answer: the connection ended before the executor took the receiver.
-		return fmt.Errorf("start receiver %q: executor %s: %w (%w)", rr.Name, x.info.ID, err, ErrExecutorLost)
+		return fmt.Errorf("start receiver %q: executor %s: %w (%w)", rr.Name, x.info.ID, err, task.ErrExecutorLost)
 	}
 	e.log.Info("receiver running on an executor", "stream", rr.Stream, "receiver", rr.Name, "executor", x.info.ID, "host", x.info.Host)
 	select {
 	case err := <-run.done:
 		return err
 	case <-x.peer.done:
-		return fmt.Errorf("receiver %q: executor %s: %w (%w)", rr.Name, x.info.ID, x.peer.closedErr(), ErrExecutorLost)
+		return fmt.Errorf("receiver %q: executor %s: %w (%w)", rr.Name, x.info.ID, x.peer.closedErr(), task.ErrExecutorLost)
 	case <-ctx.Done():
 	}
 	// Stopping: the receiver stops and its last blocks are still stored.
@@ -95,7 +91,7 @@ func (e *Endpoint) RunReceiver(ctx context.Context, rr engine.RemoteReceiver) er
 }
 
 // place picks the executor for a receiver and registers the run.
-func (e *Endpoint) place(ctx context.Context, rr engine.RemoteReceiver) (x *executorConn, id int64, run *receiverRun, err error) {
+func (e *Endpoint) place(ctx context.Context, rr cluster.RemoteReceiver) (x *executorConn, id int64, run *receiverRun, err error) {
 	err = e.await(ctx, func() bool {
 		if x = e.leastLoaded(); x == nil {
 			return false
@@ -145,9 +141,9 @@ type ReceiverPlacement struct {
 }
 
 // ServeReceiverFunc runs the receiver of stream in the executor until it
-// returns or ctx ends, forwarding what it stores to out (engine.ServeReceiver
-// with the application's setup).
-type ServeReceiverFunc func(ctx context.Context, stream int, offset *string, out engine.EncodedSink) error
+// returns or ctx ends, forwarding what it stores to out (the application's
+// cluster.Executor.ServeReceiver).
+type ServeReceiverFunc func(ctx context.Context, stream int, offset *string, out cluster.EncodedSink) error
 
 // executorReceivers are the receivers an executor runs for its driver.
 type executorReceivers struct {
@@ -209,7 +205,7 @@ func (r *executorReceivers) run(ctx context.Context, cancel context.CancelFunc, 
 	_, _ = r.peer.request(dctx, done)
 }
 
-// forwardSink is engine.EncodedSink over the connection to the driver.
+// forwardSink is cluster.EncodedSink over the connection to the driver.
 type forwardSink struct {
 	peer *peer
 	run  int64

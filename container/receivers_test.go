@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/cluster"
+	"github.com/gostream/gostream/engine/task"
 )
 
 // recordingSink is the driver's side of a remote receiver in these tests.
@@ -87,7 +88,7 @@ func newEndpoint(t testing.TB) *Endpoint {
 func TestRemoteReceiverRunsOnAnExecutor(t *testing.T) {
 	ep := newEndpoint(t)
 	started := make(chan *string, 1)
-	startExecutor(t, ep, "1", func(ctx context.Context, stream int, offset *string, out engine.EncodedSink) error {
+	startExecutor(t, ep, "1", func(ctx context.Context, stream int, offset *string, out cluster.EncodedSink) error {
 		started <- offset
 		if err := out.Store(ctx, []byte("r1")); err != nil {
 			return err
@@ -111,7 +112,7 @@ func TestRemoteReceiverRunsOnAnExecutor(t *testing.T) {
 	done := make(chan error, 1)
 	prev := "41"
 	go func() {
-		done <- ep.RunReceiver(ctx, engine.RemoteReceiver{Stream: 3, Name: "numbers", Offset: &prev, Sink: sink})
+		done <- ep.RunReceiver(ctx, cluster.RemoteReceiver{Stream: 3, Name: "numbers", Offset: &prev, Sink: sink})
 	}()
 
 	if off := <-started; off == nil || *off != "41" {
@@ -145,7 +146,7 @@ func TestRemoteReceiverRunsOnAnExecutor(t *testing.T) {
 }
 
 // A receiver's error ends the run with that error; a lost executor ends it
-// with ErrExecutorLost; a receiver waits for an executor to register.
+// with task.ErrExecutorLost; a receiver waits for an executor to register.
 func TestRemoteReceiverFailures(t *testing.T) {
 	ep := newEndpoint(t)
 	sink := &recordingSink{}
@@ -154,14 +155,14 @@ func TestRemoteReceiverFailures(t *testing.T) {
 	// No executor yet: RunReceiver waits.
 	done := make(chan error, 1)
 	go func() {
-		done <- ep.RunReceiver(ctx, engine.RemoteReceiver{Stream: 0, Name: "failing", Sink: sink})
+		done <- ep.RunReceiver(ctx, cluster.RemoteReceiver{Stream: 0, Name: "failing", Sink: sink})
 	}()
 	select {
 	case err := <-done:
 		t.Fatalf("RunReceiver returned %v with no executor", err)
 	case <-time.After(100 * time.Millisecond):
 	}
-	startExecutor(t, ep, "1", func(ctx context.Context, stream int, _ *string, out engine.EncodedSink) error {
+	startExecutor(t, ep, "1", func(ctx context.Context, stream int, _ *string, out cluster.EncodedSink) error {
 		if stream == 0 {
 			return errors.New("source refused the connection")
 		}
@@ -172,13 +173,13 @@ func TestRemoteReceiverFailures(t *testing.T) {
 		t.Fatalf("RunReceiver = %v, want the receiver's error", err)
 	}
 
-	stop2, exited := startExecutor(t, ep, "2", func(ctx context.Context, _ int, _ *string, _ engine.EncodedSink) error {
+	stop2, exited := startExecutor(t, ep, "2", func(ctx context.Context, _ int, _ *string, _ cluster.EncodedSink) error {
 		<-ctx.Done()
 		return nil
 	})
 	waitExecutors(t, ep, 2)
-	go func() { done <- ep.RunReceiver(ctx, engine.RemoteReceiver{Stream: 1, Name: "a", Sink: sink}) }()
-	go func() { done <- ep.RunReceiver(ctx, engine.RemoteReceiver{Stream: 2, Name: "b", Sink: sink}) }()
+	go func() { done <- ep.RunReceiver(ctx, cluster.RemoteReceiver{Stream: 1, Name: "a", Sink: sink}) }()
+	go func() { done <- ep.RunReceiver(ctx, cluster.RemoteReceiver{Stream: 2, Name: "b", Sink: sink}) }()
 	deadline := time.Now().Add(5 * time.Second)
 	for len(ep.Receivers()) < 2 {
 		if time.Now().After(deadline) {
@@ -191,8 +192,8 @@ func TestRemoteReceiverFailures(t *testing.T) {
 	}
 	stop2()
 	<-exited
-	if err := <-done; !errors.Is(err, ErrExecutorLost) {
-		t.Fatalf("the receiver on the stopped executor ended with %v, want ErrExecutorLost", err)
+	if err := <-done; !errors.Is(err, task.ErrExecutorLost) {
+		t.Fatalf("the receiver on the stopped executor ended with %v, want task.ErrExecutorLost", err)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gostream/gostream/engine/rdd"
+	"github.com/gostream/gostream/engine/task"
 )
 
 // shuffleConnsPerAddr bounds the connections to one shuffle server: reads
@@ -61,7 +62,7 @@ func newShuffleClient(secret, self string, timeout time.Duration, local *shuffle
 }
 
 // ReadBucket returns bucket reduce of the map output at out. An error
-// wrapping ErrExecutorLost means the server could not be reached or the
+// wrapping task.ErrExecutorLost means the server could not be reached or the
 // connection broke; an error from the server (the output was dropped, say)
 // does not.
 func (c *shuffleClient) ReadBucket(ctx context.Context, out rdd.MapOutput, reduce int) ([]byte, error) {
@@ -102,7 +103,7 @@ func (c *shuffleClient) fetch(ctx context.Context, out rdd.MapOutput, reduce int
 		case !broken:
 			return nil, err
 		case !reused || tctx.Err() != nil:
-			return nil, fmt.Errorf("%w (%w)", err, ErrExecutorLost)
+			return nil, fmt.Errorf("%w (%w)", err, task.ErrExecutorLost)
 		}
 	}
 }
@@ -205,13 +206,13 @@ func (c *shuffleClient) run(sc *shuffleConn) {
 }
 
 // connect dials sc's server and proves the secret. A refusal wraps
-// ErrAuth, any other failure ErrExecutorLost.
+// ErrAuth, any other failure task.ErrExecutorLost.
 func (c *shuffleClient) connect(sc *shuffleConn) error {
 	ctx, cancel := context.WithTimeout(c.ctx, c.timeout)
 	defer cancel()
 	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", sc.addr)
 	if err != nil {
-		return fmt.Errorf("connect: %w (%w)", err, ErrExecutorLost)
+		return fmt.Errorf("connect: %w (%w)", err, task.ErrExecutorLost)
 	}
 	c.mu.Lock()
 	if c.closed {
@@ -226,7 +227,7 @@ func (c *shuffleClient) connect(sc *shuffleConn) error {
 		if errors.Is(err, ErrAuth) {
 			return err
 		}
-		return fmt.Errorf("%w (%w)", err, ErrExecutorLost)
+		return fmt.Errorf("%w (%w)", err, task.ErrExecutorLost)
 	}
 	sc.peer = newPeer(lc, c.timeout)
 	return nil

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/cluster"
+	"github.com/gostream/gostream/engine/task"
 )
 
 // shuffleStore holds the map outputs of the tasks an executor ran, in
@@ -26,7 +27,7 @@ func newShuffleStore(executor string) *shuffleStore {
 }
 
 // put keeps a task's output and returns its key.
-func (s *shuffleStore) put(r engine.MapResult) string {
+func (s *shuffleStore) put(r cluster.MapResult) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.n++
@@ -42,7 +43,7 @@ func (s *shuffleStore) bucket(key string, p int) ([]byte, error) {
 	defer s.mu.Unlock()
 	buckets, ok := s.outputs[key]
 	if !ok {
-		return nil, fmt.Errorf("map output %s not held by executor %s: it was dropped or the executor restarted", key, s.executor)
+		return nil, fmt.Errorf("map output %s not held by executor %s: it was dropped or the executor restarted (%w)", key, s.executor, task.ErrOutputMissing)
 	}
 	if p < 0 || p >= len(buckets) {
 		return nil, fmt.Errorf("map output %s on executor %s has %d reduce partitions, not partition %d", key, s.executor, len(buckets), p)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gostream/gostream/engine/task"
 )
 
 // A shuffle connection that does not prove the application's secret is
@@ -20,8 +22,8 @@ func TestShuffleConnectionWithAWrongSecretIsRefused(t *testing.T) {
 	intruder := newShuffleClient("wrong", "intruder", 2*time.Second, nil)
 	defer intruder.close()
 	_, err = intruder.ReadBucket(t.Context(), out, 0)
-	if !errors.Is(err, ErrAuth) || errors.Is(err, ErrExecutorLost) {
-		t.Fatalf("read with a wrong secret: %v, want ErrAuth", err)
+	if !errors.Is(err, ErrAuth) || task.KindOf(err) != task.Auth {
+		t.Fatalf("read with a wrong secret: %v, want ErrAuth, an authentication failure", err)
 	}
 }
 

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/cluster"
 	"github.com/gostream/gostream/engine/rdd"
+	"github.com/gostream/gostream/engine/task"
 )
 
 // The driver's side of remote map tasks: the Endpoint is the engine's
@@ -14,12 +15,12 @@ import (
 // reply; while it runs, its reads of input partitions come back as
 // read_input requests with its run id.
 
-var _ engine.TaskHost = (*Endpoint)(nil)
+var _ cluster.TaskHost = (*Endpoint)(nil)
 
 // taskRun is a map task running on an executor, as the driver sees it.
 type taskRun struct {
 	ctx    context.Context // the task's: its reads of the input end with it
-	inputs engine.InputServer
+	inputs cluster.InputReader
 }
 
 // taskSlots is how many tasks x runs at once: none when it serves no map
@@ -45,7 +46,7 @@ func (e *Endpoint) Cores() int {
 // RunTask runs t on the least loaded executor with a free core, waiting
 // for one, and returns where the executor keeps a map task's output (an
 // output's task keeps none: the key is empty).
-func (e *Endpoint) RunTask(ctx context.Context, t engine.Task, inputs engine.InputServer) (rdd.MapOutput, error) {
+func (e *Endpoint) RunTask(ctx context.Context, t cluster.Task, inputs cluster.InputReader) (rdd.MapOutput, error) {
 	if err := tooLarge("a task's spec", len(t.Spec)); err != nil {
 		return rdd.MapOutput{}, fmt.Errorf("task %d of %s: %w", t.Partition, t.Name, err)
 	}
@@ -56,23 +57,26 @@ func (e *Endpoint) RunTask(ctx context.Context, t engine.Task, inputs engine.Inp
 	// No timeout but ctx: a task takes what it takes, and the executor's
 	// heartbeats (or their absence) say whether it is still there.
 	r, err := x.peer.request(ctx, message{Op: opRunTask, Run: id, Data: t.Spec})
-	e.taskEnded(x, id, err == nil)
 	switch {
 	case err == nil:
-		return rdd.MapOutput{Executor: x.info.ID, Addr: x.info.ShuffleAddr, Key: r.Key}, nil
 	case ctx.Err() != nil:
 		e.goCancelTask(x, id)
-		return rdd.MapOutput{}, fmt.Errorf("task %d of %s on executor %s: %w", t.Partition, t.Name, x.info.ID, ctx.Err())
+		err = fmt.Errorf("task %d of %s on executor %s: %w", t.Partition, t.Name, x.info.ID, ctx.Err())
 	case isRemote(err):
-		return rdd.MapOutput{}, fmt.Errorf("task %d of %s on executor %s: %w", t.Partition, t.Name, x.info.ID, err)
+		err = fmt.Errorf("task %d of %s on executor %s: %w", t.Partition, t.Name, x.info.ID, err)
 	default:
-		return rdd.MapOutput{}, fmt.Errorf("task %d of %s: executor %s: %w (%w)", t.Partition, t.Name, x.info.ID, err, ErrExecutorLost)
+		err = fmt.Errorf("task %d of %s: executor %s: %w (%w)", t.Partition, t.Name, x.info.ID, err, task.ErrExecutorLost)
 	}
+	e.taskEnded(x, id, task.StateOf(ctx, err))
+	if err != nil {
+		return rdd.MapOutput{}, err
+	}
+	return rdd.MapOutput{Executor: x.info.ID, Addr: x.info.ShuffleAddr, Key: r.Key}, nil
 }
 
 // placeTask takes a core of the least loaded executor with one free (ties:
 // the lowest id) and registers the run.
-func (e *Endpoint) placeTask(ctx context.Context, t engine.Task, inputs engine.InputServer) (x *executorConn, id int64, err error) {
+func (e *Endpoint) placeTask(ctx context.Context, t cluster.Task, inputs cluster.InputReader) (x *executorConn, id int64, err error) {
 	err = e.await(ctx, func() bool {
 		for _, c := range e.execs {
 			if n := len(c.tasks); n < c.taskSlots() && (x == nil || n < len(x.tasks) || n == len(x.tasks) && c.info.ID < x.info.ID) {
@@ -106,13 +110,16 @@ func (e *Endpoint) goCancelTask(x *executorConn, id int64) {
 }
 
 // taskEnded frees the task's core and counts how it ended.
-func (e *Endpoint) taskEnded(x *executorConn, id int64, ok bool) {
+func (e *Endpoint) taskEnded(x *executorConn, id int64, s task.State) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(x.tasks, id)
-	if ok {
+	switch s {
+	case task.Succeeded:
 		x.info.CompletedTasks++
-	} else {
+	case task.Cancelled:
+		x.info.CancelledTasks++
+	default: // failed, or lost with the executor
 		x.info.FailedTasks++
 	}
 	e.notify()

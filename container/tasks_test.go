@@ -4,13 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/cluster"
 	"github.com/gostream/gostream/engine/rdd"
+	"github.com/gostream/gostream/engine/task"
 )
 
 // testSpec is a map task of the fake application these tests run.
@@ -19,6 +21,7 @@ type testSpec struct {
 	Input    string         // read from the driver; buckets "<input>/0" and "<input>/1"
 	Upstream *rdd.MapOutput // instead: bucket 1 of this output + "!", read through the executor's shuffle reader
 	Fail     string         // instead: fail with this error
+	FailAs   string         // of that kind: "protocol", "fetch" (else the task's own)
 	Block    bool           // first wait until released, or the executor goes away
 }
 
@@ -36,19 +39,19 @@ func newFakeTasks() *fakeTasks {
 	return &fakeTasks{started: make(chan string, 16), release: make(chan struct{})}
 }
 
-type runnerFunc func(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error)
+type runnerFunc func(ctx context.Context, spec []byte, env cluster.InputReader) (cluster.MapResult, error)
 
-func (f runnerFunc) RunTask(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error) {
+func (f runnerFunc) RunTask(ctx context.Context, spec []byte, env cluster.InputReader) (cluster.MapResult, error) {
 	return f(ctx, spec, env)
 }
 
 // on is ExecutorConfig.Tasks for executor id.
-func (f *fakeTasks) on(id string) func(rdd.ShuffleReader) TaskRunner {
-	return func(shuffle rdd.ShuffleReader) TaskRunner {
-		return runnerFunc(func(ctx context.Context, spec []byte, env engine.TaskEnv) (engine.MapResult, error) {
+func (f *fakeTasks) on(id string) func(rdd.ShuffleReader) cluster.TaskRunner {
+	return func(shuffle rdd.ShuffleReader) cluster.TaskRunner {
+		return runnerFunc(func(ctx context.Context, spec []byte, env cluster.InputReader) (cluster.MapResult, error) {
 			var s testSpec
 			if err := json.Unmarshal(spec, &s); err != nil {
-				return engine.MapResult{}, err
+				return cluster.MapResult{}, err
 			}
 			f.mu.Lock()
 			f.running++
@@ -60,24 +63,28 @@ func (f *fakeTasks) on(id string) func(rdd.ShuffleReader) TaskRunner {
 				select {
 				case <-f.release:
 				case <-ctx.Done():
-					return engine.MapResult{}, ctx.Err()
+					return cluster.MapResult{}, ctx.Err()
 				}
 			}
 			switch {
+			case s.Fail != "" && s.FailAs == "protocol":
+				return cluster.MapResult{}, fmt.Errorf("%s (%w)", s.Fail, task.ErrProtocol)
+			case s.Fail != "" && s.FailAs == "fetch":
+				return cluster.MapResult{}, &task.FetchFailedError{Stage: "2@1000/0", Map: 3, Executor: "9", Err: errors.New(s.Fail)}
 			case s.Fail != "":
-				return engine.MapResult{}, errors.New(s.Fail)
+				return cluster.MapResult{}, errors.New(s.Fail)
 			case s.Upstream != nil:
 				b, err := shuffle.ReadBucket(ctx, *s.Upstream, 1)
 				if err != nil {
-					return engine.MapResult{}, err
+					return cluster.MapResult{}, err
 				}
-				return engine.MapResult{BatchMs: s.Batch, Buckets: [][]byte{append(b, '!')}}, nil
+				return cluster.MapResult{BatchMs: s.Batch, Buckets: [][]byte{append(b, '!')}}, nil
 			}
 			in, err := env.ReadInput(ctx, []byte(s.Input))
 			if err != nil {
-				return engine.MapResult{}, err
+				return cluster.MapResult{}, err
 			}
-			return engine.MapResult{BatchMs: s.Batch, Buckets: [][]byte{[]byte(string(in) + "/0"), []byte(string(in) + "/1")}}, nil
+			return cluster.MapResult{BatchMs: s.Batch, Buckets: [][]byte{[]byte(string(in) + "/0"), []byte(string(in) + "/1")}}, nil
 		})
 	}
 }
@@ -103,7 +110,7 @@ func goRunTask(t *testing.T, ep *Endpoint, s testSpec) <-chan taskResult {
 	}
 	res := make(chan taskResult, 1)
 	go func() {
-		out, err := ep.RunTask(t.Context(), engine.Task{Name: "3@1000/0", Partition: 0, Spec: spec}, echoInputs{})
+		out, err := ep.RunTask(t.Context(), cluster.Task{Name: "3@1000/0", Partition: 0, Spec: spec}, echoInputs{})
 		res <- taskResult{out, err}
 	}()
 	return res
@@ -220,7 +227,7 @@ func TestForgetShufflesDropsOldOutputs(t *testing.T) {
 	}
 	ep.ForgetShuffles(t.Context(), 1500)
 	_, err = ep.ReadBucket(t.Context(), old, 0)
-	if err == nil || !strings.Contains(err.Error(), "not held by executor 1: it was dropped or the executor restarted") || errors.Is(err, ErrExecutorLost) {
+	if err == nil || !strings.Contains(err.Error(), "not held by executor 1: it was dropped or the executor restarted") || errors.Is(err, task.ErrExecutorLost) {
 		t.Fatalf("reading a forgotten output: %v", err)
 	}
 	if got := readBucket(t, ep, kept, 0); got != "in:new/0" {
@@ -278,7 +285,7 @@ func TestMapTaskFailures(t *testing.T) {
 	f := newFakeTasks()
 	stop, exited := startExecutorWith(t, ep, ExecutorConfig{ID: "1", Cores: 1, Tasks: f.on("1")})
 	_, err := runTask(t, ep, testSpec{Fail: "no such word"})
-	if err == nil || !strings.Contains(err.Error(), "executor 1") || !strings.Contains(err.Error(), "no such word") || errors.Is(err, engine.ErrExecutorLost) {
+	if err == nil || !strings.Contains(err.Error(), "executor 1") || !strings.Contains(err.Error(), "no such word") || errors.Is(err, task.ErrExecutorLost) {
 		t.Fatalf("failing task: %v", err)
 	}
 	out, err := runTask(t, ep, testSpec{Input: "z"})
@@ -291,11 +298,11 @@ func TestMapTaskFailures(t *testing.T) {
 	started(t, f)
 	stop()
 	<-exited
-	if r := <-blocked; !errors.Is(r.err, engine.ErrExecutorLost) {
-		t.Fatalf("the task of a lost executor ended with %v, want ErrExecutorLost", r.err)
+	if r := <-blocked; !errors.Is(r.err, task.ErrExecutorLost) {
+		t.Fatalf("the task of a lost executor ended with %v, want task.ErrExecutorLost", r.err)
 	}
-	if _, err := ep.ReadBucket(t.Context(), out, 0); !errors.Is(err, engine.ErrExecutorLost) {
-		t.Fatalf("reading an output of a lost executor: %v, want ErrExecutorLost", err)
+	if _, err := ep.ReadBucket(t.Context(), out, 0); !errors.Is(err, task.ErrExecutorLost) {
+		t.Fatalf("reading an output of a lost executor: %v, want task.ErrExecutorLost", err)
 	}
 }
 
@@ -322,7 +329,7 @@ func TestCancelledTaskStopsOnTheExecutor(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	res := make(chan error, 1)
 	go func() {
-		_, err := ep.RunTask(ctx, engine.Task{Name: "3@1000/0", Spec: spec}, echoInputs{})
+		_, err := ep.RunTask(ctx, cluster.Task{Name: "3@1000/0", Spec: spec}, echoInputs{})
 		res <- err
 	}()
 	started(t, f)
@@ -342,5 +349,35 @@ func TestCancelledTaskStopsOnTheExecutor(t *testing.T) {
 			t.Fatal("the executor still runs the cancelled task")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestTaskFailureKindsCrossTheWire: the driver tells a task's own error
+// from a protocol error and a fetch failure on the executor, as the engine's
+// retry policy needs.
+func TestTaskFailureKindsCrossTheWire(t *testing.T) {
+	ep := newEndpoint(t)
+	startExecutorWith(t, ep, ExecutorConfig{ID: "1", Cores: 1, Tasks: newFakeTasks().on("1")})
+	for _, tc := range []struct {
+		as   string
+		want task.Kind
+	}{{"", task.Own}, {"protocol", task.Protocol}, {"fetch", task.FetchFailed}} {
+		_, err := runTask(t, ep, testSpec{Fail: "it broke", FailAs: tc.as})
+		if task.KindOf(err) != tc.want || !strings.Contains(err.Error(), "it broke") {
+			t.Errorf("failing as %q: err %v of kind %v, want %v", tc.as, err, task.KindOf(err), tc.want)
+		}
+		if fe, ok := errors.AsType[*task.FetchFailedError](err); ok && (fe.Stage != "2@1000/0" || fe.Map != 3 || fe.Executor != "9") {
+			t.Errorf("fetch failure %+v: the map output it names was lost on the way", fe)
+		}
+	}
+	// A map output the executor no longer holds is a lost output: the
+	// reader computes it again.
+	out, err := runTask(t, ep, testSpec{Batch: 1000, Input: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Key = "nonesuch"
+	if _, err := ep.ReadBucket(t.Context(), out, 0); !errors.Is(err, task.ErrOutputMissing) {
+		t.Errorf("read of a dropped output: %v, want task.ErrOutputMissing", err)
 	}
 }

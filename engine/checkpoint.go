@@ -55,7 +55,6 @@ type ckptEvent struct {
 	generated int64         // a batch was generated at this time, or
 	completed int64         // a batch completed at this time
 	rdds      map[*node]any // its checkpointed nodes' RDDs, to save
-	final     chan struct{} // closed once the checkpoint covering everything before is written
 }
 
 func newCheckpointer(ssc *Context) (*checkpointer, error) {
@@ -94,11 +93,8 @@ func (c *checkpointer) run() {
 	defer close(c.done)
 	for ev := range c.events {
 		c.apply(ev)
-		if len(c.events) == 0 || ev.final != nil {
+		if len(c.events) == 0 {
 			c.write()
-		}
-		if ev.final != nil {
-			close(ev.final)
 		}
 	}
 }
@@ -106,22 +102,6 @@ func (c *checkpointer) run() {
 // post hands an event to the checkpointer; it blocks while the queue is
 // full, which slows batches down to the pace of checkpointing.
 func (c *checkpointer) post(ev ckptEvent) { c.events <- ev }
-
-// flush waits until everything posted so far is in a written checkpoint.
-func (c *checkpointer) flush(ctx context.Context) error {
-	done := make(chan struct{})
-	select {
-	case c.events <- ckptEvent{final: done}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 func (c *checkpointer) opContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), max(c.ssc.settings.networkTimeout, 30*time.Second))
@@ -151,7 +131,7 @@ func (c *checkpointer) saveSnapshots(ms int64, rdds map[*node]any) error {
 		if !c.due(n, ms) {
 			continue
 		}
-		b, err := n.encodeRDD(ctx, r)
+		b, err := n.typed.encode(ctx, r)
 		if err != nil {
 			return fmt.Errorf("snapshot of %s (#%d) at %d: %w", n.kind, n.id, ms, err)
 		}
@@ -246,10 +226,10 @@ func (c *checkpointer) payload() (*checkpointData, error) {
 	}
 	slices.Sort(d.PendingMs)
 	for _, n := range ssc.graph.nodes {
-		if n.saveProgress == nil {
+		if n.input == nil || n.input.saveProgress == nil {
 			continue
 		}
-		raw, err := n.saveProgress()
+		raw, err := n.input.saveProgress()
 		if err != nil {
 			return nil, fmt.Errorf("progress of %s (#%d): %w", n.kind, n.id, err)
 		}

@@ -100,7 +100,7 @@ func (n *node) canReplay() bool {
 	for _, p := range n.parents {
 		switch {
 		case len(p.parents) == 0:
-			if !p.replayable {
+			if !p.input.replayable {
 				return false
 			}
 		case p.stateful || !p.canReplay():
@@ -114,7 +114,7 @@ func (n *node) canReplay() bool {
 // span, plus what the windows on the way read before each batch.
 func (n *node) keepForReplay(span time.Duration) {
 	if len(n.parents) == 0 {
-		n.replayKeep = max(n.replayKeep, span)
+		n.input.replayKeep = max(n.input.replayKeep, span)
 		return
 	}
 	for _, p := range n.parents {

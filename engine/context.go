@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/gostream/gostream/conf"
+	"github.com/gostream/gostream/engine/cluster"
 	"github.com/gostream/gostream/engine/rdd"
+	"github.com/gostream/gostream/engine/task"
 	"github.com/gostream/gostream/hdfsstore"
 )
 
@@ -51,14 +53,14 @@ type Context struct {
 	lastGen   time.Time
 	genCond   *sync.Cond
 
-	confOverride *conf.Conf      // WithConf
-	ckpt         *checkpointer   // nil without a checkpoint directory
-	recovered    *checkpointData // the checkpoint Start continues from, if any
-	ckptFS       hdfsstore.FS    // the checkpoint directory's file system
-	fsOverride   hdfsstore.FS    // WithFileSystem
-	receiverHost ReceiverHost    // WithReceiverHost: receivers run elsewhere
-	taskHost     TaskHost        // WithTaskHost: shuffle map tasks run elsewhere
-	labelStages  bool            // label the stages of remoteOK streams (remote_tasks.go)
+	confOverride *conf.Conf           // WithConf
+	ckpt         *checkpointer        // nil without a checkpoint directory
+	recovered    *checkpointData      // the checkpoint Start continues from, if any
+	ckptFS       hdfsstore.FS         // the checkpoint directory's file system
+	fsOverride   hdfsstore.FS         // WithFileSystem
+	receiverHost cluster.ReceiverHost // WithReceiverHost: receivers run elsewhere
+	taskHost     cluster.TaskHost     // WithTaskHost: tasks run elsewhere
+	labelStages  bool                 // label the stages of remoteOK streams (remote_tasks.go)
 
 	resolver    *hdfsstore.Resolver // resolves every path: WithResolver's, or made here
 	ownResolver bool                // made here: Stop closes it
@@ -127,9 +129,10 @@ func NewContext(c *conf.Conf, batch time.Duration, opts ...Option) (*Context, er
 		ssc.resolver, ssc.ownResolver = &hdfsstore.Resolver{}, true
 	}
 	if ssc.env.Backend == nil {
-		ssc.env.Backend = rdd.NewLocalBackend(s.slots)
+		policy := task.Policy{MaxFailures: s.maxFailures, Retrying: ssc.logRetry}
+		ssc.env.Backend = rdd.NewLocalBackend(s.slots, policy)
 		if ssc.taskHost != nil {
-			ssc.env.Backend = &remoteBackend{ssc: ssc, local: rdd.NewLocalBackend(s.slots), host: ssc.taskHost}
+			ssc.env.Backend = &remoteBackend{ssc: ssc, local: rdd.NewLocalBackend(s.slots, policy), host: ssc.taskHost, policy: policy}
 			ssc.env.Shuffle = ssc.taskHost
 			ssc.labelStages = true
 		}
@@ -141,6 +144,11 @@ func NewContext(c *conf.Conf, batch time.Duration, opts ...Option) (*Context, er
 		ssc.Checkpoint(s.checkpointDir)
 	}
 	return ssc, nil
+}
+
+// logRetry logs a task attempt that failed and runs again.
+func (c *Context) logRetry(attempt int, err error, kind task.Kind) {
+	c.log.Warn("task attempt failed; running it again", "attempt", attempt+1, "kind", kind, "err", err)
 }
 
 // Conf returns the context's configuration.
@@ -317,13 +325,6 @@ func (c *Context) initRemember() {
 	}
 }
 
-// nextBatchTime is the first multiple of batch after now, counted from the
-// Unix epoch as Spark does, so batch times read the same in every process.
-func nextBatchTime(now time.Time, batch time.Duration) time.Time {
-	ms := batch.Milliseconds()
-	return time.UnixMilli((now.UnixMilli()/ms + 1) * ms)
-}
-
 func (c *Context) validate() error {
 	if err := c.Err(); err != nil {
 		return fmt.Errorf("invalid streaming graph: %w", err)
@@ -377,8 +378,8 @@ func (c *Context) generateBatch(t time.Time) {
 	// Inputs take their data now: a window sliding slower than the batch
 	// reads it only at its slide, after this batch released its blocks.
 	for _, n := range c.graph.nodes {
-		if n.generate != nil {
-			n.generate(t)
+		if n.input != nil {
+			n.input.generate(t)
 		}
 	}
 	for _, op := range c.graph.outputs {
@@ -392,9 +393,9 @@ func (c *Context) generateBatch(t time.Time) {
 		}
 	}
 	for _, n := range c.graph.nodes {
-		if n.stateful && n.force != nil {
+		if n.stateful {
 			if r := n.rddAtMs(ms); r != nil {
-				addJob(-1, "materialize "+n.kind, func(ctx context.Context) error { return n.force(ctx, r) }, true)
+				addJob(-1, "materialize "+n.kind, func(ctx context.Context) error { return n.typed.force(ctx, r) }, true)
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"iter"
 	"time"
@@ -111,24 +110,15 @@ func (d *DStream[T]) label() string {
 
 // newStream registers an operator and returns its stream.
 func newStream[T any](ssc *Context, n *node, compute func(t time.Time) (*RDD[T], error)) *DStream[T] {
-	n.force = func(ctx context.Context, r any) error {
-		rr, _ := r.(*RDD[T])
-		if rr == nil {
-			return nil
-		}
-		return rr.ForeachPartition(ctx, "materialize "+n.kind, func(_ context.Context, _ int, items iter.Seq[T]) error {
-			for range items {
-			}
-			return nil
-		})
-	}
-	n.encodeRDD, n.decodeRDD = snapshotCodec[T](ssc.env)
 	ds := &DStream[T]{ssc: ssc, n: ssc.graph.add(n), compute: compute}
 	n.typed = typedFor(ds)
 	if len(n.parents) == 0 {
 		n.remoteOK = true // an executor reads the batch's input partitions from the driver
+		if n.input == nil {
+			n.input = &input{}
+		}
 		// an error resurfaces when an output asks for the RDD again
-		n.generate = func(t time.Time) { _, _ = ds.rddAt(t) }
+		n.input.generate = func(t time.Time) { _, _ = ds.rddAt(t) }
 	}
 	return ds
 }

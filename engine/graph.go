@@ -28,13 +28,6 @@ type node struct {
 	persist     bool          // cache generated RDDs: they are read by later batches
 	stateful    bool          // each RDD depends on the previous one: force it every batch
 
-	// force computes every partition of a generated RDD (an any holding
-	// *rdd.RDD[T]); a stateful node's RDD must exist whole before the next.
-	force func(ctx context.Context, r any) error
-	// generate builds the RDD of batch t. Set for inputs only: they take
-	// their batch's data at its time, even when nothing reads it until later.
-	generate func(t time.Time)
-
 	// Checkpointing (checkpoint.go, checkpoint_interval.go). A stateful node
 	// saves its RDD every snapshotEvery (0: every batch); snapshotSpan > 0
 	// saves every RDD of that last span too (the batches a
@@ -43,25 +36,33 @@ type node struct {
 	stateOf       *node         // the stateful node a Checkpoint call on this stream configures
 	snapshotEvery time.Duration
 	snapshotSpan  time.Duration
-	encodeRDD     func(ctx context.Context, r any) ([]byte, error)
-	decodeRDD     func([]byte) (any, error)
-	// Inputs: replayable ones re-create a completed batch after a restart
-	// (from the WAL, or the files it took) for replayKeep after it completed.
-	replayable bool
-	replayKeep time.Duration
-	// An input's progress (files taken, queue position), saved in checkpoints.
-	saveProgress    func() (json.RawMessage, error)
-	restoreProgress func(raw json.RawMessage, lastCompletedMs int64) error
-	// forgetInput trims an input's own memory of completed batches.
-	forgetInput func(done time.Time)
 
-	// Remote tasks (remote_tasks.go). remoteOK: the RDD at t is computed
-	// from the inputs' RDDs at t alone, so an executor can rebuild it.
+	input *input // an input's part; nil for operators with parents
+
+	// remoteOK: the RDD at t is computed from the inputs' RDDs at t alone,
+	// so an executor can rebuild it (remote_tasks.go).
 	remoteOK bool
-	typed    typedRDD
+	typed    typedRDD // what needs the element type
 
 	mu        sync.Mutex
 	generated map[int64]any // batch time (ms) → *rdd.RDD[T], nil when none at that time
+}
+
+// input is what an input node has besides being an operator.
+type input struct {
+	// generate builds the RDD of batch t: inputs take their batch's data at
+	// its time, even when nothing reads it until later.
+	generate func(t time.Time)
+	// Replayable inputs re-create a completed batch after a restart (from
+	// the WAL, or what the source saved) for replayKeep after it completed.
+	replayable bool
+	replayKeep time.Duration
+	// The input's progress (files taken, queue position, offsets), saved in
+	// checkpoints; nil for receivers, whose blocks the tracker saves.
+	saveProgress    func() (json.RawMessage, error)
+	restoreProgress func(raw json.RawMessage, lastCompletedMs int64) error
+	// forget trims the input's own memory of completed batches.
+	forget func(done time.Time)
 }
 
 // inputStream is an input that runs while the context is active: a receiver.
@@ -148,14 +149,14 @@ func (n *node) forget(t time.Time) {
 		}
 	}
 	n.mu.Unlock()
-	if n.forgetInput != nil {
-		n.forgetInput(t)
+	if n.input != nil && n.input.forget != nil {
+		n.input.forget(t)
 	}
 }
 
 // retention is how long an input must be able to re-create a completed
 // batch: for the windows below it, and for replaying state after a restart.
-func (n *node) retention() time.Duration { return max(n.remember, n.replayKeep) }
+func (n *node) retention() time.Duration { return max(n.remember, n.input.replayKeep) }
 
 // checkpointed reports whether the checkpointer saves n's RDDs.
 func (n *node) checkpointed() bool { return n.stateful || n.snapshotSpan > 0 }

@@ -15,62 +15,6 @@ import (
 	"github.com/gostream/gostream/hdfsstore"
 )
 
-// Queue feeds a QueueStream: each Push is one batch's worth of records.
-// Safe for concurrent use.
-type Queue[T any] struct {
-	mu     sync.Mutex
-	items  [][]T
-	popped int64 // how many pushes were taken: the stream's position
-
-	takenAfter map[int64]int64 // batch time (ms) → popped after it (input_checkpoint.go)
-	discard    int64           // pushes completed batches took before a restart: dropped
-}
-
-// NewQueue returns an empty queue.
-func NewQueue[T any]() *Queue[T] { return &Queue[T]{} }
-
-// Push appends one batch's worth of records.
-func (q *Queue[T]) Push(items ...T) {
-	q.mu.Lock()
-	q.items = append(q.items, items)
-	q.mu.Unlock()
-}
-
-// take removes the next push, or every pending push when all is true.
-func (q *Queue[T]) take(all bool) []T {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for q.discard > 0 && len(q.items) > 0 { // taken before a restart
-		q.items, q.discard, q.popped = q.items[1:], q.discard-1, q.popped+1
-	}
-	n := min(1, len(q.items))
-	if all {
-		n = len(q.items)
-	}
-	var out []T
-	for _, items := range q.items[:n] {
-		out = append(out, items...)
-	}
-	q.items = q.items[n:]
-	q.popped += int64(n)
-	return out
-}
-
-// QueueStream creates an input stream that takes, at every batch, the next
-// push of q (or every pending push when oneAtATime is false). Meant for
-// tests: it cannot re-create a past batch after a restart, so stateful
-// streams over it save their state every batch, whatever their interval.
-func QueueStream[T any](ssc *Context, q *Queue[T], oneAtATime bool) *DStream[T] {
-	n := &node{kind: "queueStream", params: fmt.Sprintf("oneAtATime=%t", oneAtATime), slide: ssc.batch,
-		saveProgress: q.saveProgress, restoreProgress: q.restoreProgress}
-	return newStream(ssc, n, func(t time.Time) (*RDD[T], error) {
-		items := q.take(!oneAtATime)
-		q.noteBatch(t.UnixMilli())
-		ssc.recordInput(t, n.id, int64(len(items)))
-		return rdd.Parallelize(ssc.env, items, ssc.env.Parallelism), nil
-	})
-}
-
 // TextFileStream watches dir (a local path, hdfs://…, or a path on the
 // default file system) and makes each new file's lines part of the batch in
 // which it appeared. As in Spark: files must be moved into dir atomically
@@ -84,9 +28,9 @@ func TextFileStream(ssc *Context, dir string) *DStream[string] {
 		ssc.graphError(fmt.Errorf("textFileStream %s: %w", dir, err))
 	}
 	fstream := &fileStream{fsys: fsys, dir: root, selected: map[int64][]string{}, seen: map[string]int64{}}
-	n := &node{kind: "textFileStream", params: fmt.Sprintf("dir=%q", dir), slide: ssc.batch, replayable: true,
-		saveProgress: fstream.saveProgress, restoreProgress: fstream.restoreProgress}
-	n.forgetInput = func(done time.Time) {
+	n := &node{kind: "textFileStream", params: fmt.Sprintf("dir=%q", dir), slide: ssc.batch,
+		input: &input{replayable: true, saveProgress: fstream.saveProgress, restoreProgress: fstream.restoreProgress}}
+	n.input.forget = func(done time.Time) {
 		// A checkpoint lists the files of every batch the stream may
 		// re-create (windows, state replay) and of every batch whose files
 		// later batches must skip.

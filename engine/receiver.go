@@ -69,7 +69,7 @@ func ReceiverStream[T any](ssc *Context, name string, r Receiver[T]) *DStream[T]
 	// With the write-ahead log, a completed batch's blocks can be read back
 	// after a restart, so stateful streams below may replay it.
 	n := &node{kind: "receiverStream", params: fmt.Sprintf("source=%q", name), slide: ssc.batch,
-		replayable: ssc.settings.receiverWAL}
+		input: &input{replayable: ssc.settings.receiverWAL}}
 	ds := newStream(ssc, n, func(t time.Time) (*RDD[T], error) {
 		blocks := ssc.blocks.blocksOf(t, n.id)
 		chunks := make([][]T, len(blocks))

@@ -194,10 +194,10 @@ func (c *Context) restore(ctx context.Context, d *checkpointData) error {
 	}
 	for id, raw := range d.Inputs {
 		n := byID[id]
-		if n == nil || n.restoreProgress == nil {
+		if n == nil || n.input == nil || n.input.restoreProgress == nil {
 			return fmt.Errorf("the checkpoint holds progress of operator #%d, which is no input here", id)
 		}
-		if err := n.restoreProgress(raw, d.LastCompletedMs); err != nil {
+		if err := n.input.restoreProgress(raw, d.LastCompletedMs); err != nil {
 			return err
 		}
 	}
@@ -210,7 +210,7 @@ func (c *Context) restore(ctx context.Context, d *checkpointData) error {
 		if err != nil {
 			return fmt.Errorf("state of %s (#%d) at %d: %w", n.kind, n.id, s.TimeMs, err)
 		}
-		r, err := n.decodeRDD(b)
+		r, err := n.typed.decode(b)
 		if err != nil {
 			return fmt.Errorf("state of %s (#%d) at %d in %s: %w", n.kind, n.id, s.TimeMs, s.Path, err)
 		}

@@ -7,59 +7,27 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gostream/gostream/conf"
+	"github.com/gostream/gostream/engine/cluster"
 )
 
 // Receivers may run away from the driver, as Spark runs them on executors.
 // Go cannot ship a receiver, so the executor runs the same binary, builds
 // the same graph with the same setup function, and runs the receiver of the
-// stream it is given (ServeReceiver). What the receiver stores crosses the
+// stream it is given (executor.ServeReceiver). What the receiver stores crosses the
 // network encoded with the stream's codec and enters the driver's block
 // generator exactly as a local receiver's records do: blocks are cut, rate
 // limited, written to the write-ahead log and acknowledged on the driver, so
 // recovery, backpressure and the WAL work as for local receivers.
 
-// EncodedSink takes what a remote receiver stores, encoded with the stream's
-// codec: on the driver it feeds the block generator; on the executor it
-// forwards to the driver.
-type EncodedSink interface {
-	// Store adds records to the buffer the block generator cuts blocks from.
-	Store(ctx context.Context, records []byte) error
-	// StoreBlock stores records as one block and returns once it is safe
-	// (see Sink.StoreBlock); offset, when not nil, is the source's position
-	// after the block (OffsetSink).
-	StoreBlock(ctx context.Context, records []byte, offset *string) error
-	// ReportError tells the driver's listeners about a problem.
-	ReportError(msg string)
-}
-
-// RemoteReceiver is one run of a receiver elsewhere, as the driver asks for
+// WithReceiverHost runs every receiver through h instead of in this
+// process. A runtime's option (see engine/cluster): applications never need
 // it.
-type RemoteReceiver struct {
-	Stream int
-	Name   string
-	// Offset is the position after the newest block the driver holds for
-	// the stream, when its source recorded one: the receiver resends from
-	// there (OffsetSink.RecoveredOffset).
-	Offset *string
-	Sink   EncodedSink
-}
-
-// ReceiverHost runs receivers away from the driver (on YARN: on executors).
-type ReceiverHost interface {
-	// RunReceiver runs r until the receiver returns or ctx ends. It returns
-	// the receiver's error, or an error when the remote side was lost; the
-	// engine then restarts the receiver, with backoff, as a local one.
-	RunReceiver(ctx context.Context, r RemoteReceiver) error
-}
-
-// WithReceiverHost runs every receiver through h instead of in this process.
-func WithReceiverHost(h ReceiverHost) Option { return func(s *Context) { s.receiverHost = h } }
+func WithReceiverHost(h cluster.ReceiverHost) Option { return func(s *Context) { s.receiverHost = h } }
 
 // receiveRemotely runs the receiver through the context's receiver host, its
 // records feeding gen.
 func (ri *receiverInput[T]) receiveRemotely(ctx context.Context, gen *blockGenerator[T]) error {
-	rr := RemoteReceiver{Stream: ri.id, Name: ri.name, Sink: encodedToGenerator[T]{gen}}
+	rr := cluster.RemoteReceiver{Stream: ri.id, Name: ri.name, Sink: encodedToGenerator[T]{gen}}
 	if off, ok := ri.ssc.blocks.latestOffset(ri.id); ok {
 		rr.Offset = &off
 	}
@@ -104,38 +72,11 @@ func (e encodedToGenerator[T]) ReportError(msg string) { e.gen.ReportError(error
 // for a remote driver.
 type remoteServer interface {
 	streamID() int
-	serve(ctx context.Context, offset *string, out EncodedSink, flushEvery time.Duration) error
-}
-
-// ServeReceiver runs the receiver of stream in this process for a remote
-// driver (an executor's side of ReceiverHost): setup builds the graph, as in
-// the driver, and the receiver's Receive runs with a sink that forwards to
-// out until it returns or ctx ends. Nothing else of the graph runs here.
-// offset is what RecoveredOffset returns; opts configure the graph's context
-// (an executor shares its resolver, WithResolver).
-func ServeReceiver(ctx context.Context, c *conf.Conf, batch time.Duration, setup Setup, stream int, offset *string, out EncodedSink, opts ...Option) error {
-	c = c.Clone()
-	if err := c.Set(conf.Master, "local[1]"); err != nil { // this process runs no tasks
-		return err
-	}
-	ssc, err := NewContext(c, batch, opts...)
-	if err != nil {
-		return err
-	}
-	defer ssc.Stop(false) // it never starts, but closes its file systems
-	if err := setup(ssc); err != nil {
-		return fmt.Errorf("setup: %w", err)
-	}
-	for _, in := range ssc.graph.inputs {
-		if rs, ok := in.(remoteServer); ok && rs.streamID() == stream {
-			return rs.serve(ctx, offset, out, ssc.settings.blockInterval/4)
-		}
-	}
-	return fmt.Errorf("stream %d is not a receiver stream of this binary's graph: is the executor running the driver's build?", stream)
+	serve(ctx context.Context, offset *string, out cluster.EncodedSink, flushEvery time.Duration) error
 }
 
 // serve runs the receiver with a forwarding sink.
-func (ri *receiverInput[T]) serve(ctx context.Context, offset *string, out EncodedSink, flushEvery time.Duration) error {
+func (ri *receiverInput[T]) serve(ctx context.Context, offset *string, out cluster.EncodedSink, flushEvery time.Duration) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	s := &forwardingSink[T]{ctx: ctx, out: out, offset: offset, fail: cancel}
@@ -168,7 +109,7 @@ func (ri *receiverInput[T]) serve(ctx context.Context, offset *string, out Encod
 // acknowledged when the driver has them safe.
 type forwardingSink[T any] struct {
 	ctx    context.Context // the receiver's
-	out    EncodedSink
+	out    cluster.EncodedSink
 	offset *string
 	fail   context.CancelCauseFunc
 

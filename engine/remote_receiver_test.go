@@ -12,6 +12,7 @@ import (
 
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/cluster"
 )
 
 // inProcessHost runs receivers through ServeReceiver in this process, as an
@@ -24,11 +25,11 @@ type inProcessHost struct {
 	runs  atomic.Int32
 }
 
-func (h *inProcessHost) RunReceiver(ctx context.Context, rr engine.RemoteReceiver) error {
+func (h *inProcessHost) RunReceiver(ctx context.Context, rr cluster.RemoteReceiver) error {
 	if h.runs.Add(1) == 1 {
 		lost, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
-		if err := engine.ServeReceiver(lost, h.c, h.batch, h.setup, rr.Stream, rr.Offset, rr.Sink); err != nil {
+		if err := engine.NewExecutor(h.c, h.batch, h.setup).ServeReceiver(lost, rr.Stream, rr.Offset, rr.Sink); err != nil {
 			return err
 		}
 		if ctx.Err() == nil {
@@ -36,7 +37,7 @@ func (h *inProcessHost) RunReceiver(ctx context.Context, rr engine.RemoteReceive
 		}
 		return nil
 	}
-	return engine.ServeReceiver(ctx, h.c, h.batch, h.setup, rr.Stream, rr.Offset, rr.Sink)
+	return engine.NewExecutor(h.c, h.batch, h.setup).ServeReceiver(ctx, rr.Stream, rr.Offset, rr.Sink)
 }
 
 // numbered stores blocks of consecutive numbers with their offset and
@@ -130,10 +131,10 @@ func TestRemoteReceiverThroughHost(t *testing.T) {
 // A stream id the executor's graph does not have is a clear error.
 func TestServeReceiverUnknownStream(t *testing.T) {
 	c := conf.Defaults()
-	err := engine.ServeReceiver(t.Context(), c, time.Second, func(ssc *engine.Context) error {
+	err := engine.NewExecutor(c, time.Second, func(ssc *engine.Context) error {
 		engine.QueueStream(ssc, engine.NewQueue[int](), false).Print(1)
 		return nil
-	}, 0, nil, nil)
+	}).ServeReceiver(t.Context(), 0, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "not a receiver stream") {
 		t.Fatalf("err = %v", err)
 	}

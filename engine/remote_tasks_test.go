@@ -15,27 +15,41 @@ import (
 
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/cluster"
 	"github.com/gostream/gostream/engine/rdd"
+	"github.com/gostream/gostream/engine/task"
 )
 
-// fakeHost runs map tasks on in-process TaskServers (two "executors" that
+// fakeHost runs tasks on in-process task runners (two "executors" that
 // built the graph themselves) and keeps their outputs in memory.
 type fakeHost struct {
-	servers []*engine.TaskServer
-	lost    bool // RunTask fails as if the executor went away
-	drop    bool // stored outputs are gone when read
+	servers []cluster.TaskRunner
+	lose    int   // so many RunTask calls fail as if the executor went away
+	fail    error // every RunTask call fails with it
+	drop    bool  // stored outputs are gone when read
 
 	mu        sync.Mutex
 	store     map[string][][]byte
 	ran       map[string]int // stage ref → tasks run by the executors
+	calls     int            // RunTask calls
+	attempts  map[string]int // RunTask calls by task
 	forgotten int64
 }
 
 func (h *fakeHost) Cores() int { return len(h.servers) }
 
-func (h *fakeHost) RunTask(ctx context.Context, t engine.Task, inputs engine.InputServer) (rdd.MapOutput, error) {
-	if h.lost {
-		return rdd.MapOutput{}, fmt.Errorf("executor e0: %w", engine.ErrExecutorLost)
+func (h *fakeHost) RunTask(ctx context.Context, t cluster.Task, inputs cluster.InputReader) (rdd.MapOutput, error) {
+	h.mu.Lock()
+	h.calls++
+	h.attempts[fmt.Sprintf("%s/%d", t.Name, t.Partition)]++
+	lost := h.lose > 0
+	h.lose--
+	h.mu.Unlock()
+	if lost {
+		return rdd.MapOutput{}, fmt.Errorf("executor e0: %w", task.ErrExecutorLost)
+	}
+	if h.fail != nil {
+		return rdd.MapOutput{}, h.fail
 	}
 	exec := t.Partition % len(h.servers)
 	res, err := h.servers[exec].RunTask(ctx, t.Spec, inputs)
@@ -55,7 +69,7 @@ func (h *fakeHost) ReadBucket(_ context.Context, out rdd.MapOutput, reduce int) 
 	defer h.mu.Unlock()
 	b, ok := h.store[out.Key]
 	if !ok || h.drop {
-		return nil, fmt.Errorf("map output %s not held by %s", out.Key, out.Executor)
+		return nil, fmt.Errorf("map output %s not held by %s (%w)", out.Key, out.Executor, task.ErrOutputMissing)
 	}
 	return b[reduce], nil
 }
@@ -186,16 +200,19 @@ func newRemoteApp(parts *partSink) *remoteApp {
 
 // runRemoteApp runs the batches with host (nil: local tasks only) and
 // returns every output.
-func runRemoteApp(t *testing.T, host *fakeHost) map[string][]string {
+func runRemoteApp(t *testing.T, host *fakeHost, settings ...string) map[string][]string {
 	t.Helper()
 	c := conf.Defaults()
 	must(t, c.Set(conf.Master, "local[2]"))
+	for i := 0; i+1 < len(settings); i += 2 {
+		must(t, c.Set(settings[i], settings[i+1]))
+	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	parts := &partSink{got: map[int64][]string{}}
 	if host != nil {
 		for range 2 {
 			exec := newRemoteApp(parts) // an executor's own copy of the graph
-			host.servers = append(host.servers, engine.NewTaskServer(c, time.Second, exec.setup, host))
+			host.servers = append(host.servers, engine.NewExecutor(c, time.Second, exec.setup).TaskRunner(host))
 		}
 	}
 	clock := engine.NewManualClock(time.UnixMilli(1_000_000_000_000))
@@ -242,7 +259,7 @@ type batchDone struct {
 func (d batchDone) OnBatchCompleted(engine.BatchInfo) { d.ch <- struct{}{} }
 
 func newFakeHost() *fakeHost {
-	return &fakeHost{store: map[string][][]byte{}, ran: map[string]int{}}
+	return &fakeHost{store: map[string][][]byte{}, ran: map[string]int{}, attempts: map[string]int{}}
 }
 
 func TestRemoteMapTasksMatchLocal(t *testing.T) {
@@ -280,11 +297,15 @@ func TestRemoteMapTasksMatchLocal(t *testing.T) {
 
 func TestRemoteMapTasksFallBack(t *testing.T) {
 	want := runRemoteApp(t, nil)
-	t.Run("executor lost: the task runs on the driver", func(t *testing.T) {
+	t.Run("executor lost: the task runs elsewhere, uncounted", func(t *testing.T) {
 		host := newFakeHost()
-		host.lost = true
-		if got := runRemoteApp(t, host); !maps.EqualFunc(got, want, slices.Equal) {
+		host.lose = 3
+		// With one attempt allowed, only uncounted losses let it succeed.
+		if got := runRemoteApp(t, host, conf.TaskMaxFailures, "1"); !maps.EqualFunc(got, want, slices.Equal) {
 			t.Errorf("got %v, want %v", got, want)
+		}
+		if host.tasks() == 0 {
+			t.Error("no task ran on an executor after the losses")
 		}
 	})
 	t.Run("outputs lost: the map task is recomputed", func(t *testing.T) {
@@ -300,16 +321,49 @@ func TestRemoteMapTasksFallBack(t *testing.T) {
 }
 
 func TestTaskServerRefusesAnotherGraph(t *testing.T) {
-	srv := engine.NewTaskServer(conf.Defaults(), time.Second, func(ssc *engine.Context) error {
+	srv := engine.NewExecutor(conf.Defaults(), time.Second, func(ssc *engine.Context) error {
 		engine.QueueStream(ssc, engine.NewQueue[int](), true).Print(1)
 		return nil
-	}, nil)
+	}).TaskRunner(nil)
 	spec := []byte(`{"fingerprint":"0000","stage":"0@1000/0","parallelism":2}`)
 	_, err := srv.RunTask(context.Background(), spec, nil)
-	if err == nil || !strings.Contains(err.Error(), "differs from the driver's") {
-		t.Fatalf("err = %v, want a graph mismatch", err)
+	if err == nil || !strings.Contains(err.Error(), "differs from the driver's") || task.KindOf(err) != task.Protocol {
+		t.Fatalf("err = %v, want a graph mismatch, a protocol error", err)
 	}
-	if _, err := srv.RunTask(context.Background(), []byte("{"), nil); err == nil {
-		t.Fatal("a corrupt spec was accepted")
+	if _, err := srv.RunTask(context.Background(), []byte("{"), nil); task.KindOf(err) != task.Protocol {
+		t.Fatalf("a corrupt spec: err = %v, want a protocol error", err)
+	}
+}
+
+// TestRemoteProtocolErrorsFailTheBatch: an executor that cannot act on a
+// task (another build, say) is not a reason to try the task again: the
+// batch fails with that error after one attempt.
+func TestRemoteProtocolErrorsFailTheBatch(t *testing.T) {
+	host := newFakeHost()
+	host.fail = fmt.Errorf("executor e1: graph differs (%w)", task.ErrProtocol)
+	c := conf.Defaults()
+	must(t, c.Set(conf.Master, "local[2]"))
+	host.servers = []cluster.TaskRunner{nil}
+	clock := engine.NewManualClock(time.UnixMilli(1_000_000_000_000))
+	ssc, err := engine.NewContext(c, time.Second, engine.WithTaskHost(host), engine.WithClock(clock),
+		engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), engine.WithStdout(io.Discard))
+	must(t, err)
+	q := engine.NewQueue[string]()
+	q.Push("a", "b")
+	engine.CountByValue(engine.QueueStream(ssc, q, true)).Print(10)
+	must(t, ssc.Start())
+	clock.Set(time.UnixMilli(1_000_000_001_000))
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	err = ssc.AwaitTermination(ctx)
+	if task.KindOf(err) != task.Protocol {
+		t.Fatalf("batch error %v, want the protocol error", err)
+	}
+	host.mu.Lock()
+	defer host.mu.Unlock()
+	for task, n := range host.attempts {
+		if n != 1 {
+			t.Errorf("task %s: %d attempts, want 1", task, n)
+		}
 	}
 }

@@ -12,6 +12,7 @@ type settings struct {
 	master              string
 	slots               int // task slots of the local master
 	parallelism         int
+	maxFailures         int // attempts of a task that may fail with its own error
 	blockInterval       time.Duration
 	blockQueueSize      int
 	maxRate             int64
@@ -31,6 +32,7 @@ func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
 	s := settings{
 		master:              c.String(conf.Master),
 		parallelism:         c.Int(conf.DefaultParallelism),
+		maxFailures:         c.Int(conf.TaskMaxFailures),
 		blockInterval:       c.Duration(conf.BlockInterval),
 		blockQueueSize:      c.Int(conf.BlockQueueSize),
 		maxRate:             int64(c.Int(conf.ReceiverMaxRate)),

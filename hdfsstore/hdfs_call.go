@@ -11,11 +11,10 @@ import (
 	"time"
 )
 
-// errOpTimeout is what a call that outlived HDFSOptions.OpTimeout returns
+// opTimeoutError is what a call that outlived HDFSOptions.OpTimeout returns
 // (wrapped, with what was waited for). It matches os.ErrDeadlineExceeded and
 // ErrUnavailable.
 type opTimeoutError struct {
-	op      string
 	timeout time.Duration
 }
 

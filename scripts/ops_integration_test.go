@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/gostream/gostream/am"
-	"github.com/gostream/gostream/client"
+	"github.com/gostream/gostream/internal/yarn"
 	"github.com/gostream/gostream/internal/yarnctl"
 	"github.com/gostream/gostream/internal/yarntest"
 )
@@ -91,7 +91,7 @@ func (a *app) start(bin string, opts []string, appArgs ...string) {
 	if status != 0 {
 		a.Env.T.Fatalf("gostream-start.sh exited %d", status)
 	}
-	id, err := client.ParseApplicationID(out)
+	id, err := yarn.ParseApplicationID(out)
 	if err != nil {
 		a.Env.T.Fatalf("gostream-start.sh printed %q, not an application id", out)
 	}
@@ -182,7 +182,7 @@ func (a *app) stop() {
 	if status, _, _ := a.o.script(nil, "gostream-stop.sh", "-m", a.marker); status != 0 {
 		a.Env.T.Fatalf("gostream-stop.sh exited %d", status)
 	}
-	if r := a.Report(); r.FinalStatus != client.FinalSucceeded {
+	if r := a.Report(); r.FinalStatus != yarn.FinalSucceeded {
 		a.Env.T.Fatalf("after gostream-stop.sh: %s %s", r.State, r.FinalStatus)
 	}
 }
@@ -320,7 +320,7 @@ func TestIntegrationUpgradePath(t *testing.T) {
 	r := a.WaitEnd(3 * time.Minute)
 	t.Logf("changed graph: %s %s: %s", r.State, r.FinalStatus, r.Diagnostics)
 	for _, want := range []string{"graph", "gostream.streaming.checkpoint.onGraphChange=discard"} {
-		if r.FinalStatus != client.FinalFailed || !strings.Contains(r.Diagnostics, want) {
+		if r.FinalStatus != yarn.FinalFailed || !strings.Contains(r.Diagnostics, want) {
 			t.Errorf("a changed graph: %s, diagnostics lack %q: %s", r.FinalStatus, want, r.Diagnostics)
 		}
 	}
@@ -403,7 +403,7 @@ func TestIntegrationScriptsBadInput(t *testing.T) {
 	if won < 0 || statuses[1-won] == 0 {
 		t.Fatalf("racing starts: %v, want exactly one to succeed", statuses)
 	}
-	if a.ID, err = client.ParseApplicationID(outs[won]); err != nil {
+	if a.ID, err = yarn.ParseApplicationID(outs[won]); err != nil {
 		t.Fatal(err)
 	}
 	a.DumpLogsOnFailure()
@@ -420,7 +420,7 @@ func TestIntegrationScriptsBadInput(t *testing.T) {
 	status, _, _ = o.script(nil, "gostream-stop.sh", "-m", a.marker, "-t", "1", "--force")
 	switch status {
 	case 5:
-		if r := a.Report(); r.State != client.StateKilled {
+		if r := a.Report(); r.State != yarn.StateKilled {
 			t.Errorf("after --force: %s", r.State)
 		}
 	case 0: // it finished stopping gracefully in time after all

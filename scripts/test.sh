@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Runs gostream's tests: vet and unit tests, then the integration tests
+# Runs gostream's tests: go vet, staticcheck and the unit tests (among them
+# internal/layering, the package layering check), then the integration tests
 # against a real Hadoop cluster (testcluster). Usage: scripts/test.sh [-short]
-#   -short   unit tests only
+#   -short   no integration tests
+#
+# vet and staticcheck also check the integration tests' files (-tags
+# integration). staticcheck is pinned: when GOBIN (else GOPATH/bin) does not
+# hold that version, `go install` puts it there, which needs the Go proxy.
 #
 # Integration part: `scripts/testcluster.sh up` brings up the test cluster
 # (on first use it installs docker.io, debootstrap and Maven as needed and
@@ -21,7 +26,7 @@ short=0
 for a in "$@"; do
   case $a in
     -short|--short) short=1 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument $a (try -h)" >&2; exit 2 ;;
   esac
 done
@@ -29,6 +34,20 @@ done
 echo "== go vet"
 go vet ./...
 go vet -tags integration ./...
+echo "== staticcheck"
+staticcheck_version=v0.8.2
+gobin=$(go env GOBIN)
+[ -n "$gobin" ] || gobin=$(go env GOPATH | cut -d: -f1)/bin
+staticcheck=$gobin/staticcheck
+if ! go version -m "$staticcheck" 2>/dev/null | grep -Eq "^\s+mod\s+honnef.co/go/tools\s+$staticcheck_version\s"; then
+  echo "installing staticcheck $staticcheck_version into $gobin"
+  if ! go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version"; then
+    echo "test.sh: FAILED: could not install staticcheck $staticcheck_version (go install honnef.co/go/tools/cmd/staticcheck@$staticcheck_version, see above); install it into $gobin by hand" >&2
+    exit 1
+  fi
+fi
+"$staticcheck" ./...
+"$staticcheck" -tags integration ./...
 echo "== unit tests"
 go test -count=1 ./...
 [ $short = 1 ] && exit 0

@@ -83,9 +83,13 @@ fetch_jars() {
   rm -rf "$tmp"
   mkdir -p "$tmp/lib" "$tmp/resources"
   log "jars: fetching Hadoop $HADOOP_VERSION with Maven into $HADOOP_HOME_DIR (repository $m2)"
+  # mdep.overWriteReleases: unpack into the fresh $tmp every time. Otherwise the
+  # marker an earlier run left in image/target, newer than the jar in $m2,
+  # makes Maven skip the webapps.
   if ! mvn -B -q -f "$here/image/pom.xml" "-Dmaven.repo.local=$m2" \
       dependency:copy-dependencies@default-cli dependency:unpack@webapps \
-      "-DoutputDirectory=$tmp/lib" -DincludeScope=runtime "-Dwebapps.dir=$tmp/resources" >&2; then
+      "-DoutputDirectory=$tmp/lib" -DincludeScope=runtime "-Dwebapps.dir=$tmp/resources" \
+      -Dmdep.overWriteReleases=true >&2; then
     rm -rf "$tmp"
     die "mvn dependency:copy-dependencies failed (is Maven Central reachable?)"
   fi

@@ -16,6 +16,7 @@ import (
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoop/security"
+	"github.com/gostream/gostream/internal/yarn"
 	"github.com/gostream/gostream/internal/yarnctl"
 )
 
@@ -24,7 +25,7 @@ type yarnCluster struct{ *yarnctl.Cluster }
 
 // staging resolves the application's staging directory below
 // gostream.yarn.stagingDir.
-func (y yarnCluster) staging(ctx context.Context, c *conf.Conf, id client.ApplicationID) (hdfsstore.FS, string, error) {
+func (y yarnCluster) staging(ctx context.Context, c *conf.Conf, id yarn.ApplicationID) (hdfsstore.FS, string, error) {
 	return y.Staging(ctx, c.String(conf.YarnStagingDir), id)
 }
 
@@ -32,7 +33,7 @@ func (y yarnCluster) staging(ctx context.Context, c *conf.Conf, id client.Applic
 // gostream.yarn.submit.waitAppCompletion=false, follows it until it ends.
 // It returns gostream-submit's exit status.
 func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *application, appArgs []string, environ []string, stdout io.Writer, logf func(string, ...any)) (int, error) {
-	amRes := client.Resource{
+	amRes := yarn.Resource{
 		MemoryMB: am.ContainerMemoryMB(c.Size(conf.DriverMemory), c.Size(conf.DriverMemoryOverhead)),
 		VCores:   int32(c.Int(conf.DriverCores)),
 	}
@@ -50,9 +51,9 @@ func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *applicati
 // submit stages the application and submits it with an AM container of
 // amRes and amEnv added to its environment. The application id is printed
 // on stdout, alone, for scripts. On failure it returns the exit status.
-func (y yarnCluster) submit(ctx context.Context, c *conf.Conf, app *application, appArgs, environ []string, amRes client.Resource,
-	amEnv map[string]string, stdout io.Writer, logf func(string, ...any)) (client.ApplicationID, *client.Staging, int, error) {
-	var none client.ApplicationID
+func (y yarnCluster) submit(ctx context.Context, c *conf.Conf, app *application, appArgs, environ []string, amRes yarn.Resource,
+	amEnv map[string]string, stdout io.Writer, logf func(string, ...any)) (yarn.ApplicationID, *client.Staging, int, error) {
+	var none yarn.ApplicationID
 	maxAttempts := c.Int(conf.YarnMaxAppAttempts)
 	if _, warning, err := client.CheckMaxAttempts(y.Hadoop, maxAttempts); err != nil {
 		return none, nil, exitUsage, usageError("%v", err)
@@ -113,7 +114,7 @@ func (y yarnCluster) submit(ctx context.Context, c *conf.Conf, app *application,
 // amSpec uploads the binary, --files and the Hadoop site files and
 // describes the AM container.
 func (y yarnCluster) amSpec(ctx context.Context, c *conf.Conf, stg *client.Staging, app *application, appArgs, environ []string) (am.Spec, error) {
-	spec := am.Spec{App: filepath.Base(app.path), Args: appArgs, Resources: map[string]client.LocalResource{}, StagingDir: stg.URL()}
+	spec := am.Spec{App: filepath.Base(app.path), Args: appArgs, Resources: map[string]yarn.LocalResource{}, StagingDir: stg.URL()}
 	add := func(src, name string) error {
 		if _, dup := spec.Resources[name]; dup {
 			return usageError("two files would be named %s in the containers' working directory: rename one", name)
@@ -166,22 +167,22 @@ func (y yarnCluster) amSpec(ctx context.Context, c *conf.Conf, stg *client.Stagi
 }
 
 // remoteResource is a --files entry already on HDFS, used in place.
-func (y yarnCluster) remoteResource(ctx context.Context, url string) (client.LocalResource, error) {
+func (y yarnCluster) remoteResource(ctx context.Context, url string) (yarn.LocalResource, error) {
 	fsys, p, err := y.Resolver.ForPath(ctx, url)
 	if err != nil {
-		return client.LocalResource{}, fmt.Errorf("%s: %w", conf.Files, err)
+		return yarn.LocalResource{}, fmt.Errorf("%s: %w", conf.Files, err)
 	}
 	st, err := fsys.Stat(ctx, p)
 	if err != nil {
-		return client.LocalResource{}, fmt.Errorf("%s: %w", conf.Files, err)
+		return yarn.LocalResource{}, fmt.Errorf("%s: %w", conf.Files, err)
 	}
-	return client.LocalResource{URL: fsys.String() + p, Size: st.Size(), Timestamp: st.ModTime().UnixMilli()}, nil
+	return yarn.LocalResource{URL: fsys.String() + p, Size: st.Size(), Timestamp: st.ModTime().UnixMilli()}, nil
 }
 
 // follow reports the application's state changes until it ends, and exits
 // 0 only when it ended SUCCEEDED. When ctx ends first (a signal), the
 // application keeps running.
-func (y yarnCluster) follow(ctx context.Context, c *conf.Conf, id client.ApplicationID, stg *client.Staging, logf func(string, ...any)) (int, error) {
+func (y yarnCluster) follow(ctx context.Context, c *conf.Conf, id yarn.ApplicationID, stg *client.Staging, logf func(string, ...any)) (int, error) {
 	r, err := y.Follow(ctx, id, c.Duration(conf.YarnReportInterval), func(prev, cur *client.ApplicationReport) { reportChange(prev, cur, logf) })
 	switch {
 	case ctx.Err() != nil:
@@ -193,7 +194,7 @@ func (y yarnCluster) follow(ctx context.Context, c *conf.Conf, id client.Applica
 	// The AM removes the staging directory when it unregisters; an
 	// application killed or failed without unregistering leaves it to us.
 	removeStaging(ctx, c, stg, logf)
-	if r.FinalStatus == client.FinalSucceeded {
+	if r.FinalStatus == yarn.FinalSucceeded {
 		return exitOK, nil
 	}
 	return exitStartFailed, fmt.Errorf("application %s ended %s with final status %s", id, r.State, r.FinalStatus)
@@ -216,7 +217,7 @@ func reportChange(prev, cur *client.ApplicationReport, logf func(string, ...any)
 		logf("%s: attempt %d started (attempt %d ended): %s", cur.ID, cur.CurrentAttempt.Attempt, prev.CurrentAttempt.Attempt, yarnctl.OneLine(cur.Diagnostics))
 	}
 	switch {
-	case cur.State == client.StateRunning:
+	case cur.State == yarn.StateRunning:
 		if prev.State != cur.State || prev.TrackingURL != cur.TrackingURL || prev.CurrentAttempt != cur.CurrentAttempt {
 			logf("%s: RUNNING, attempt %d, tracking URL %s", cur.ID, cur.CurrentAttempt.Attempt, cur.TrackingURL)
 		}
@@ -237,7 +238,7 @@ func yarnCommand(ctx context.Context, o *options, c *conf.Conf, environ []string
 	if o.kill != "" {
 		arg = o.kill
 	}
-	id, err := client.ParseApplicationID(arg)
+	id, err := yarn.ParseApplicationID(arg)
 	if err != nil {
 		return exitUsage, usageError("%v: give an application id like application_1700000000000_0001", err)
 	}

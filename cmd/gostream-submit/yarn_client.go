@@ -15,6 +15,7 @@ import (
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/internal/procenv"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // runYARNClient runs --deploy-mode client: the driver runs here, as a child
@@ -47,7 +48,7 @@ func runYARNClient(ctx context.Context, y yarnCluster, c *conf.Conf, app *applic
 		return exitStartFailed, err
 	}
 
-	amRes := client.Resource{
+	amRes := yarn.Resource{
 		MemoryMB: am.ContainerMemoryMB(c.Size(conf.YarnAMMemory), c.Size(conf.YarnAMMemoryOverhead)),
 		VCores:   int32(c.Int(conf.YarnAMCores)),
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/hdfsstore"
+	"github.com/gostream/gostream/internal/yarn"
 	"github.com/gostream/gostream/internal/yarnctl"
 	"github.com/gostream/gostream/internal/yarntest"
 )
@@ -72,7 +73,7 @@ func (y *yarnIT) submit(args ...string) *yarnApp {
 	deadline := time.Now().Add(time.Minute)
 	for a.App == nil {
 		if m := submittedRE.FindStringSubmatch(a.stderr.String()); m != nil {
-			id, err := client.ParseApplicationID(m[1])
+			id, err := yarn.ParseApplicationID(m[1])
 			if err != nil {
 				y.T.Fatal(err)
 			}
@@ -269,7 +270,7 @@ func TestIntegrationYarnFileStreamSurvivesAMKill(t *testing.T) {
 	if status := app.wait(2 * time.Minute); status != exitOK {
 		t.Fatalf("gostream-submit exited %d, want 0", status)
 	}
-	if r := app.Report(); r.FinalStatus != client.FinalSucceeded || r.CurrentAttempt.Attempt != attempt+1 {
+	if r := app.Report(); r.FinalStatus != yarn.FinalSucceeded || r.CurrentAttempt.Attempt != attempt+1 {
 		t.Errorf("final report: %s %s attempt %d, want FINISHED SUCCEEDED attempt %d", r.State, r.FinalStatus, r.CurrentAttempt.Attempt, attempt+1)
 	}
 	y.waitCounts(want, 0)
@@ -292,7 +293,7 @@ func TestIntegrationYarnMaxAppAttempts(t *testing.T) {
 		t.Errorf("gostream-submit exited %d, want %d", status, exitStartFailed)
 	}
 	r := app.Report()
-	if r.State != client.StateFailed || r.FinalStatus != client.FinalFailed {
+	if r.State != yarn.StateFailed || r.FinalStatus != yarn.FinalFailed {
 		t.Fatalf("final report %s %s, want FAILED FAILED", r.State, r.FinalStatus)
 	}
 	if !strings.Contains(r.Diagnostics, "failed 2 times") || !strings.Contains(r.Diagnostics, "appattempt_") {
@@ -327,7 +328,7 @@ func TestIntegrationYarnValidityInterval(t *testing.T) {
 	if status != exitOK {
 		t.Fatalf("--kill exited %d", status)
 	}
-	if r := app.Report(); r.State != client.StateKilled {
+	if r := app.Report(); r.State != yarn.StateKilled {
 		t.Errorf("after --kill: %s, want KILLED", r.State)
 	}
 	y.StagingRemoved(app.ID)
@@ -346,7 +347,7 @@ func TestIntegrationYarnValidityInterval(t *testing.T) {
 // current attempt whose processes run.
 func (a *yarnApp) executorContainers() []string {
 	r := a.Report()
-	prefix := client.ContainerID{Attempt: r.CurrentAttempt}.String()
+	prefix := yarn.ContainerID{Attempt: r.CurrentAttempt}.String()
 	prefix = prefix[:strings.LastIndexByte(prefix, '_')+1]
 	cls, err := a.Env.Cluster.ContainerLogs(a.ID.String())
 	if err != nil {
@@ -396,7 +397,7 @@ func TestIntegrationYarnExecutorFailures(t *testing.T) {
 	y.putFile("a.txt", text)
 	addCounts(want, add)
 	y.waitCounts(want, time.Minute)
-	if r := app.Report(); r.State != client.StateRunning {
+	if r := app.Report(); r.State != yarn.StateRunning {
 		t.Fatalf("after one executor failure: %s, want RUNNING", r.State)
 	}
 
@@ -405,7 +406,7 @@ func TestIntegrationYarnExecutorFailures(t *testing.T) {
 		t.Errorf("gostream-submit exited %d, want %d", status, exitStartFailed)
 	}
 	r := app.Report()
-	if r.FinalStatus != client.FinalFailed || !strings.Contains(r.Diagnostics, "gostream.executor.maxNumFailures=2") {
+	if r.FinalStatus != yarn.FinalFailed || !strings.Contains(r.Diagnostics, "gostream.executor.maxNumFailures=2") {
 		t.Errorf("final report %s %s, diagnostics %q: want FAILED naming gostream.executor.maxNumFailures", r.State, r.FinalStatus, r.Diagnostics)
 	}
 }
@@ -604,7 +605,7 @@ func TestIntegrationYarnClientMode(t *testing.T) {
 	if m == nil {
 		t.Fatal("no application id")
 	}
-	id, err := client.ParseApplicationID(m[1])
+	id, err := yarn.ParseApplicationID(m[1])
 	if err != nil {
 		t.Fatal(err)
 	}

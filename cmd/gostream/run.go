@@ -16,6 +16,7 @@ import (
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/yarn"
 	"github.com/gostream/gostream/internal/yarnctl"
 )
 
@@ -202,7 +203,7 @@ func runApp(ctx context.Context, args, environ []string, stdout io.Writer, logf 
 	if cmd != "wait" && *timeout != 0 {
 		return exitUsage, fmt.Errorf("%w: -timeout is for app wait", errUsage)
 	}
-	id, err := client.ParseApplicationID(flags.Arg(0))
+	id, err := yarn.ParseApplicationID(flags.Arg(0))
 	if err != nil {
 		return exitUsage, fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -218,7 +219,7 @@ func runApp(ctx context.Context, args, environ []string, stdout io.Writer, logf 
 			return exitError, err
 		}
 		yarnctl.PrintReport(stdout, r)
-		if r.State == client.StateRunning {
+		if r.State == yarn.StateRunning {
 			printDriver(ctx, stdout, r.TrackingURL)
 		}
 		return exitOK, nil
@@ -263,10 +264,10 @@ func printDriver(ctx context.Context, w io.Writer, trackingURL string) {
 // a graceful stop needs: three batches, the graceful-stop timeout and a
 // minute for the AM to unregister, per the driver's status page (5 minutes
 // when the page cannot be read).
-func waitApp(ctx context.Context, y *yarnctl.Cluster, id client.ApplicationID, timeout time.Duration, logf func(string, ...any)) (int, error) {
+func waitApp(ctx context.Context, y *yarnctl.Cluster, id yarn.ApplicationID, timeout time.Duration, logf func(string, ...any)) (int, error) {
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
-		if r, err := y.Report(ctx, id); err == nil && r.State == client.StateRunning {
+		if r, err := y.Report(ctx, id); err == nil && r.State == yarn.StateRunning {
 			if st, err := yarnctl.DriverStatus(ctx, r.TrackingURL); err == nil && st.BatchDuration > 0 {
 				timeout = 3*st.BatchDuration + st.GracefulStopTimeout + time.Minute
 			}
@@ -285,7 +286,7 @@ func waitApp(ctx context.Context, y *yarnctl.Cluster, id client.ApplicationID, t
 		return exitError, err
 	}
 	logf("%s ended: %s, final status %s, diagnostics: %s", id, r.State, r.FinalStatus, yarnctl.OneLine(r.Diagnostics))
-	if r.FinalStatus != client.FinalSucceeded {
+	if r.FinalStatus != yarn.FinalSucceeded {
 		return exitNo, nil
 	}
 	return exitOK, nil

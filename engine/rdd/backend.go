@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+
+	"github.com/gostream/gostream/engine/task"
 )
 
 // Task is one unit of work: one partition of one stage.
@@ -37,35 +39,20 @@ type Backend interface {
 	RunTasks(ctx context.Context, tasks []Task) error
 }
 
-// TaskError is a failed task: its stage, partition and cause. A task that
-// panicked carries the panic value and stack in Panic.
-type TaskError struct {
-	Stage     string
-	Partition int
-	Panic     string // non-empty when the task panicked; includes the stack
-	Err       error
-}
-
-func (e *TaskError) Error() string {
-	if e.Panic != "" {
-		return fmt.Sprintf("task %s partition %d panicked: %v", e.Stage, e.Partition, e.Err)
-	}
-	return fmt.Sprintf("task %s partition %d: %v", e.Stage, e.Partition, e.Err)
-}
-
-func (e *TaskError) Unwrap() error { return e.Err }
-
-// LocalBackend runs tasks on goroutines in this process, at most slots at once.
+// LocalBackend runs tasks on goroutines in this process, at most slots at
+// once, each until policy gives up on it (the slot is held meanwhile).
 type LocalBackend struct {
-	slots chan struct{}
+	slots  chan struct{}
+	policy task.Policy
 }
 
-// NewLocalBackend returns a backend with n task slots (n >= 1).
-func NewLocalBackend(n int) *LocalBackend {
+// NewLocalBackend returns a backend with n task slots (n >= 1) that retries
+// tasks as p says.
+func NewLocalBackend(n int, p task.Policy) *LocalBackend {
 	if n < 1 {
 		n = 1
 	}
-	return &LocalBackend{slots: make(chan struct{}, n)}
+	return &LocalBackend{slots: make(chan struct{}, n), policy: p}
 }
 
 // Slots implements Backend.
@@ -80,7 +67,7 @@ func (b *LocalBackend) RunTasks(ctx context.Context, tasks []Task) error {
 			return ctx.Err()
 		}
 		defer func() { <-b.slots }()
-		return RunTask(ctx, tasks[0])
+		return b.run(ctx, tasks[0])
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -109,7 +96,7 @@ func (b *LocalBackend) RunTasks(ctx context.Context, tasks []Task) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-b.slots }()
-			if err := RunTask(ctx, t); err != nil {
+			if err := b.run(ctx, t); err != nil {
 				fail(err)
 			}
 		}()
@@ -118,20 +105,39 @@ func (b *LocalBackend) RunTasks(ctx context.Context, tasks []Task) error {
 	return firstErr
 }
 
-// RunTask runs one task, turning a panic into a *TaskError. Backends that run
-// tasks elsewhere call it on the executor.
+// RunAttempt runs one attempt of t on a slot, without retrying: for a
+// backend that retries tasks itself and runs some attempts here.
+func (b *LocalBackend) RunAttempt(ctx context.Context, t Task) error {
+	select {
+	case b.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-b.slots }()
+	return RunTask(ctx, t)
+}
+
+// run runs t here until it succeeds or the policy gives up.
+func (b *LocalBackend) run(ctx context.Context, t Task) error {
+	return b.policy.Run(ctx, func(ctx context.Context, _ int, _ task.Kind) error { return RunTask(ctx, t) })
+}
+
+// RunTask runs one attempt of a task, turning an error or a panic into a
+// *task.Error (an error that already is one, or wraps a failure of another
+// kind, is returned as it is). Backends that run tasks elsewhere call it on
+// the executor.
 func RunTask(ctx context.Context, t Task) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &TaskError{Stage: t.Stage, Partition: t.Partition,
+			err = &task.Error{Stage: t.Stage, Partition: t.Partition,
 				Panic: string(debug.Stack()), Err: fmt.Errorf("%v", r)}
 		}
 	}()
 	if err := t.Run(ctx); err != nil {
-		if _, ok := errors.AsType[*TaskError](err); ok {
+		if _, ok := errors.AsType[*task.Error](err); ok || task.KindOf(err) != task.Own {
 			return err
 		}
-		return &TaskError{Stage: t.Stage, Partition: t.Partition, Err: err}
+		return &task.Error{Stage: t.Stage, Partition: t.Partition, Err: err}
 	}
 	return nil
 }

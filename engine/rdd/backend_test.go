@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gostream/gostream/engine/task"
 )
 
 // TestLocalBackendSlotLimit: tasks of concurrent RunTasks calls share the
@@ -17,7 +19,7 @@ import (
 func TestLocalBackendSlotLimit(t *testing.T) {
 	for _, slots := range []int{1, 3} {
 		t.Run(fmt.Sprintf("slots=%d", slots), func(t *testing.T) {
-			b := NewLocalBackend(slots)
+			b := NewLocalBackend(slots, task.Policy{})
 			if b.Slots() != slots {
 				t.Fatalf("Slots() = %d", b.Slots())
 			}
@@ -71,13 +73,13 @@ func TestLocalBackendSlotLimit(t *testing.T) {
 			}
 		})
 	}
-	if NewLocalBackend(0).Slots() != 1 {
+	if NewLocalBackend(0, task.Policy{}).Slots() != 1 {
 		t.Error("a backend has at least one slot")
 	}
 }
 
 func TestTaskErrors(t *testing.T) {
-	b := NewLocalBackend(2)
+	b := NewLocalBackend(2, task.Policy{})
 	sentinel := errors.New("bad input")
 	cases := []struct {
 		name      string
@@ -109,9 +111,9 @@ func TestTaskErrors(t *testing.T) {
 				tasks[p] = Task{Stage: "stage-x", Partition: p, Run: func(context.Context) error { return tc.run(p) }}
 			}
 			err := b.RunTasks(context.Background(), tasks)
-			te, ok := errors.AsType[*TaskError](err)
+			te, ok := errors.AsType[*task.Error](err)
 			if !ok {
-				t.Fatalf("error %v (%T) is not a *TaskError", err, err)
+				t.Fatalf("error %v (%T) is not a *task.Error", err, err)
 			}
 			if (te.Panic != "") != tc.wantPanic {
 				t.Errorf("Panic = %q", te.Panic)
@@ -137,7 +139,7 @@ func TestTaskErrors(t *testing.T) {
 // TestFailureCancelsOtherTasks: the first failure cancels the context of
 // the tasks still running, and RunTasks returns that first failure.
 func TestFailureCancelsOtherTasks(t *testing.T) {
-	b := NewLocalBackend(4)
+	b := NewLocalBackend(4, task.Policy{})
 	started := make(chan struct{}, 3)
 	var cancelled atomic.Int64
 	tasks := []Task{{Stage: "s", Partition: 0, Run: func(context.Context) error {
@@ -170,7 +172,7 @@ func TestFailureCancelsOtherTasks(t *testing.T) {
 // TestTaskErrorNotWrappedTwice: a task error from a nested action keeps its
 // own stage and partition.
 func TestTaskErrorNotWrappedTwice(t *testing.T) {
-	inner := &TaskError{Stage: "inner", Partition: 3, Err: errors.New("deep")}
+	inner := &task.Error{Stage: "inner", Partition: 3, Err: errors.New("deep")}
 	err := RunTask(context.Background(), Task{Stage: "outer", Partition: 0, Run: func(context.Context) error { return inner }})
 	if err != inner {
 		t.Errorf("RunTask = %v, want the inner task error unchanged", err)
@@ -178,7 +180,7 @@ func TestTaskErrorNotWrappedTwice(t *testing.T) {
 }
 
 // TestActionPanics: a panic inside an RDD's computation surfaces from the
-// action as a *TaskError naming the action's stage.
+// action as a *task.Error naming the action's stage.
 func TestActionPanics(t *testing.T) {
 	env := testEnv(2, 2)
 	r := Map(Parallelize(env, []int{1, 2, 3, 4}, 2), func(x int) int {
@@ -188,21 +190,21 @@ func TestActionPanics(t *testing.T) {
 		return x
 	})
 	_, err := r.Collect(context.Background())
-	te, ok := errors.AsType[*TaskError](err)
+	te, ok := errors.AsType[*task.Error](err)
 	if !ok || te.Panic == "" || te.Stage != "collect" || te.Partition != 1 || !strings.Contains(err.Error(), "four is not allowed") {
 		t.Errorf("Collect error %v (%+v)", err, te)
 	}
 	// in a shuffle's map stage
 	kv := Map(r, func(x int) Pair[int, int] { return KV(x, x) })
 	_, err = ReduceByKey(kv, func(a, b int) int { return a + b }, 2).Collect(context.Background())
-	if te, ok := errors.AsType[*TaskError](err); !ok || te.Panic == "" || !strings.Contains(te.Stage, "shuffle map") {
+	if te, ok := errors.AsType[*task.Error](err); !ok || te.Panic == "" || !strings.Contains(te.Stage, "shuffle map") {
 		t.Errorf("shuffle error %v", err)
 	}
 	// ForeachPartition's own function
 	err = Parallelize(env, []int{1}, 1).ForeachPartition(context.Background(), "sink", func(context.Context, int, iter.Seq[int]) error {
 		panic("sink panic")
 	})
-	if te, ok := errors.AsType[*TaskError](err); !ok || te.Stage != "sink" || !strings.Contains(err.Error(), "sink panic") {
+	if te, ok := errors.AsType[*task.Error](err); !ok || te.Stage != "sink" || !strings.Contains(err.Error(), "sink panic") {
 		t.Errorf("ForeachPartition error %v", err)
 	}
 }
@@ -240,7 +242,7 @@ func TestFailedShuffleStageRetries(t *testing.T) {
 // TestCancelledContext: RunTasks on a cancelled context returns the
 // context's error, and never keeps a slot: afterwards every slot is free.
 func TestCancelledContext(t *testing.T) {
-	b := NewLocalBackend(1)
+	b := NewLocalBackend(1, task.Policy{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	tasks := make([]Task, 3)
@@ -258,7 +260,7 @@ func TestCancelledContext(t *testing.T) {
 // TestFailureReleasesSlots: when a task fails while RunTasks waits for a slot
 // for the next one, no slot is lost.
 func TestFailureReleasesSlots(t *testing.T) {
-	b := NewLocalBackend(1)
+	b := NewLocalBackend(1, task.Policy{})
 	for range 200 {
 		tasks := []Task{{Stage: "s", Partition: 0, Run: func(context.Context) error { return errors.New("fails") }}}
 		for p := 1; p < 4; p++ {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"slices"
 	"testing"
+
+	"github.com/gostream/gostream/engine/task"
 )
 
 func TestBalancedSplitsEvenlyInOrder(t *testing.T) {
-	env := &Env{Backend: NewLocalBackend(2), Parallelism: 2}
+	env := &Env{Backend: NewLocalBackend(2, task.Policy{}), Parallelism: 2}
 	chunks := [][]int{{0, 1, 2, 3, 4, 5, 6}, {}, {7}, {8, 9}}
 	for parts := 1; parts <= 12; parts++ {
 		r := Balanced(env, chunks, parts)

@@ -11,10 +11,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"weak"
+
+	"github.com/gostream/gostream/engine/task"
 )
 
 func testEnv(slots, parallelism int) *Env {
-	return &Env{Backend: NewLocalBackend(slots), Parallelism: parallelism}
+	return &Env{Backend: NewLocalBackend(slots, task.Policy{}), Parallelism: parallelism}
 }
 
 func ints(lo, hi int) []int {
@@ -106,7 +108,8 @@ func TestPartitionOf(t *testing.T) {
 	check("empty struct", func(n int) int { return PartitionOf(struct{}{}, n) })
 
 	// the same value gives the same partition, whatever instance holds it
-	if PartitionOf(point{3, 4}, 13) != PartitionOf(point{3, 4}, 13) || PartitionOf(fmt.Sprint("a", "b"), 7) != PartitionOf("ab", 7) {
+	p1, p2 := point{3, 4}, point{3, 4}
+	if PartitionOf(p1, 13) != PartitionOf(p2, 13) || PartitionOf(fmt.Sprint("a", "b"), 7) != PartitionOf("ab", 7) {
 		t.Error("equal keys land in different partitions")
 	}
 	// keys spread over every partition, roughly evenly

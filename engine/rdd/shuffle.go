@@ -22,7 +22,10 @@ type MapOutput struct {
 // ShuffleReader reads map outputs held by other processes.
 type ShuffleReader interface {
 	// ReadBucket returns the encoded bucket for reduce partition reduce of
-	// the map output at out.
+	// the map output at out. An error wrapping task.ErrExecutorLost (the
+	// holder is gone) or task.ErrOutputMissing (it no longer has it) means
+	// the output is lost, and the reader computes it again; any other
+	// error (refused credentials, say) is the reader's failure.
 	ReadBucket(ctx context.Context, out MapOutput, reduce int) ([]byte, error)
 }
 

@@ -8,14 +8,16 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gostream/gostream/engine/task"
 )
 
 // elsewhere is a backend that runs labelled map tasks "in another process":
 // through Stage.RunMapTask, keeping the encoded buckets in a store read by
-// ReadBucket. lose makes every stored output unreadable.
+// ReadBucket. lose makes every stored output unreadable with that error.
 type elsewhere struct {
 	local *LocalBackend
-	lose  bool
+	lose  error
 
 	mu     sync.Mutex
 	store  map[string][][]byte
@@ -48,14 +50,14 @@ func (e *elsewhere) RunTasks(ctx context.Context, tasks []Task) error {
 func (e *elsewhere) ReadBucket(_ context.Context, out MapOutput, reduce int) ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.lose {
-		return nil, errors.New("executor e is gone")
+	if e.lose != nil {
+		return nil, e.lose
 	}
 	return e.store[out.Key][reduce], nil
 }
 
-func elsewhereEnv(lose bool) (*Env, *elsewhere) {
-	e := &elsewhere{local: NewLocalBackend(2), lose: lose, store: map[string][][]byte{}}
+func elsewhereEnv(lose error) (*Env, *elsewhere) {
+	e := &elsewhere{local: NewLocalBackend(2, task.Policy{}), lose: lose, store: map[string][][]byte{}}
 	return &Env{Backend: e, Parallelism: 3, Shuffle: e}, e
 }
 
@@ -82,7 +84,7 @@ var shuffleWords = strings.Fields("a b c a b a d e f a b c")
 
 func TestLabelledStageRunsElsewhere(t *testing.T) {
 	want := sortedPairs(mustCollect(t, wordCount(testEnv(2, 3), shuffleWords)))
-	env, e := elsewhereEnv(false)
+	env, e := elsewhereEnv(nil)
 	got := sortedPairs(mustCollect(t, wordCount(env, shuffleWords)))
 	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
@@ -94,14 +96,51 @@ func TestLabelledStageRunsElsewhere(t *testing.T) {
 
 func TestLostMapOutputsAreRecomputed(t *testing.T) {
 	want := sortedPairs(mustCollect(t, wordCount(testEnv(2, 3), shuffleWords)))
-	env, _ := elsewhereEnv(true)
-	if got := sortedPairs(mustCollect(t, wordCount(env, shuffleWords))); !slices.Equal(got, want) {
-		t.Errorf("got %v, want %v", got, want)
+	for _, lose := range []error{
+		fmt.Errorf("connect: refused (%w)", task.ErrExecutorLost),
+		fmt.Errorf("no map output wc/0/1 (%w)", task.ErrOutputMissing),
+	} {
+		env, _ := elsewhereEnv(lose)
+		if got := sortedPairs(mustCollect(t, wordCount(env, shuffleWords))); !slices.Equal(got, want) {
+			t.Errorf("outputs lost with %v: got %v, want %v", lose, got, want)
+		}
+	}
+}
+
+// TestUnreadableMapOutputsAreNotRecomputed: only a lost output is computed
+// again; refused credentials fail the read, and say why.
+func TestUnreadableMapOutputsAreNotRecomputed(t *testing.T) {
+	env, _ := elsewhereEnv(fmt.Errorf("executor e refused the connection (%w)", task.ErrAuth))
+	_, err := wordCount(env, shuffleWords).Collect(t.Context())
+	if task.KindOf(err) != task.Auth {
+		t.Fatalf("err = %v (kind %v), want an authentication error", err, task.KindOf(err))
+	}
+}
+
+// TestLostOutputOfAForgottenParentIsAFetchFailure: a stage that forgot its
+// parent cannot recompute an output lost with its holder.
+func TestLostOutputOfAForgottenParentIsAFetchFailure(t *testing.T) {
+	env, e := elsewhereEnv(nil)
+	counts := wordCount(env, shuffleWords)
+	st := Stages(counts)[0]
+	if err := RunStages(t.Context(), counts); err != nil {
+		t.Fatal(err)
+	}
+	outs, _ := st.Outputs()
+	ms := st.(*mapStage[Pair[string, int], map[string]*int])
+	ms.mu.Lock()
+	ms.parent = nil
+	ms.mu.Unlock()
+	e.lose = fmt.Errorf("connect: refused (%w)", task.ErrExecutorLost)
+	_, err := counts.Collect(t.Context())
+	fe, ok := errors.AsType[*task.FetchFailedError](err)
+	if !ok || fe.Stage != "wc/0" || fe.Executor != outs[0].Executor {
+		t.Fatalf("err = %v, want a fetch failure of wc/0 on %s", err, outs[0].Executor)
 	}
 }
 
 func TestStagesOutliveTheirCache(t *testing.T) {
-	env, _ := elsewhereEnv(false)
+	env, _ := elsewhereEnv(nil)
 	counts := wordCount(env, shuffleWords)
 	mustCollect(t, counts) // every partition of the cached reduce side is computed
 	byCount := ReduceByKey(Map(counts, func(kv Pair[string, int]) Pair[int, int] { return KV(kv.Value, 1) }), func(a, b int) int { return a + b }, 2)
@@ -128,7 +167,7 @@ func TestStagesOutliveTheirCache(t *testing.T) {
 type unexported struct{ n int }
 
 func TestBucketsOfUnencodableTypesAreAClearError(t *testing.T) {
-	env, _ := elsewhereEnv(false)
+	env, _ := elsewhereEnv(nil)
 	pairs := Map(Parallelize(env, []int{1, 2, 3}, 2), func(i int) Pair[unexported, int] { return KV(unexported{i}, i) })
 	r := ReduceByKey(pairs, func(a, b int) int { return a + b }, 2)
 	Stages(r)[0].Label("u/0")

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/gostream/gostream/engine/task"
 )
 
 // stage is a shuffle map stage: it runs once, its output is then read by the
@@ -113,8 +115,9 @@ func (s *mapStage[T, B]) run(ctx context.Context) error {
 }
 
 // bucket returns map partition m's output for reduce partition p, reading
-// it from the process that holds it. When that fails, the map task runs
-// again here.
+// it from the process that holds it. When the output is lost (its holder
+// gone, or it no longer has it), the map task runs again here; when it
+// cannot (the stage forgot its parent), that is a fetch failure.
 func (s *mapStage[T, B]) bucket(ctx context.Context, m, p int) (B, error) {
 	s.mu.Lock()
 	if !s.done {
@@ -127,26 +130,45 @@ func (s *mapStage[T, B]) bucket(ctx context.Context, m, p int) (B, error) {
 	if row != nil {
 		return row[p], nil
 	}
-	err := errors.New("no shuffle reader")
+	var zero B
+	err := fmt.Errorf("no shuffle reader here (%w)", task.ErrOutputMissing)
 	if s.env.Shuffle != nil {
 		var data []byte
 		if data, err = s.env.Shuffle.ReadBucket(ctx, out, p); err == nil {
 			return decodeBucket[B](data)
 		}
 	}
-	if parent == nil {
-		var zero B
+	if !lostOutput(err) || ctx.Err() != nil {
+		// Refused credentials, a protocol error or our own cancellation:
+		// recomputing would not mend them.
 		return zero, fmt.Errorf("%s: read map output %d from %s: %w", s.id, m, out.Executor, err)
+	}
+	if parent == nil {
+		return zero, &task.FetchFailedError{Stage: s.label(), Map: m, Executor: out.Executor, Err: err}
 	}
 	row, err = s.mapTask(ctx, parent, m)
 	if err != nil {
-		var zero B
 		return zero, fmt.Errorf("%s: recompute map output %d lost with %s: %w", s.id, m, out.Executor, err)
 	}
 	s.mu.Lock()
 	s.outputs[m] = row
 	s.mu.Unlock()
 	return row[p], nil
+}
+
+// lostOutput says whether a failed read means the output is gone, so that
+// computing it again is the remedy.
+func lostOutput(err error) bool {
+	k := task.KindOf(err)
+	return k == task.ExecutorLost || k == task.FetchFailed || errors.Is(err, task.ErrOutputMissing)
+}
+
+// label names the stage in messages: its ref when labelled.
+func (s *mapStage[T, B]) label() string {
+	if ref := s.Ref(); ref != "" {
+		return ref
+	}
+	return s.id
 }
 
 // Label implements Stage.

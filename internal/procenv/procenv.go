@@ -28,7 +28,7 @@ const (
 	// resources.
 	App = "GOSTREAM_YARN_APP"
 	// Resources is the local resources executors need (link name →
-	// client.LocalResource), as base64 of their JSON: the NodeManager writes
+	// yarn.LocalResource), as base64 of their JSON: the NodeManager writes
 	// variables into a shell script between double quotes, unescaped.
 	Resources = "GOSTREAM_YARN_RESOURCES"
 	// ClientDriver is the address of the client-mode driver's executor

@@ -21,6 +21,7 @@ import (
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // ConnectTimeout bounds reaching the ResourceManager, the NameNode or a
@@ -67,7 +68,7 @@ func (c *Cluster) Close() error { return errors.Join(c.RM.Close(), c.Resolver.Cl
 
 // Staging resolves application id's staging directory below base
 // (gostream.yarn.stagingDir; "" means the user's HDFS home directory).
-func (c *Cluster) Staging(ctx context.Context, base string, id client.ApplicationID) (hdfsstore.FS, string, error) {
+func (c *Cluster) Staging(ctx context.Context, base string, id yarn.ApplicationID) (hdfsstore.FS, string, error) {
 	if base == "" {
 		base = "/user/" + c.User
 	}
@@ -82,7 +83,7 @@ func (c *Cluster) Staging(ctx context.Context, base string, id client.Applicatio
 }
 
 // Report is the RM's report of application id.
-func (c *Cluster) Report(ctx context.Context, id client.ApplicationID) (*client.ApplicationReport, error) {
+func (c *Cluster) Report(ctx context.Context, id yarn.ApplicationID) (*client.ApplicationReport, error) {
 	ctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
 	defer cancel()
 	return c.RM.ApplicationReport(ctx, id)
@@ -96,7 +97,7 @@ const maxReportFailures = 10
 // each report that differs from the one before (state, attempt or tracking
 // URL), and returns the report once the application has ended. When ctx
 // ends first, it returns the last report and ctx's error.
-func (c *Cluster) Follow(ctx context.Context, id client.ApplicationID, interval time.Duration, changed func(prev, cur *client.ApplicationReport)) (*client.ApplicationReport, error) {
+func (c *Cluster) Follow(ctx context.Context, id yarn.ApplicationID, interval time.Duration, changed func(prev, cur *client.ApplicationReport)) (*client.ApplicationReport, error) {
 	last := &client.ApplicationReport{}
 	failures := 0
 	for {
@@ -128,7 +129,7 @@ func (c *Cluster) Follow(ctx context.Context, id client.ApplicationID, interval 
 // Kill kills application id unless it has ended, waits (up to wait) until
 // the RM reports it ended, and removes its staging directory below
 // stagingBase. It returns the last report.
-func (c *Cluster) Kill(ctx context.Context, id client.ApplicationID, reason, stagingBase string, wait time.Duration) (*client.ApplicationReport, error) {
+func (c *Cluster) Kill(ctx context.Context, id yarn.ApplicationID, reason, stagingBase string, wait time.Duration) (*client.ApplicationReport, error) {
 	r, err := c.Report(ctx, id)
 	if err != nil {
 		return nil, err

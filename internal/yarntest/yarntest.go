@@ -23,6 +23,7 @@ import (
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/yarn"
 	"github.com/gostream/gostream/internal/yarnctl"
 	"github.com/gostream/gostream/testcluster"
 )
@@ -94,7 +95,7 @@ func (e *Env) ReadFile(p string) (string, error) {
 // The AM removes it after unregistering (an unregister that fails must
 // leave the next attempt its binary), so a client that saw the application
 // finish may look a moment too early: wait a little.
-func (e *Env) StagingRemoved(id client.ApplicationID) {
+func (e *Env) StagingRemoved(id yarn.ApplicationID) {
 	e.T.Helper()
 	dir := client.StagingDir("/user/"+e.RM.User(), id)
 	deadline := time.Now().Add(30 * time.Second)
@@ -162,7 +163,7 @@ func binDir() (string, error) {
 // App is an application on the test cluster.
 type App struct {
 	Env *Env
-	ID  client.ApplicationID
+	ID  yarn.ApplicationID
 }
 
 // Report is the RM's report of the application.
@@ -185,7 +186,7 @@ func (a *App) WaitRunning(n int32, timeout time.Duration) *client.ApplicationRep
 	for {
 		r := a.Report()
 		switch {
-		case r.State == client.StateRunning && r.CurrentAttempt.Attempt >= n:
+		case r.State == yarn.StateRunning && r.CurrentAttempt.Attempt >= n:
 			return r
 		case r.State.Terminal():
 			a.Env.T.Fatalf("%s ended %s (%s) while waiting for attempt %d: %s", a.ID, r.State, r.FinalStatus, n, r.Diagnostics)
@@ -217,14 +218,14 @@ func (a *App) WaitEnd(timeout time.Duration) *client.ApplicationReport {
 func (a *App) KillContainer(n int64) string {
 	a.Env.T.Helper()
 	r := a.WaitRunning(1, 2*time.Minute)
-	return a.kill(client.ContainerID{Attempt: r.CurrentAttempt, ID: n}.String())
+	return a.kill(yarn.ContainerID{Attempt: r.CurrentAttempt, ID: n}.String())
 }
 
 // KillAM SIGKILLs the current attempt's AM and returns the attempt number.
 func (a *App) KillAM() int32 {
 	a.Env.T.Helper()
 	r := a.WaitRunning(1, 2*time.Minute)
-	a.kill(client.ContainerID{Attempt: r.CurrentAttempt, ID: 1}.String())
+	a.kill(yarn.ContainerID{Attempt: r.CurrentAttempt, ID: 1}.String())
 	return r.CurrentAttempt.Attempt
 }
 
@@ -248,7 +249,7 @@ func (a *App) kill(id string) string {
 
 // AMContainer is the AM container of the current attempt.
 func (a *App) AMContainer() string {
-	return client.ContainerID{Attempt: a.Report().CurrentAttempt, ID: 1}.String()
+	return yarn.ContainerID{Attempt: a.Report().CurrentAttempt, ID: 1}.String()
 }
 
 // Status reads the driver's status page through the tracking URL (the RM's

@@ -1,16 +1,23 @@
-package client
+package yarn
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
 )
+
+// ErrInvalidRecord: a record cannot be put on the wire as it is (a
+// resource URL that is not absolute, a local resource without its size and
+// modification time).
+var ErrInvalidRecord = errors.New("invalid YARN record")
 
 // ResourceType says how a NodeManager localizes a resource.
 type ResourceType int32
@@ -68,7 +75,7 @@ func (l ContainerLaunchContext) Proto() (*yarnpb.ContainerLaunchContextProto, er
 	if l.Tokens != nil {
 		p.Tokens = append([]byte{}, l.Tokens...)
 	}
-	for _, name := range sortedKeys(l.LocalResources) {
+	for _, name := range slices.Sorted(maps.Keys(l.LocalResources)) {
 		r := l.LocalResources[name]
 		rp, err := r.proto()
 		if err != nil {
@@ -76,7 +83,7 @@ func (l ContainerLaunchContext) Proto() (*yarnpb.ContainerLaunchContextProto, er
 		}
 		p.LocalResources = append(p.LocalResources, &yarnpb.StringLocalResourceMapProto{Key: proto.String(name), Value: rp})
 	}
-	for _, k := range sortedKeys(l.Environment) {
+	for _, k := range slices.Sorted(maps.Keys(l.Environment)) {
 		p.Environment = append(p.Environment, &yarnpb.StringStringMapProto{Key: proto.String(k), Value: proto.String(l.Environment[k])})
 	}
 	return p, nil
@@ -95,7 +102,7 @@ func (r LocalResource) proto() (*yarnpb.LocalResourceProto, error) {
 		vis = VisibilityApplication
 	}
 	if r.Size < 0 || r.Timestamp <= 0 {
-		return nil, fmt.Errorf("%s: size %d and timestamp %d must be the file's length and modification time (%w)", r.URL, r.Size, r.Timestamp, ErrInvalidSubmission)
+		return nil, fmt.Errorf("%s: size %d and timestamp %d must be the file's length and modification time (%w)", r.URL, r.Size, r.Timestamp, ErrInvalidRecord)
 	}
 	return &yarnpb.LocalResourceProto{
 		Resource: u, Size: proto.Int64(r.Size), Timestamp: proto.Int64(r.Timestamp),
@@ -110,10 +117,10 @@ func (r LocalResource) proto() (*yarnpb.LocalResourceProto, error) {
 func URLProto(s string) (*yarnpb.URLProto, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("bad resource URL %q: %v (%w)", s, err, ErrInvalidSubmission)
+		return nil, fmt.Errorf("bad resource URL %q: %v (%w)", s, err, ErrInvalidRecord)
 	}
 	if u.Scheme == "" || u.Path == "" {
-		return nil, fmt.Errorf("bad resource URL %q: want scheme://host:port/path (%w)", s, ErrInvalidSubmission)
+		return nil, fmt.Errorf("bad resource URL %q: want scheme://host:port/path (%w)", s, ErrInvalidRecord)
 	}
 	p := &yarnpb.URLProto{Scheme: proto.String(u.Scheme), File: proto.String(u.Path), Port: proto.Int32(-1)}
 	if u.Host != "" {
@@ -122,7 +129,7 @@ func URLProto(s string) (*yarnpb.URLProto, error) {
 		if port != "" {
 			n, err := strconv.Atoi(port)
 			if err != nil || n <= 0 || n > 65535 {
-				return nil, fmt.Errorf("bad resource URL %q: port (%w)", s, ErrInvalidSubmission)
+				return nil, fmt.Errorf("bad resource URL %q: port (%w)", s, ErrInvalidRecord)
 			}
 			p.Port = proto.Int32(int32(n))
 		}
@@ -141,13 +148,4 @@ func URLString(p *yarnpb.URLProto) string {
 	}
 	u := url.URL{Scheme: p.GetScheme(), Host: host, Path: p.GetFile()}
 	return u.String()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

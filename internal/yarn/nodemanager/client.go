@@ -1,22 +1,21 @@
-package container
+package nodemanager
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/internal/hadoop/hadooppb"
 	"github.com/gostream/gostream/internal/hadoop/ipc"
 	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
-// ProtocolContainerManagement is the NodeManager protocol.
-const ProtocolContainerManagement = "org.apache.hadoop.yarn.api.ContainerManagementProtocolPB"
+// Protocol is the NodeManager protocol.
+const Protocol = "org.apache.hadoop.yarn.api.ContainerManagementProtocolPB"
 
 // DefaultCallTimeout bounds a NodeManager call whose context has no deadline.
 const DefaultCallTimeout = 30 * time.Second
@@ -25,24 +24,24 @@ const DefaultCallTimeout = 30 * time.Second
 // container (the message holds its exception).
 var ErrContainerRefused = errors.New("the NodeManager refused the container request")
 
-// NMClient talks to one NodeManager, authenticated with the NMToken the RM
+// Client talks to one NodeManager, authenticated with the NMToken the RM
 // gave the application master for that node.
-type NMClient struct {
+type Client struct {
 	addr string
 	rpc  *ipc.Client
 }
 
-// NMOptions tune an NMClient.
-type NMOptions struct {
+// Options tune a Client.
+type Options struct {
 	DialTimeout, CallTimeout time.Duration // 0: defaults (10 s, DefaultCallTimeout)
 	MaxRetries               int           // connection retries (0: ipc's default)
 }
 
-// NewNMClient makes a client of the NodeManager at addr (host:port, the
+// Dial makes a client of the NodeManager at addr (host:port, the
 // container's node id) authenticating with nmToken. It connects on the
 // first call.
-func NewNMClient(addr string, nmToken token.Token, opts ...NMOptions) (*NMClient, error) {
-	var o NMOptions
+func Dial(addr string, nmToken token.Token, opts ...Options) (*Client, error) {
+	var o Options
 	if len(opts) > 0 {
 		o = opts[0]
 	}
@@ -50,29 +49,29 @@ func NewNMClient(addr string, nmToken token.Token, opts ...NMOptions) (*NMClient
 		o.CallTimeout = DefaultCallTimeout
 	}
 	rpc, err := ipc.NewClient(ipc.Options{
-		Addrs: []string{addr}, Protocol: ProtocolContainerManagement,
+		Addrs: []string{addr}, Protocol: Protocol,
 		Auth:        security.Token(nmToken),
 		DialTimeout: o.DialTimeout, CallTimeout: o.CallTimeout, MaxRetries: o.MaxRetries,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("NodeManager %s: %w", addr, err)
 	}
-	return &NMClient{addr: addr, rpc: rpc}, nil
+	return &Client{addr: addr, rpc: rpc}, nil
 }
 
 // Addr is the NodeManager's address.
-func (c *NMClient) Addr() string { return c.addr }
+func (c *Client) Addr() string { return c.addr }
 
 // SetToken replaces the NMToken for the connections made from now on (the
 // RM sends a new one when it rolls its keys).
-func (c *NMClient) SetToken(nmToken token.Token) { c.rpc.SetAuth(security.Token(nmToken)) }
+func (c *Client) SetToken(nmToken token.Token) { c.rpc.SetAuth(security.Token(nmToken)) }
 
 // Close closes the connection.
-func (c *NMClient) Close() error { return c.rpc.Close() }
+func (c *Client) Close() error { return c.rpc.Close() }
 
 // Start starts a container allocated by the RM (its container token comes
 // with the allocation) with a launch context.
-func (c *NMClient) Start(ctx context.Context, id client.ContainerID, containerToken *hadooppb.TokenProto, launch client.ContainerLaunchContext) error {
+func (c *Client) Start(ctx context.Context, id yarn.ContainerID, containerToken *hadooppb.TokenProto, launch yarn.ContainerLaunchContext) error {
 	lc, err := launch.Proto()
 	if err != nil {
 		return fmt.Errorf("start container %s on %s: %w", id, c.addr, err)
@@ -91,7 +90,7 @@ func (c *NMClient) Start(ctx context.Context, id client.ContainerID, containerTo
 }
 
 // Stop stops a container.
-func (c *NMClient) Stop(ctx context.Context, id client.ContainerID) error {
+func (c *Client) Stop(ctx context.Context, id yarn.ContainerID) error {
 	req := &yarnpb.StopContainersRequestProto{ContainerId: []*yarnpb.ContainerIdProto{id.Proto()}}
 	var resp yarnpb.StopContainersResponseProto
 	if err := c.rpc.Call(ctx, "stopContainers", req, &resp, ipc.Idempotent()); err != nil {
@@ -103,44 +102,28 @@ func (c *NMClient) Stop(ctx context.Context, id client.ContainerID) error {
 	return nil
 }
 
-// Status is a container's state as its NodeManager reports it.
-type Status struct {
-	ID          client.ContainerID
-	State       string // NEW, RUNNING, COMPLETE
-	ExitStatus  int32  // -1000 until complete
-	Diagnostics string
-}
-
 // Status reports a container's state.
-func (c *NMClient) Status(ctx context.Context, id client.ContainerID) (Status, error) {
+func (c *Client) Status(ctx context.Context, id yarn.ContainerID) (yarn.ContainerStatus, error) {
 	req := &yarnpb.GetContainerStatusesRequestProto{ContainerId: []*yarnpb.ContainerIdProto{id.Proto()}}
 	var resp yarnpb.GetContainerStatusesResponseProto
 	if err := c.rpc.Call(ctx, "getContainerStatuses", req, &resp, ipc.Idempotent()); err != nil {
-		return Status{}, fmt.Errorf("status of container %s on %s: %w", id, c.addr, err)
+		return yarn.ContainerStatus{}, fmt.Errorf("status of container %s on %s: %w", id, c.addr, err)
 	}
 	if err := failed(resp.GetFailedRequests(), id); err != nil {
-		return Status{}, fmt.Errorf("status of container %s on %s: %w", id, c.addr, err)
+		return yarn.ContainerStatus{}, fmt.Errorf("status of container %s on %s: %w", id, c.addr, err)
 	}
 	for _, s := range resp.GetStatus() {
-		if client.ContainerIDFromProto(s.GetContainerId()) == id {
-			return StatusFromProto(s), nil
+		if yarn.ContainerIDFromProto(s.GetContainerId()) == id {
+			return yarn.ContainerStatusFromProto(s), nil
 		}
 	}
-	return Status{}, fmt.Errorf("status of container %s on %s: not in the NodeManager's answer", id, c.addr)
-}
-
-// StatusFromProto converts a wire container status.
-func StatusFromProto(s *yarnpb.ContainerStatusProto) Status {
-	return Status{
-		ID: client.ContainerIDFromProto(s.GetContainerId()), State: strings.TrimPrefix(s.GetState().String(), "C_"),
-		ExitStatus: s.GetExitStatus(), Diagnostics: s.GetDiagnostics(),
-	}
+	return yarn.ContainerStatus{}, fmt.Errorf("status of container %s on %s: not in the NodeManager's answer", id, c.addr)
 }
 
 // failed returns the NodeManager's exception for id, if any.
-func failed(fails []*yarnpb.ContainerExceptionMapProto, id client.ContainerID) error {
+func failed(fails []*yarnpb.ContainerExceptionMapProto, id yarn.ContainerID) error {
 	for _, f := range fails {
-		if client.ContainerIDFromProto(f.GetContainerId()) != id {
+		if yarn.ContainerIDFromProto(f.GetContainerId()) != id {
 			continue
 		}
 		e := f.GetException()

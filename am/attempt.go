@@ -1,0 +1,303 @@
+package am
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/gostream/gostream/conf"
+	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/hdfsstore"
+	"github.com/gostream/gostream/internal/yarn"
+)
+
+// attempt is one run of the application master: what Run's steps share.
+type attempt struct {
+	cfg         Config
+	env         *Env
+	conf        *conf.Conf
+	maxAttempts int
+	log         *slog.Logger
+
+	sched       Scheduler
+	ds          *driverSide
+	alloc       *allocator
+	batches     *batchListener // the driver's events, for the status page
+	trackingURL string
+}
+
+// newAttempt reads what the NodeManager and gostream-submit tell this
+// attempt: its environment (which attempt of how many, where the
+// application's files are) and the application's configuration.
+func newAttempt(cfg Config) (*attempt, error) {
+	env, err := ReadEnv(cfg.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	c, err := conf.Load(conf.Sources{Environ: cfg.Environ, NoDefaultPropertiesFile: true})
+	if err != nil {
+		return nil, fmt.Errorf("application master configuration: %w", err)
+	}
+	// MAX_APP_ATTEMPTS is what the RM allows; without it, the configuration
+	// says.
+	maxAttempts := env.MaxAppAttempts
+	if maxAttempts == 0 {
+		maxAttempts = max(c.Int(conf.YarnMaxAppAttempts), 1)
+	}
+	log := cfg.Logger.With("app", env.ContainerID.Attempt.App.String(), "attempt", env.Attempt)
+	log.Info("application master starting", "container", env.ContainerID, "max_attempts", maxAttempts, "node", env.NMHost)
+	return &attempt{cfg: cfg, env: env, conf: c, maxAttempts: maxAttempts, log: log, batches: newBatchListener()}, nil
+}
+
+// scheduler is the RM's scheduler: the test's, or a client authenticated
+// with the container's AMRMToken.
+func (a *attempt) scheduler() (Scheduler, error) {
+	if a.cfg.Scheduler != nil {
+		return a.cfg.Scheduler, nil
+	}
+	return dialScheduler(a.cfg.CallTimeout)
+}
+
+// newAllocator keeps gostream.executor.instances executors of the
+// configured size running; it gets its launcher once registered.
+func (a *attempt) newAllocator() *allocator {
+	c := a.conf
+	return &allocator{
+		sched: a.sched, log: a.log, now: time.Now,
+		target: c.Int(conf.ExecutorInstances), resource: executorResource(c),
+		maxFailures: maxExecutorFailures(c.Int(conf.ExecutorMaxNumFailures), c.Int(conf.ExecutorInstances)),
+		failures:    failureTracker{validity: c.Duration(conf.ExecutorFailuresValidityInterval)},
+		heartbeat:   c.Duration(conf.YarnSchedulerHeartbeatInterval), initial: c.Duration(conf.YarnSchedulerInitialAllocationInterval),
+		callTimeout: a.cfg.CallTimeout,
+		released:    map[yarn.ContainerID]bool{}, running: map[yarn.ContainerID]*Executor{},
+	}
+}
+
+// executorResource is an executor container's size.
+func executorResource(c *conf.Conf) yarn.Resource {
+	return yarn.Resource{MemoryMB: ContainerMemoryMB(c.Size(conf.ExecutorMemory), c.Size(conf.ExecutorMemoryOverhead)),
+		VCores: int32(c.Int(conf.ExecutorCores))}
+}
+
+// startStatusPage serves the status page. It starts before registering:
+// its address is the tracking URL the RM is told, which users reach
+// through the RM's proxy.
+func (a *attempt) startStatusPage() (*statusServer, error) {
+	started := time.Now()
+	st, err := serveStatus(":0", func() Status { return a.status(started) })
+	if err != nil {
+		return nil, err
+	}
+	a.trackingURL = "http://" + net.JoinHostPort(a.env.NMHost, strconv.Itoa(st.port())) + "/"
+	return st, nil
+}
+
+// status is what the status page shows now.
+func (a *attempt) status(started time.Time) Status {
+	c := a.conf
+	execs, failed := a.alloc.snapshot()
+	st := Status{Application: a.env.ContainerID.Attempt.App.String(), Name: c.String(conf.AppName), Attempt: a.env.Attempt,
+		MaxAttempts: a.maxAttempts, Started: started, Executors: execs, ExecutorFailures: failed,
+		BatchDuration: a.cfg.Batch, GracefulStopTimeout: engine.GracefulStopTimeout(c, a.cfg.Batch), StopMarker: c.String(conf.StopMarker)}
+	if ep := a.ds.ep; ep != nil {
+		st.Registered, st.ReceiverPlacements = ep.Executors(), ep.Receivers()
+	}
+	a.batches.snapshot(&st)
+	return st
+}
+
+// register registers with the RM, giving it the driver endpoint's port and
+// the tracking URL; it returns the largest container the cluster allows.
+func (a *attempt) register(ctx context.Context) (yarn.Resource, error) {
+	rctx, cancel := context.WithTimeout(ctx, a.cfg.CallTimeout)
+	reg, err := a.sched.Register(rctx, a.env.NMHost, int32(a.ds.rpcPort), a.trackingURL)
+	cancel()
+	if err != nil {
+		return yarn.Resource{}, err
+	}
+	a.log.Info("registered with the ResourceManager", "tracking_url", a.trackingURL, "queue", reg.GetQueue())
+	return yarn.ResourceFromProto(reg.GetMaximumCapability()), nil
+}
+
+// executorsFit checks executors against the cluster's largest container
+// (unknown when zero): the RM would never allocate a larger one, on any
+// attempt.
+func (a *attempt) executorsFit(maxRes yarn.Resource) error {
+	need := a.alloc.resource
+	if maxRes.MemoryMB > 0 && (need.MemoryMB > maxRes.MemoryMB || need.VCores > maxRes.VCores) {
+		return fmt.Errorf("executors need %v (gostream.executor.memory + memoryOverhead, gostream.executor.cores), above the cluster's largest container %v: lower them, or raise yarn.scheduler.maximum-allocation-mb/-vcores", need, maxRes)
+	}
+	return nil
+}
+
+// launcher starts executors in the containers the allocator gets: the
+// test's, or through their NodeManagers, pointing them at the driver side.
+func (a *attempt) launcher() Launcher {
+	if a.cfg.Launcher != nil {
+		return a.cfg.Launcher
+	}
+	c := a.conf
+	return newNMLauncher(executorSpec{
+		App: a.env.App, Args: a.cfg.Args, Resources: a.env.Resources, Env: executorEnv(c, a.cfg.Getenv),
+		DriverAddress: a.ds.addr, Secret: a.ds.secret, Cores: c.Int(conf.ExecutorCores),
+	})
+}
+
+// run runs the allocate loop and the driver side by side until the driver
+// ends, the allocate loop gives up, a signal comes or ctx ends; then it
+// stops the other and says how each ended, for decide.
+func (a *attempt) run(ctx context.Context) (driverErr, allocErr error, signaled bool) {
+	actx, acancel := context.WithCancel(ctx)
+	defer acancel()
+	allocDone := make(chan error, 1)
+	go func() { allocDone <- a.alloc.run(actx) }()
+
+	dctx, dcancel := context.WithCancel(ctx)
+	defer dcancel()
+	driverDone := make(chan error, 1)
+	go func() { driverDone <- a.runDriver(dctx) }()
+
+	allocEnded := false
+	select {
+	case driverErr = <-driverDone:
+		select { // a signal that stopped the driver
+		case <-a.cfg.Signals:
+			signaled = true
+		default:
+		}
+	case allocErr = <-allocDone:
+		allocEnded = true
+		dcancel()
+		driverErr = <-driverDone
+	case sig := <-a.cfg.Signals:
+		signaled = true
+		a.log.Info("signal received: ending this attempt without unregistering", "signal", sig)
+		select { // the driver handles the signal itself (engine.RunConf)
+		case driverErr = <-driverDone:
+		case <-time.After(10 * time.Second):
+			dcancel()
+			driverErr = <-driverDone
+		}
+	case <-ctx.Done():
+		signaled = true
+		dcancel()
+		driverErr = <-driverDone
+	}
+	acancel()
+	if !allocEnded {
+		if err := <-allocDone; allocErr == nil {
+			allocErr = err
+		}
+	}
+	// The driver has ended: let its executors go before the RM hears the
+	// outcome.
+	a.ds.close()
+	return driverErr, allocErr, signaled
+}
+
+// runDriver runs the driver in this process (cluster mode) on a local
+// master, its receivers and map tasks on the executors; in client mode it
+// holds the link to the submitter's driver until that goes away.
+func (a *attempt) runDriver(ctx context.Context) error {
+	if a.ds.ep == nil {
+		return watchClientDriver(ctx, a.ds, a.conf, a.log)
+	}
+	dconf := a.conf.Clone()
+	_ = dconf.Set(conf.Master, fmt.Sprintf("local[%d]", a.conf.Int(conf.DriverCores)))
+	_ = dconf.Set(conf.DeployMode, conf.DeployModeClient)
+	return a.cfg.Driver(ctx, dconf, a.batches, a.ds.ep)
+}
+
+// end ends the attempt as o says: without unregistering, YARN decides
+// whether another attempt runs; unregistering ends the application.
+func (a *attempt) end(o outcome) error {
+	if !o.unregister {
+		a.log.Warn("attempt ends without unregistering: YARN decides whether another attempt runs", "err", o.err)
+		return &ExitError{Code: o.code, Err: o.err}
+	}
+	if err := a.unregister(o.status, o.diag); err != nil {
+		return &ExitError{Code: 1, Err: errors.Join(o.err, err)}
+	}
+	if o.err == nil {
+		return nil
+	}
+	return &ExitError{Code: o.code, Unregistered: true, Err: o.err}
+}
+
+// unregister tells the RM the application's final status, then removes the
+// staging directory, which no attempt will need again (unless
+// gostream.yarn.preserve.staging.files). It does not use Run's context: the
+// outcome must reach the RM even when that context has ended.
+func (a *attempt) unregister(status yarn.FinalStatus, diag string) error {
+	fctx, cancel := context.WithTimeout(context.Background(), 2*a.cfg.CallTimeout)
+	defer cancel()
+	if err := a.sched.Finish(fctx, status, diag, a.trackingURL); err != nil {
+		return err
+	}
+	a.log.Info("unregistered", "status", status, "diagnostics", diag)
+	if a.conf.Bool(conf.YarnPreserveStagingFiles) || a.env.StagingDir == "" {
+		return nil
+	}
+	if err := a.cfg.RemoveStaging(fctx, a.env.StagingDir); err != nil {
+		a.log.Warn("could not remove the staging directory", "dir", a.env.StagingDir, "err", err)
+	}
+	return nil
+}
+
+// outcome is how an attempt ends.
+type outcome struct {
+	unregister bool
+	status     yarn.FinalStatus
+	diag       string
+	code       int
+	err        error
+}
+
+// decide applies the rules of the package doc.
+func decide(driverErr, allocErr error, signaled bool, attempt, maxAttempts int) outcome {
+	switch {
+	case signaled:
+		return outcome{code: 143, err: fmt.Errorf("attempt %d stopped by a signal (killed by YARN or the user)", attempt)}
+	case allocErr != nil && (errors.Is(allocErr, ErrTooManyExecutorFailures) || errors.Is(allocErr, ErrUnrecoverable)):
+		diag := fmt.Sprintf("attempt %d of %d: %v", attempt, maxAttempts, allocErr)
+		return outcome{unregister: true, status: yarn.FinalFailed, diag: diag, code: 1, err: errors.New(diag)}
+	case allocErr != nil:
+		return outcome{code: 1, err: fmt.Errorf("attempt %d: %w", attempt, allocErr)}
+	case driverErr == nil:
+		return outcome{unregister: true, status: yarn.FinalSucceeded, diag: "the streaming context stopped"}
+	}
+	var graph *engine.GraphChangedError
+	var confErr *conf.Error
+	unrecoverable := errors.As(driverErr, &graph) || errors.As(driverErr, &confErr) || errors.Is(driverErr, ErrUnrecoverable)
+	if unrecoverable || attempt >= maxAttempts {
+		why := "last attempt"
+		if unrecoverable {
+			why = "a new attempt would fail the same way"
+		}
+		diag := fmt.Sprintf("attempt %d of %d failed (%s): the driver: %v", attempt, maxAttempts, why, driverErr)
+		return outcome{unregister: true, status: yarn.FinalFailed, diag: diag, code: 1, err: errors.New(diag)}
+	}
+	return outcome{code: 1, err: fmt.Errorf("attempt %d of %d failed, YARN will start the next: the driver: %w", attempt, maxAttempts, driverErr)}
+}
+
+// fatal is the outcome of an error found before the driver started that
+// every attempt would meet: FAILED at once.
+func fatal(err error) outcome {
+	return outcome{unregister: true, status: yarn.FinalFailed, diag: err.Error(), code: 1, err: err}
+}
+
+// removeStaging removes the staging directory through a resolver of its
+// own: the AM touches HDFS this once.
+func removeStaging(ctx context.Context, dir string) error {
+	r := &hdfsstore.Resolver{}
+	defer r.Close()
+	fsys, p, err := r.ForPath(ctx, dir)
+	if err != nil {
+		return err
+	}
+	return fsys.RemoveAll(ctx, p)
+}
