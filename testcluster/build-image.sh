@@ -12,7 +12,8 @@
 #
 # Each is tagged or named with a hash of its inputs, so it is rebuilt only when
 # they change. Missing tools (docker.io, debootstrap, maven) are installed with
-# apt-get, and dockerd is started in the background when none is running.
+# apt-get (waiting while another package manager holds dpkg's lock), and
+# dockerd is started in the background when none is running.
 #
 # Usage: testcluster/build-image.sh [--jars-only] [--print] [-h]
 #   --jars-only  fetch the jars only (what the fallback runner needs)
@@ -22,6 +23,7 @@
 #   TESTCLUSTER_M2_REPO   Maven's local repository (default ~/.m2/repository)
 #   TESTCLUSTER_MIRROR    Debian mirror for debootstrap (default: the one apt uses)
 #   DOCKERD_LOG           dockerd's log file (default /var/log/gostream-dockerd.log)
+#   APT_LOCK_WAIT         seconds apt-get waits for another package manager's lock (default 900)
 # Exit status: 0 built or already there; 1 a step failed; 2 usage error;
 #   4 no docker engine can run here (the jars, if asked for, are in place).
 set -eu
@@ -59,16 +61,43 @@ IMAGE=gostream-testcluster/hadoop-$HADOOP_VERSION:$image_hash
 HADOOP_HOME_DIR=$cache/hadoop-$HADOOP_VERSION-$jars_hash
 
 have() { command -v "$1" >/dev/null 2>&1; }
+
+# apt_get runs apt-get, waiting up to APT_LOCK_WAIT seconds (default 900)
+# while another apt-get or dpkg holds the package locks instead of failing at
+# once: a fresh machine may still be installing packages when the tests
+# start, and giving up would fall back to the process runner for no reason.
+apt_get() {
+  local wait=${APT_LOCK_WAIT:-900} out
+  local deadline=$((SECONDS + wait))
+  while :; do
+    if out=$(DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout="$wait" "$@" 2>&1); then
+      [ -z "$out" ] || printf '%s\n' "$out" >&2
+      return 0
+    fi
+    printf '%s\n' "$out" >&2
+    case $out in
+      *"Could not get lock"* | *"Unable to acquire"* | *"is held by process"*) ;;
+      *) return 1 ;;
+    esac
+    if [ $SECONDS -ge $deadline ]; then
+      log "apt-get: the package lock stayed held for ${wait}s; giving up"
+      return 1
+    fi
+    log "apt-get: another package manager holds the lock; waiting for it"
+    sleep 5
+  done
+}
+
 apt_updated=0
 apt_install() {
   [ "$(id -u)" = 0 ] || { log "not root: cannot apt-get install $*"; return 1; }
   if [ $apt_updated = 0 ]; then
     log "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
+    apt_get update -qq || return 1
     apt_updated=1
   fi
   log "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+  apt_get install -y -qq --no-install-recommends "$@"
 }
 
 # --- 1. jars -----------------------------------------------------------------
