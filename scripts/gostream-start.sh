@@ -44,7 +44,13 @@ if ! "$GS_TOOL" fs create "$marker.lock" "$(hostname) pid $$ $(date -u +%Y-%m-%d
   if "$GS_TOOL" fs exists "$marker.lock"; then
     GS_STATUS=4 gs_die "another gostream-start.sh is starting this application ($marker.lock: $("$GS_TOOL" fs cat "$marker.lock")); if none runs, remove the lock: gostream fs rm $marker.lock"
   fi
-  "$GS_TOOL" fs create "$marker.lock" "$$" || gs_die "cannot create $marker.lock (see above): is the marker's directory writable?"
+  if ! "$GS_TOOL" fs create "$marker.lock" "$$"; then
+    dir=$(dirname "$marker")
+    if "$GS_TOOL" fs exists "$dir" 2>/dev/null; then :; else
+      [ $? != 1 ] || gs_die "the marker's directory $dir does not exist: create it (hdfs dfs -mkdir -p $dir) or give a marker in an existing directory"
+    fi
+    gs_die "cannot create $marker.lock (see above): is the marker's directory writable?"
+  fi
 fi
 trap '"$GS_TOOL" fs rm "$marker.lock" 2>/dev/null || true' EXIT
 

@@ -361,6 +361,12 @@ func TestIntegrationScriptsBadInput(t *testing.T) {
 		t.Errorf("left behind in %s: %v %v", locked, ents, err)
 	}
 
+	// A marker in a directory that does not exist.
+	status, _, stderr = o.script(nil, "gostream-start.sh", "-m", o.Cluster.NameNodeURI()+path.Join(o.Dir, "nonesuch")+"/app.marker", filepath.Join(o.bin, "reliablecount"))
+	if status != 1 || !strings.Contains(stderr, "nonesuch does not exist") {
+		t.Errorf("a marker in a missing directory: %d %s", status, stderr)
+	}
+
 	// Another start holds the lock.
 	w, err := o.FS.Create(t.Context(), strings.TrimPrefix(a.marker, o.Cluster.NameNodeURI())+".lock")
 	if err != nil {
