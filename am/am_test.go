@@ -3,10 +3,13 @@ package am
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -40,9 +43,13 @@ type fakeRM struct {
 	diags       []string
 	tokenSet    bool
 	rollToken   bool
+	trackingURL string
 }
 
-func (f *fakeRM) Register(context.Context, string, int32, string) (*yarnpb.RegisterApplicationMasterResponseProto, error) {
+func (f *fakeRM) Register(_ context.Context, _ string, _ int32, trackingURL string) (*yarnpb.RegisterApplicationMasterResponseProto, error) {
+	f.mu.Lock()
+	f.trackingURL = trackingURL
+	f.mu.Unlock()
 	return &yarnpb.RegisterApplicationMasterResponseProto{MaximumCapability: yarn.Resource{MemoryMB: 8192, VCores: 8}.Proto()}, nil
 }
 
@@ -239,7 +246,10 @@ func amEnv(attempt int32) map[string]string {
 }
 
 func runAM(t *testing.T, env map[string]string, driver DriverFunc, sigs chan os.Signal) (*fakeRM, []string, error) {
-	rm := &fakeRM{}
+	return runAMWith(t, &fakeRM{}, env, driver, sigs)
+}
+
+func runAMWith(t *testing.T, rm *fakeRM, env map[string]string, driver DriverFunc, sigs chan os.Signal) (*fakeRM, []string, error) {
 	var environ []string
 	for k, v := range env {
 		environ = append(environ, k+"="+v)
@@ -338,4 +348,62 @@ func TestRunExecutorsLargerThanTheClusterFailAtOnce(t *testing.T) {
 	if len(rm.finished) != 1 || rm.finished[0] != yarn.FinalFailed || !strings.Contains(rm.diags[0], "largest container") || len(removed) != 1 {
 		t.Fatalf("finished %v %q removed %v", rm.finished, rm.diags, removed)
 	}
+}
+
+// TestStatusShowsEffectiveMaxAttempts: Hadoop 3's RM does not set
+// MAX_APP_ATTEMPTS, so the AM caps the request itself at the site files'
+// yarn.resourcemanager.am.max-attempts, as the RM does; the status page
+// shows that number, and the request beside it.
+func TestStatusShowsEffectiveMaxAttempts(t *testing.T) {
+	dir := t.TempDir()
+	site := `<configuration><property><name>yarn.resourcemanager.am.max-attempts</name><value>10</value></property></configuration>`
+	if err := os.WriteFile(filepath.Join(dir, "yarn-site.xml"), []byte(site), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, envMax, requested string
+		want                    map[string]any
+	}{
+		{"capped by the site files", "", "50", map[string]any{"max_attempts": 10.0, "requested_max_attempts": 50.0}},
+		{"the RM's number", "", "", map[string]any{"max_attempts": 10.0, "requested_max_attempts": nil}},
+		{"within the cap", "", "4", map[string]any{"max_attempts": 4.0, "requested_max_attempts": 4.0}},
+		{"the RM says", "3", "50", map[string]any{"max_attempts": 3.0, "requested_max_attempts": 50.0}},
+	} {
+		env := amEnv(1)
+		env["MAX_APP_ATTEMPTS"], env["HADOOP_CONF_DIR"] = tc.envMax, dir
+		if tc.requested != "" {
+			env["GOSTREAM_YARN_MAXAPPATTEMPTS"] = tc.requested
+		}
+		got := statusJSON(t, env)
+		for k, v := range tc.want {
+			if got[k] != v {
+				t.Errorf("%s: %s is %v, want %v", tc.name, k, got[k], v)
+			}
+		}
+	}
+}
+
+// statusJSON runs an AM whose driver reads the status page's /json.
+func statusJSON(t *testing.T, env map[string]string) map[string]any {
+	rm := &fakeRM{}
+	var st map[string]any
+	_, _, err := runAMWith(t, rm, env, func(ctx context.Context, _ *conf.Conf, _ engine.Listener, _ Executors) error {
+		rm.mu.Lock()
+		url := rm.trackingURL
+		rm.mu.Unlock()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"json", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		return json.NewDecoder(resp.Body).Decode(&st)
+	}, make(chan os.Signal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

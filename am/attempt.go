@@ -12,6 +12,7 @@ import (
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/hdfsstore"
+	"github.com/gostream/gostream/internal/hadoopconf"
 	"github.com/gostream/gostream/internal/yarn"
 )
 
@@ -42,15 +43,34 @@ func newAttempt(cfg Config) (*attempt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("application master configuration: %w", err)
 	}
-	// MAX_APP_ATTEMPTS is what the RM allows; without it, the configuration
-	// says.
-	maxAttempts := env.MaxAppAttempts
-	if maxAttempts == 0 {
-		maxAttempts = max(c.Int(conf.YarnMaxAppAttempts), 1)
+	maxAttempts, err := effectiveMaxAttempts(env, c, cfg.Getenv)
+	if err != nil {
+		return nil, err
 	}
 	log := cfg.Logger.With("app", env.ContainerID.Attempt.App.String(), "attempt", env.Attempt)
-	log.Info("application master starting", "container", env.ContainerID, "max_attempts", maxAttempts, "node", env.NMHost)
+	log.Info("application master starting", "container", env.ContainerID, "max_attempts", maxAttempts,
+		"requested_max_attempts", c.Int(conf.YarnMaxAppAttempts), "node", env.NMHost)
 	return &attempt{cfg: cfg, env: env, conf: c, maxAttempts: maxAttempts, log: log, batches: newBatchListener()}, nil
+}
+
+// effectiveMaxAttempts is how many attempts the RM allows this application.
+// MAX_APP_ATTEMPTS says so where the RM sets it, but Hadoop 3's RM no longer
+// does; then, as Spark's AM does, the request is capped at
+// yarn.resourcemanager.am.max-attempts of the site files the application
+// was submitted with (the container's HADOOP_CONF_DIR), as the RM caps it.
+func effectiveMaxAttempts(env *Env, c *conf.Conf, getenv func(string) string) (int, error) {
+	if env.MaxAppAttempts > 0 {
+		return env.MaxAppAttempts, nil
+	}
+	hc, err := hadoopconf.Load(hadoopconf.Dirs(getenv)...)
+	if err != nil {
+		return 0, fmt.Errorf("the RM's cap on attempts: %w", err)
+	}
+	n, err := hc.EffectiveMaxAttempts(c.Int(conf.YarnMaxAppAttempts))
+	if err != nil {
+		return 0, fmt.Errorf("the RM's cap on attempts: %w", err)
+	}
+	return n, nil
 }
 
 // scheduler is the RM's scheduler: the test's, or a client authenticated
@@ -101,7 +121,7 @@ func (a *attempt) status(started time.Time) Status {
 	c := a.conf
 	execs, failed := a.alloc.snapshot()
 	st := Status{Application: a.env.ContainerID.Attempt.App.String(), Name: c.String(conf.AppName), Attempt: a.env.Attempt,
-		MaxAttempts: a.maxAttempts, Started: started, Executors: execs, ExecutorFailures: failed,
+		MaxAttempts: a.maxAttempts, RequestedMaxAttempts: c.Int(conf.YarnMaxAppAttempts), Started: started, Executors: execs, ExecutorFailures: failed,
 		BatchDuration: a.cfg.Batch, GracefulStopTimeout: engine.GracefulStopTimeout(c, a.cfg.Batch), StopMarker: c.String(conf.StopMarker)}
 	if ep := a.ds.ep; ep != nil {
 		st.Registered, st.ReceiverPlacements = ep.Executors(), ep.Receivers()

@@ -14,14 +14,17 @@
 //
 //   - the driver stopped by itself (a graceful stop, the stop marker): the AM
 //     unregisters SUCCEEDED and removes the staging directory;
-//   - the driver failed: on the last attempt (attempt ≥ MAX_APP_ATTEMPTS)
-//     the AM unregisters FAILED with the error as diagnostics and removes the
+//   - the driver failed: on the last attempt (attempt ≥ the effective
+//     maximum: MAX_APP_ATTEMPTS where the RM sets it, which Hadoop 3's RM no
+//     longer does, else gostream.yarn.maxAppAttempts capped by
+//     yarn.resourcemanager.am.max-attempts of the container's site files,
+//     as the RM caps it and Spark's AM computes it) the AM unregisters FAILED with the error as diagnostics and removes the
 //     staging directory; on an earlier attempt it exits non-zero WITHOUT
 //     unregistering, so that YARN starts the next attempt, whose driver
 //     continues from the checkpoint. With an attempt-failures validity
-//     interval YARN may allow more attempts than MAX_APP_ATTEMPTS says, as
-//     old failures are forgotten; like Spark, the AM still treats
-//     attempt ≥ MAX_APP_ATTEMPTS as the last;
+//     interval YARN may allow more attempts than that maximum, as old
+//     failures are forgotten; like Spark, the AM still treats
+//     attempt ≥ maximum as the last;
 //   - an unrecoverable error (too many executor failures, a checkpoint of a
 //     different graph, a bad configuration): FAILED at once, on any attempt;
 //   - SIGTERM (YARN kills the container, or the application is killed): the

@@ -21,11 +21,15 @@ const retainedBatches = 20
 
 // Status is what the status page shows (and /json returns).
 type Status struct {
-	Application string    `json:"application"`
-	Name        string    `json:"name"`
-	Attempt     int       `json:"attempt"`
-	MaxAttempts int       `json:"max_attempts"`
-	Started     time.Time `json:"started"`
+	Application string `json:"application"`
+	Name        string `json:"name"`
+	Attempt     int    `json:"attempt"`
+	// MaxAttempts is the number of attempts YARN makes, the RM's cap
+	// applied; RequestedMaxAttempts is gostream.yarn.maxAppAttempts as
+	// asked for (absent: 0, the RM's number), which the RM may have cut.
+	MaxAttempts          int       `json:"max_attempts"`
+	RequestedMaxAttempts int       `json:"requested_max_attempts,omitempty"`
+	Started              time.Time `json:"started"`
 	// BatchDuration, GracefulStopTimeout and StopMarker tell operators'
 	// tools how long a graceful stop may take and how to ask for one.
 	BatchDuration       time.Duration            `json:"batch_duration_ns"`

@@ -11,17 +11,14 @@ import (
 // in conf, and a warning for the user when the request is capped ("" when
 // not). requested ≤ 0 means "the RM's value".
 func CheckMaxAttempts(conf *hadoopconf.Conf, requested int) (effective int, warning string, err error) {
-	rmMax, err := conf.AMMaxAttempts()
+	effective, err = conf.EffectiveMaxAttempts(requested)
 	if err != nil {
 		return 0, "", err
 	}
-	if requested <= 0 {
-		return rmMax, "", nil
-	}
-	if requested > rmMax {
-		return rmMax, fmt.Sprintf("maxAppAttempts %d exceeds the ResourceManager's %s=%d (from %s): "+
+	if requested > effective {
+		return effective, fmt.Sprintf("maxAppAttempts %d exceeds the ResourceManager's %s=%d (from %s): "+
 			"YARN will make at most %d attempts; raise %s on the ResourceManager to allow more",
-			requested, hadoopconf.KeyAMMaxAttempts, rmMax, conf.Describe(), rmMax, hadoopconf.KeyAMMaxAttempts), nil
+			requested, hadoopconf.KeyAMMaxAttempts, effective, conf.Describe(), effective, hadoopconf.KeyAMMaxAttempts), nil
 	}
-	return requested, "", nil
+	return effective, "", nil
 }

@@ -58,6 +58,9 @@ type executorConn struct {
 	peer  *peer
 	runs  map[int64]*receiverRun // under Endpoint.mu
 	tasks map[int64]*taskRun     // under Endpoint.mu
+	// forgetFailing: its last forget_shuffles failed, which was logged
+	// (under Endpoint.mu).
+	forgetFailing bool
 }
 
 // EndpointOptions configure an Endpoint.

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -58,11 +59,13 @@ func startExecutor(t *testing.T, ep *Endpoint, id string, serve ServeReceiverFun
 	return startExecutorWith(t, ep, ExecutorConfig{ID: id, ServeReceiver: serve})
 }
 
-// startExecutorWith runs an executor configured by c (its driver, secret,
-// heartbeat and timeout filled in) as startExecutor does.
+// startExecutorWith runs an executor configured by c (its secret, heartbeat
+// and timeout filled in, and its driver unless c names one) as
+// startExecutor does.
 func startExecutorWith(t testing.TB, ep *Endpoint, c ExecutorConfig) (stop func(), exited <-chan struct{}) {
 	t.Helper()
-	c.DriverAddress, c.Secret, c.Heartbeat, c.Timeout = ep.addr(), "s", 20*time.Millisecond, 2*time.Second
+	c.DriverAddress = cmp.Or(c.DriverAddress, ep.addr())
+	c.Secret, c.Heartbeat, c.Timeout = "s", 20*time.Millisecond, 2*time.Second
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {

@@ -149,7 +149,7 @@ func (e *Endpoint) readInput(ctx context.Context, x *executorConn, m message) (m
 
 // ForgetShuffles tells every executor holding map outputs to drop those of
 // batches before beforeMs. Best effort: an executor that does not answer in
-// time keeps them, and it is logged.
+// time keeps them until a later call reaches it, and it is logged.
 func (e *Endpoint) ForgetShuffles(ctx context.Context, beforeMs int64) {
 	e.mu.Lock()
 	var xs []*executorConn
@@ -164,12 +164,31 @@ func (e *Endpoint) ForgetShuffles(ctx context.Context, beforeMs int64) {
 	var wg sync.WaitGroup
 	for _, x := range xs {
 		wg.Go(func() {
-			if _, err := x.peer.request(ctx, message{Op: opForgetShuffles, Batch: beforeMs}); err != nil {
-				e.log.Warn("an executor did not drop old map outputs", "executor", x.info.ID, "before_ms", beforeMs, "err", err)
-			}
+			_, err := x.peer.request(ctx, message{Op: opForgetShuffles, Batch: beforeMs})
+			e.forgetAnswered(x, beforeMs, err)
 		})
 	}
 	wg.Wait()
+}
+
+// forgetAnswered logs how x answered a forget_shuffles. Every completed
+// batch asks every executor, so one that stops answering fails a request
+// per batch until it is declared lost, all at once: it is warned about on
+// the first failure only, until a forget reaches it again.
+func (e *Endpoint) forgetAnswered(x *executorConn, beforeMs int64, err error) {
+	e.mu.Lock()
+	wasFailing := x.forgetFailing
+	x.forgetFailing = err != nil
+	e.mu.Unlock()
+	switch {
+	case err != nil && !wasFailing:
+		e.log.Warn("an executor did not drop old map outputs; it keeps them until it answers a later request (repeats are logged at debug level)",
+			"executor", x.info.ID, "before_ms", beforeMs, "err", err)
+	case err != nil:
+		e.log.Debug("an executor still did not drop old map outputs", "executor", x.info.ID, "before_ms", beforeMs, "err", err)
+	case wasFailing:
+		e.log.Info("an executor drops old map outputs again", "executor", x.info.ID, "before_ms", beforeMs)
+	}
 }
 
 // ReadBucket reads a bucket of a map output for the driver's reduce tasks.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/gostream/gostream/engine/cluster"
 	"github.com/gostream/gostream/engine/rdd"
 	"github.com/gostream/gostream/engine/task"
+	"github.com/gostream/gostream/internal/logtest"
 )
 
 // testSpec is a map task of the fake application these tests run.
@@ -379,5 +382,153 @@ func TestTaskFailureKindsCrossTheWire(t *testing.T) {
 	out.Key = "nonesuch"
 	if _, err := ep.ReadBucket(t.Context(), out, 0); !errors.Is(err, task.ErrOutputMissing) {
 		t.Errorf("read of a dropped output: %v, want task.ErrOutputMissing", err)
+	}
+}
+
+// freezer relays executors' connections to the driver; while frozen it
+// passes nothing either way, as if the executor's process were stopped.
+type freezer struct {
+	ln     net.Listener
+	gate   sync.RWMutex // held while frozen
+	mu     sync.Mutex
+	frozen bool
+	conns  []net.Conn
+}
+
+func newFreezer(t *testing.T, to string) *freezer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &freezer{ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			d, err := net.Dial("tcp", to)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			f.mu.Lock()
+			f.conns = append(f.conns, c, d)
+			f.mu.Unlock()
+			go f.relay(d, c)
+			go f.relay(c, d)
+		}
+	}()
+	t.Cleanup(func() {
+		f.thaw()
+		ln.Close()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, c := range f.conns {
+			c.Close()
+		}
+	})
+	return f
+}
+
+func (f *freezer) relay(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		f.gate.RLock()
+		_, werr := dst.Write(buf[:n])
+		f.gate.RUnlock()
+		if err != nil || werr != nil {
+			dst.Close()
+			return
+		}
+	}
+}
+
+func (f *freezer) freeze() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.frozen {
+		f.gate.Lock()
+		f.frozen = true
+	}
+}
+
+func (f *freezer) thaw() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.frozen {
+		f.gate.Unlock()
+		f.frozen = false
+	}
+}
+
+// An executor that stops answering fails the forget_shuffles of every batch
+// completed meanwhile: that is one warning, not one per batch; a forget that
+// reaches it again ends the episode, and the next one is warned about anew.
+func TestForgetShufflesWarnsOncePerExecutorThatStopsAnswering(t *testing.T) {
+	rec, log := logtest.New()
+	ep, err := Listen(EndpointOptions{Addr: "127.0.0.1:0", Secret: "s", Timeout: 2 * time.Second, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ep.Close() })
+	f, quiet := newFakeTasks(), slog.New(slog.DiscardHandler)
+	startExecutorWith(t, ep, ExecutorConfig{ID: "1", Cores: 1, Tasks: f.on("1"), Logger: quiet})
+	fr := newFreezer(t, ep.addr())
+	startExecutorWith(t, ep, ExecutorConfig{ID: "2", Cores: 1, Tasks: f.on("2"), Logger: quiet, DriverAddress: fr.ln.Addr().String()})
+	waitExecutors(t, ep, 2)
+
+	count := func(level slog.Level, msg, executor string) int {
+		n := 0
+		for _, r := range rec.Records() {
+			if r.Level == level && strings.Contains(r.Message, msg) && r.Attrs["executor"] == executor {
+				n++
+			}
+		}
+		return n
+	}
+	// batches calls ForgetShuffles as that many completed batches do, each
+	// within timeout.
+	batches := func(n int, timeout time.Duration) {
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(t.Context(), timeout)
+				defer cancel()
+				ep.ForgetShuffles(ctx, int64(1000*(i+1)))
+			})
+		}
+		wg.Wait()
+	}
+	const failed = "did not drop old map outputs"
+
+	batches(1, time.Second)
+	fr.freeze()
+	batches(10, 300*time.Millisecond) // executor 2 frozen for less than the timeout
+	if n := count(slog.LevelWarn, failed, "2"); n != 1 {
+		t.Fatalf("%d warnings for executor 2's failed forgets while it was frozen, want 1", n)
+	}
+	fr.thaw()
+	batches(1, time.Second)
+	if n := count(slog.LevelInfo, "drops old map outputs again", "2"); n != 1 {
+		t.Fatalf("%d lines saying executor 2 answers again, want 1", n)
+	}
+	fr.freeze() // for good: executor 2 is lost after the timeout
+	batches(10, 5*time.Second)
+	if n := count(slog.LevelWarn, failed, "2"); n != 2 {
+		t.Errorf("%d warnings for executor 2 after two episodes, want 2", n)
+	}
+	if n := count(slog.LevelWarn, failed, "1"); n != 0 {
+		t.Errorf("%d warnings for executor 1, which always answered", n)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(ep.Executors()) != 1; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("executors %+v: executor 2 was not declared lost", ep.Executors())
+		}
+	}
+	batches(1, time.Second)
+	if n := count(slog.LevelWarn, failed, "2"); n != 2 {
+		t.Errorf("%d warnings for executor 2 once lost, want 2", n)
 	}
 }

@@ -100,9 +100,9 @@ func (c *Context) recoverCheckpoint(ctx context.Context) error {
 	c.ckptFS = fsys
 	rctx, cancel := context.WithTimeout(ctx, max(c.settings.networkTimeout, 30*time.Second))
 	defer cancel()
-	bt, payload, skipped, err := hdfsstore.ReadLatestCheckpoint(rctx, fsys, dir)
+	ck, skipped, err := hdfsstore.ReadLatestCheckpoint(rctx, fsys, dir)
 	for _, s := range skipped {
-		c.log.Warn("checkpoint damaged, trying an older one", "err", s)
+		c.log.Warn("checkpoint damaged, trying an older one", "err", s) // s names the file
 	}
 	if errors.Is(err, hdfsstore.ErrNoCheckpoint) {
 		c.log.Info("no checkpoint: starting afresh", "dir", dir)
@@ -119,8 +119,8 @@ func (c *Context) recoverCheckpoint(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("recover from checkpoint: %w", err)
 	}
-	name := path.Join(dir, hdfsstore.CheckpointName(bt))
-	d, err := unmarshalCheckpoint(name, payload)
+	name := ck.Path // the file read: after a fallback, perhaps the .bk of the newest batch
+	d, err := unmarshalCheckpoint(name, ck.Payload)
 	if err != nil {
 		return fmt.Errorf("recover from checkpoint: %w", err)
 	}

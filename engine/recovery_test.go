@@ -19,6 +19,7 @@ import (
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/hdfsstore"
+	"github.com/gostream/gostream/internal/logtest"
 )
 
 // rig runs a context made by GetOrCreate on a manual clock, so a test can
@@ -289,37 +290,63 @@ func TestRecoveryBadCheckpointDirectories(t *testing.T) {
 			t.Fatalf("err = %v, want a permission error (not a fresh start)", err)
 		}
 	})
-	t.Run("newest checkpoint corrupt falls back", func(t *testing.T) {
-		dir := t.TempDir()
-		app := newStatefulApp([][]string{{"a"}, {"a"}, {"a"}, {"a"}})
-		r1, err := newRig(t, dir, rigStart, app.setup, nil)
-		must(t, err)
-		must(t, r1.ssc.Start())
-		// The checkpointer folds events that queue up into one write, so
-		// wait for each batch's checkpoint: the test needs older ones.
-		ckpt := func(i int) string { return filepath.Join(dir, hdfsstore.CheckpointName(rigBatch(i))) }
-		for i := 1; i <= 3; i++ {
-			r1.advance(i)
-			eventually(t, "checkpoint of batch "+strconv.Itoa(i), func() bool {
-				_, err := os.Stat(ckpt(i))
-				return err == nil
-			})
-		}
-		r1.ssc.Stop(false)
-		newest := ckpt(3)
-		must(t, os.WriteFile(newest, []byte("GSCK garbage"), 0o644))
-		if err := os.Remove(newest + ".bk"); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			t.Fatal(err)
-		}
-		app2 := newStatefulApp(app.pushes)
-		r2, err := newRig(t, dir, rigBatch(4), app2.setup, nil)
-		must(t, err)
-		must(t, r2.ssc.Start())
-		r2.waitFor(4)
-		if got := app2.totals[rigBatch(4).UnixMilli()]; got["a"] != 4 {
-			t.Errorf("after falling back to an older checkpoint, a = %d, want 4", got["a"])
-		}
-	})
+	// The newest checkpoint is damaged: recovery reads the .bk of its
+	// batch when there is one, else the previous batch's checkpoint, and
+	// says which file it read and which it skipped.
+	for _, backup := range []bool{true, false} {
+		t.Run(fmt.Sprintf("newest checkpoint corrupt falls back (backup %v)", backup), func(t *testing.T) {
+			dir := t.TempDir()
+			app := newStatefulApp([][]string{{"a"}, {"a"}, {"a"}, {"a"}})
+			r1, err := newRig(t, dir, rigStart, app.setup, nil)
+			must(t, err)
+			must(t, r1.ssc.Start())
+			// The checkpointer folds events that queue up into one write, so
+			// wait for each batch's checkpoint: the test needs older ones.
+			ckpt := func(i int) string { return filepath.Join(dir, hdfsstore.CheckpointName(rigBatch(i))) }
+			for i := 1; i <= 3; i++ {
+				r1.advance(i)
+				eventually(t, "checkpoint of batch "+strconv.Itoa(i), func() bool {
+					_, err := os.Stat(ckpt(i))
+					return err == nil
+				})
+			}
+			r1.ssc.Stop(false)
+			newest, want := ckpt(3), ckpt(2)
+			if backup { // an intact earlier copy of the newest batch's checkpoint
+				data, err := os.ReadFile(newest)
+				must(t, err)
+				must(t, os.WriteFile(newest+".bk", data, 0o644))
+				want = newest + ".bk"
+			} else if err := os.Remove(newest + ".bk"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
+			must(t, os.WriteFile(newest, []byte("GSCK garbage"), 0o644))
+			rec, log := logtest.New()
+			app2 := newStatefulApp(app.pushes)
+			r2, err := newRig(t, dir, rigBatch(4), app2.setup, []engine.Option{engine.WithLogger(log)})
+			must(t, err)
+			must(t, r2.ssc.Start())
+			r2.waitFor(4)
+			if got := app2.totals[rigBatch(4).UnixMilli()]; got["a"] != 4 {
+				t.Errorf("after falling back to an older checkpoint, a = %d, want 4", got["a"])
+			}
+			var skipped, read []string
+			for _, r := range rec.Records() {
+				switch r.Message {
+				case "checkpoint damaged, trying an older one":
+					skipped = append(skipped, r.Attrs["err"])
+				case "recovering from checkpoint":
+					read = append(read, r.Attrs["checkpoint"])
+				}
+			}
+			if len(skipped) != 1 || !strings.Contains(skipped[0], newest+":") {
+				t.Errorf("warnings about damaged checkpoints: %q, want one naming %s", skipped, newest)
+			}
+			if len(read) != 1 || read[0] != want {
+				t.Errorf("recovered from %q, want %s", read, want)
+			}
+		})
+	}
 }
 
 // faultFS wraps an FS and fails chosen operations.

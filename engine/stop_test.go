@@ -64,8 +64,9 @@ func TestGracefulStopWritesFinalCheckpoint(t *testing.T) {
 	}
 	r1.ssc.Stop(true)
 
-	bt, payload, _, err := hdfsstore.ReadLatestCheckpoint(context.Background(), hdfsstore.NewLocal(), filepath.ToSlash(dir))
+	ck, _, err := hdfsstore.ReadLatestCheckpoint(context.Background(), hdfsstore.NewLocal(), filepath.ToSlash(dir))
 	must(t, err)
+	bt, payload := ck.BatchTime, ck.Payload
 	var d struct {
 		LastGeneratedMs, LastCompletedMs int64
 		PendingMs                        []int64

@@ -223,8 +223,9 @@ func TestCheckpointPayloadRoundTrip(t *testing.T) {
 	r.advance(1)
 	r.advance(2)
 	r.ssc.Stop(false)
-	_, payload, _, err := hdfsstore.ReadLatestCheckpoint(context.Background(), hdfsstore.NewLocal(), filepath.ToSlash(dir))
+	ck, _, err := hdfsstore.ReadLatestCheckpoint(context.Background(), hdfsstore.NewLocal(), filepath.ToSlash(dir))
 	must(t, err)
+	payload := ck.Payload
 	for _, want := range []string{`"version":1`, `"fingerprint"`, `textFileStream`, `"batchMs":1000`,
 		fmt.Sprintf(`"zeroMs":%d`, rigStart.UnixMilli()), fmt.Sprintf(`"lastCompletedMs":%d`, rigBatch(2).UnixMilli()),
 		fmt.Sprintf(`"%d":["%s"]`, rigBatch(2).UnixMilli(), filepath.ToSlash(name))} {

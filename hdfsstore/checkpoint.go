@@ -192,6 +192,15 @@ func pruneCheckpoints(ctx context.Context, fsys FS, dir string, retain int, keep
 	return errors.Join(errs...)
 }
 
+// Checkpoint is a checkpoint file read back.
+type Checkpoint struct {
+	// Path is the file read: checkpoint-<t>, or checkpoint-<t>.bk when the
+	// former was damaged.
+	Path      string
+	BatchTime time.Time
+	Payload   []byte
+}
+
 // ReadLatestCheckpoint returns the newest readable checkpoint in dir.
 //
 // Candidates are tried newest batch time first, checkpoint-<t> before
@@ -211,13 +220,13 @@ func pruneCheckpoints(ctx context.Context, fsys FS, dir string, retain int, keep
 //     *CorruptErrors (not ErrNoCheckpoint: state exists but is unreadable);
 //   - listing or read errors other than "not found" (permission, I/O), as
 //     they are: a flaky file system must not look like a missing checkpoint.
-func ReadLatestCheckpoint(ctx context.Context, fsys FS, dir string) (batchTime time.Time, payload []byte, skipped []error, err error) {
+func ReadLatestCheckpoint(ctx context.Context, fsys FS, dir string) (_ Checkpoint, skipped []error, err error) {
 	infos, err := fsys.ReadDir(ctx, dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return time.Time{}, nil, nil, fmt.Errorf("read checkpoint: directory %s: %w (%w)", dir, ErrNoCheckpoint, err)
+		return Checkpoint{}, nil, fmt.Errorf("read checkpoint: directory %s: %w (%w)", dir, ErrNoCheckpoint, err)
 	}
 	if err != nil {
-		return time.Time{}, nil, nil, fmt.Errorf("read checkpoint in %s: %w", dir, err)
+		return Checkpoint{}, nil, fmt.Errorf("read checkpoint in %s: %w", dir, err)
 	}
 	var cands []checkpointFile
 	for _, info := range infos {
@@ -226,7 +235,7 @@ func ReadLatestCheckpoint(ctx context.Context, fsys FS, dir string) (batchTime t
 		}
 	}
 	if len(cands) == 0 {
-		return time.Time{}, nil, nil, fmt.Errorf("read checkpoint: %w in %s", ErrNoCheckpoint, dir)
+		return Checkpoint{}, nil, fmt.Errorf("read checkpoint: %w in %s", ErrNoCheckpoint, dir)
 	}
 	slices.SortFunc(cands, func(a, b checkpointFile) int {
 		switch {
@@ -249,20 +258,20 @@ func ReadLatestCheckpoint(ctx context.Context, fsys FS, dir string) (batchTime t
 			continue
 		}
 		if err != nil {
-			return time.Time{}, nil, skipped, fmt.Errorf("read checkpoint %s: %w", p, err)
+			return Checkpoint{}, skipped, fmt.Errorf("read checkpoint %s: %w", p, err)
 		}
 		payload, err := parseCheckpoint(p, c.ms, data)
 		var ce *CorruptError
 		switch {
 		case err == nil:
-			return time.UnixMilli(c.ms).UTC(), payload, skipped, nil
+			return Checkpoint{Path: p, BatchTime: time.UnixMilli(c.ms).UTC(), Payload: payload}, skipped, nil
 		case errors.As(err, &ce):
 			skipped = append(skipped, err)
 		default: // *VersionError
-			return time.Time{}, nil, skipped, err
+			return Checkpoint{}, skipped, err
 		}
 	}
-	return time.Time{}, nil, skipped, fmt.Errorf("read checkpoint in %s: all %d checkpoint files are damaged; "+
+	return Checkpoint{}, skipped, fmt.Errorf("read checkpoint in %s: all %d checkpoint files are damaged; "+
 		"restore them from a backup, or move the directory aside to start without this state: %w",
 		dir, len(cands), errors.Join(skipped...))
 }

@@ -25,11 +25,11 @@ func writeCheckpoint(t *testing.T, fsys FS, dir string, n int, payload string, r
 
 func readLatest(t *testing.T, fsys FS, dir string) (int, string, []error) {
 	t.Helper()
-	bt, payload, skipped, err := ReadLatestCheckpoint(t.Context(), fsys, dir)
+	ck, skipped, err := ReadLatestCheckpoint(t.Context(), fsys, dir)
 	if err != nil {
 		t.Fatalf("ReadLatestCheckpoint: %v (skipped %v)", err, skipped)
 	}
-	return int(bt.Sub(walT0) / time.Second), string(payload), skipped
+	return int(ck.BatchTime.Sub(walT0) / time.Second), string(ck.Payload), skipped
 }
 
 func ckPath(dir string, n int) string { return path.Join(dir, CheckpointName(batch(n))) }
@@ -56,9 +56,9 @@ func TestCheckpointRoundTrip(t *testing.T) {
 			t.Fatalf("read batch %d (%d bytes), skipped %v; want batch %d (%d bytes)", got, len(data), skipped, n+1, len(payload))
 		}
 	}
-	bt, _, _, _ := ReadLatestCheckpoint(t.Context(), fsys, dir)
-	if !bt.Equal(batch(3)) {
-		t.Fatalf("batch time %v, want %v", bt, batch(3))
+	ck, _, _ := ReadLatestCheckpoint(t.Context(), fsys, dir)
+	if !ck.BatchTime.Equal(batch(3)) || ck.Path != ckPath(dir, 3) {
+		t.Fatalf("read %s, batch time %v; want %s, %v", ck.Path, ck.BatchTime, ckPath(dir, 3), batch(3))
 	}
 	if names := dirNames(t, dir); len(names) != 3 {
 		t.Fatalf("directory holds %q, want three checkpoints and no temporary file", names)
@@ -118,6 +118,9 @@ func TestCheckpointBackup(t *testing.T) {
 	}
 	if n, payload, skipped := readLatest(t, fsys, dir); n != 2 || payload != "first" || len(skipped) != 1 {
 		t.Fatalf("read %d %q skipped %v, want 2 \"first\" from the .bk", n, payload, skipped)
+	}
+	if ck, _, _ := ReadLatestCheckpoint(t.Context(), fsys, dir); ck.Path != ckPath(dir, 2)+".bk" {
+		t.Fatalf("read %s, want the .bk", ck.Path)
 	}
 	// A crash between the two renames leaves only the .bk.
 	if err := os.Remove(ckPath(dir, 2)); err != nil {
@@ -214,7 +217,7 @@ func TestCheckpointNewerVersion(t *testing.T) {
 	if err := os.WriteFile(ckPath(dir, 2), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, _, _, err := ReadLatestCheckpoint(t.Context(), fsys, dir)
+	_, _, err := ReadLatestCheckpoint(t.Context(), fsys, dir)
 	var ve *VersionError
 	if !errors.As(err, &ve) || ve.Version != 2 || ve.Supported != 1 || ve.Path != ckPath(dir, 2) {
 		t.Fatalf("ReadLatestCheckpoint over a newer version: %v, want *VersionError", err)
@@ -236,7 +239,7 @@ func TestCheckpointGarbageFiles(t *testing.T) {
 	if err := os.Mkdir(path.Join(dir, "checkpoint-99999999999999"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, _, skipped, err := ReadLatestCheckpoint(t.Context(), fsys, dir)
+	_, skipped, err := ReadLatestCheckpoint(t.Context(), fsys, dir)
 	if !errors.Is(err, ErrNoCheckpoint) || len(skipped) != 0 {
 		t.Fatalf("only garbage: %v, skipped %v; want ErrNoCheckpoint and nothing skipped", err, skipped)
 	}
@@ -272,7 +275,7 @@ func TestCheckpointAllDamaged(t *testing.T) {
 	if err := os.WriteFile(ckPath(dir, 1), []byte("GSCK\x00"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, _, skipped, err := ReadLatestCheckpoint(t.Context(), fsys, dir)
+	_, skipped, err := ReadLatestCheckpoint(t.Context(), fsys, dir)
 	var ce *CorruptError
 	if err == nil || errors.Is(err, ErrNoCheckpoint) || !errors.As(err, &ce) || len(skipped) != 1 {
 		t.Fatalf("all damaged: %v (skipped %v); want a *CorruptError that is not ErrNoCheckpoint", err, skipped)
@@ -282,18 +285,18 @@ func TestCheckpointAllDamaged(t *testing.T) {
 func TestCheckpointDirectoryErrors(t *testing.T) {
 	ctx := t.Context()
 	missing := path.Join(testDir(t), "none")
-	_, _, _, err := ReadLatestCheckpoint(ctx, NewLocal(), missing)
+	_, _, err := ReadLatestCheckpoint(ctx, NewLocal(), missing)
 	if !errors.Is(err, ErrNoCheckpoint) || !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("missing directory: %v, want ErrNoCheckpoint", err)
 	}
-	_, _, _, err = ReadLatestCheckpoint(ctx, NewLocal(), testDir(t))
+	_, _, err = ReadLatestCheckpoint(ctx, NewLocal(), testDir(t))
 	if !errors.Is(err, ErrNoCheckpoint) {
 		t.Fatalf("empty directory: %v, want ErrNoCheckpoint", err)
 	}
 	// Unreadable: a permission error must not look like "no checkpoint".
 	dir := testDir(t)
 	writeCheckpoint(t, NewLocal(), dir, 1, "x", 0)
-	_, _, _, err = ReadLatestCheckpoint(ctx, &faultFS{FS: NewLocal(), readDirErr: fs.ErrPermission}, dir)
+	_, _, err = ReadLatestCheckpoint(ctx, &faultFS{FS: NewLocal(), readDirErr: fs.ErrPermission}, dir)
 	if !errors.Is(err, fs.ErrPermission) || errors.Is(err, ErrNoCheckpoint) {
 		t.Fatalf("unreadable directory: %v, want fs.ErrPermission and not ErrNoCheckpoint", err)
 	}
@@ -306,12 +309,12 @@ func TestCheckpointDirectoryErrors(t *testing.T) {
 		}
 		return nil
 	}}
-	if _, _, _, err := ReadLatestCheckpoint(ctx, fsys, dir); !errors.Is(err, ioErr) {
+	if _, _, err := ReadLatestCheckpoint(ctx, fsys, dir); !errors.Is(err, ioErr) {
 		t.Fatalf("unreadable newest checkpoint: %v, want the I/O error", err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, _, _, err := ReadLatestCheckpoint(cctx, NewLocal(), dir); !errors.Is(err, context.Canceled) {
+	if _, _, err := ReadLatestCheckpoint(cctx, NewLocal(), dir); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled context: %v", err)
 	}
 }

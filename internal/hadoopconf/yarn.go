@@ -112,6 +112,20 @@ func (c *Conf) AMMaxAttempts() (int, error) {
 	return n, nil
 }
 
+// EffectiveMaxAttempts is the number of attempts the RM allows an
+// application that asks for requested (≤ 0: the RM's own number): the RM
+// caps every request at AMMaxAttempts.
+func (c *Conf) EffectiveMaxAttempts(requested int) (int, error) {
+	rmMax, err := c.AMMaxAttempts()
+	if err != nil {
+		return 0, err
+	}
+	if requested <= 0 || requested > rmMax {
+		return rmMax, nil
+	}
+	return requested, nil
+}
+
 // Kerberos reports whether hadoop.security.authentication is kerberos.
 func (c *Conf) Kerberos() bool {
 	return strings.EqualFold(c.String(KeySecurityAuthn, "simple"), "kerberos")
