@@ -34,7 +34,7 @@ func resolveConf(o *options, environ []string) (*conf.Conf, error) {
 	}
 	if o.propertiesFile != "" {
 		if _, err := os.Stat(o.propertiesFile); err != nil {
-			errs = append(errs, fmt.Errorf("--properties-file: %w; give an existing YAML file", err))
+			errs = append(errs, fmt.Errorf("--properties-file: %w; give an existing properties file", err))
 		}
 	}
 	if len(errs) > 0 {

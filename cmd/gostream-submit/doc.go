@@ -12,8 +12,10 @@
 // --driver-cores, --queue, --files, --principal, --keytab) and --conf
 // KEY=VALUE join the configuration layers of package conf. Later layers
 // win: built-in defaults < properties file (--properties-file, or
-// conf/gostream-defaults.yaml when it exists) < GOSTREAM_* environment
-// variables < --conf < the options that set keys. Every value is checked by
+// conf/gostream-defaults.yaml when it exists; YAML, or Spark's
+// spark-defaults.conf format for a *.conf or *.properties file, or a file
+// whose content is not a YAML mapping) < GOSTREAM_* environment variables <
+// --conf < the options that set keys. Every value is checked by
 // conf; a rejected one is reported against the flag, file line or variable
 // it came from. --help-conf lists every key, --verbose shows the resolved
 // settings and the command run. Kerberos is not supported yet: a principal
