@@ -51,7 +51,10 @@
 //     without its "gostream." prefix, upper-cased, with "." and "-" turned
 //     into "_" (GOSTREAM_STREAMING_BLOCKINTERVAL; for the families,
 //     GOSTREAM_EXECUTORENV_NAME with NAME as written). Other variables are
-//     ignored;
+//     ignored; a GOSTREAM_ variable that names no key, most likely a
+//     misspelling, is reported to Sources.Warn with the nearest key's
+//     variable (a warning, not an error: the environment is shared with other
+//     programs), unless Sources.OtherVars lists it;
 //  4. --conf key=value overrides, in order.
 //
 // Conf.Environ encodes the settings made above the defaults as environment

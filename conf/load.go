@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -29,9 +30,20 @@ type Sources struct {
 	NoDefaultPropertiesFile bool
 	// Environ is the environment, as from os.Environ: NAME=value entries.
 	// Only variables named like a key's (see EnvVar) are read; other
-	// variables, GOSTREAM_ ones included, are ignored. An empty value is a
-	// value (the empty string), not "unset".
+	// variables are ignored, and other GOSTREAM_ ones reported to Warn. An
+	// empty value is a value (the empty string), not "unset".
 	Environ []string
+	// OtherVars are GOSTREAM_ variables that are not configuration keys but
+	// have a meaning of their own (gostream's process environment contract,
+	// internal/procenv): Load does not warn about them.
+	OtherVars []string
+	// Warn, if set, is called with each setting Load ignores that is
+	// probably a mistake, as an *Error of class ErrUnknownKey: a GOSTREAM_
+	// variable that names no key (a misspelling, most likely), with the
+	// nearest key's variable as its Suggestion. Unknown keys from the other
+	// layers are errors; the environment is shared with other programs, so
+	// its stray variables only warn.
+	Warn func(error)
 	// Overrides are the key=value arguments of --conf, in order; for a key
 	// given twice the last wins.
 	Overrides []string
@@ -66,10 +78,14 @@ func Load(src Sources) (*Conf, error) {
 		if !ok || !strings.HasPrefix(name, EnvPrefix) {
 			continue
 		}
-		if key := envKey(name); key != "" {
-			if err := c.setFrom(key, val, "environment variable "+name); err != nil {
+		source := "environment variable " + name
+		switch key := envKey(name); {
+		case key != "":
+			if err := c.setFrom(key, val, source); err != nil {
 				errs = append(errs, err)
 			}
+		case src.Warn != nil && !slices.Contains(src.OtherVars, name):
+			src.Warn(&Error{Source: source, Suggestion: suggestEnv(name), Reason: "it is ignored", Err: ErrUnknownKey})
 		}
 	}
 

@@ -311,6 +311,45 @@ func TestEnvironmentErrors(t *testing.T) {
 	}
 }
 
+func TestEnvironmentWarnings(t *testing.T) {
+	var warnings []error
+	c, err := Load(Sources{
+		Environ: []string{
+			"GOSTREAM_EXECUTOR_INSTANCE=3",           // misspelled
+			"GOSTREAM_streaming_blockInterval=1s",    // wrong case
+			"GOSTREAM_NOTHING_LIKE_ANY_KEY_AT_ALL=1", // no suggestion
+			"GOSTREAM_ROLE=driver",                   // another meaning, listed
+			"GOSTREAM_MASTER=local[2]",               // a key
+			"GOSTREAM_EXECUTORENV_TZ=UTC",            // a family member
+			"PATH=/bin",
+		},
+		OtherVars: []string{"GOSTREAM_ROLE"},
+		Warn:      func(err error) { warnings = append(warnings, err) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.String(Master) != "local[2]" || c.String("gostream.executorEnv.TZ") != "UTC" || c.IsSet(ExecutorInstances) {
+		t.Errorf("Environ %q", c.Environ())
+	}
+	want := []string{
+		`environment variable GOSTREAM_EXECUTOR_INSTANCE: unknown configuration variable (did you mean "GOSTREAM_EXECUTOR_INSTANCES"?): it is ignored`,
+		`environment variable GOSTREAM_streaming_blockInterval: unknown configuration variable (did you mean "GOSTREAM_STREAMING_BLOCKINTERVAL"?): it is ignored`,
+		`environment variable GOSTREAM_NOTHING_LIKE_ANY_KEY_AT_ALL: unknown configuration variable: it is ignored`,
+	}
+	var got []string
+	for _, w := range warnings {
+		var e *Error
+		if !errors.As(w, &e) || !errors.Is(w, ErrUnknownKey) {
+			t.Errorf("warning %v is not an *Error of class ErrUnknownKey", w)
+		}
+		got = append(got, w.Error())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestOverrideErrors(t *testing.T) {
 	_, err := Load(Sources{Overrides: []string{
 		"gostream.executor.cores",              // no "="

@@ -95,7 +95,7 @@ func TestResolveConfPrecedence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := resolveConf(o, tt.environ)
+			c, err := resolveConf(o, tt.environ, nil)
 			if err != nil {
 				t.Fatalf("resolveConf: %v", err)
 			}
@@ -113,7 +113,7 @@ func TestResolveConfTypedValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := resolveConf(o, nil)
+	c, err := resolveConf(o, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestDefaultPropertiesFile(t *testing.T) {
 	writeFile(t, dir, conf.DefaultPropertiesFile, "gostream.master: local[7]\n")
 	t.Chdir(dir)
 	o, _ := parseArgs([]string{"app"})
-	c, err := resolveConf(o, nil)
+	c, err := resolveConf(o, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestDefaultPropertiesFile(t *testing.T) {
 	// An explicit file replaces the default one.
 	other := writeFile(t, dir, "other.yaml", "gostream.app.name: other\n")
 	o, _ = parseArgs([]string{"--properties-file", other, "app"})
-	if c, err = resolveConf(o, nil); err != nil {
+	if c, err = resolveConf(o, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if c.String(conf.Master) != "local[*]" || c.String(conf.AppName) != "other" {
@@ -194,7 +194,7 @@ func TestResolveConfErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = resolveConf(o, tt.environ)
+			_, err = resolveConf(o, tt.environ, nil)
 			if err == nil {
 				t.Fatal("resolveConf succeeded")
 			}

@@ -28,8 +28,11 @@
 // loads back). SIGINT and SIGTERM are forwarded to it, and gostream-submit
 // exits with its exit status (128+S if signal S killed it). An explicitly
 // set driver memory becomes the application's GOMEMLIMIT. The executor
-// settings and --files only matter on YARN; local files listed with --files
-// are checked to exist.
+// settings, --queue, --driver-cores and --files only matter on YARN (local
+// files listed with --files are checked to exist): gostream-submit warns, in
+// one line on stderr, about such flags and --conf keys given with a local
+// master. A GOSTREAM_* variable that names no key (other than those of
+// internal/procenv) gets a warning with the nearest key's variable.
 //
 // With --master yarn --deploy-mode cluster the application binary (built
 // without cgo when gostream-submit builds it), --files and the Hadoop site
