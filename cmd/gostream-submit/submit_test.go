@@ -182,6 +182,21 @@ func TestSubmitStatuses(t *testing.T) {
 	}
 }
 
+// TestSubmitHadoopConfDirWithoutSiteFiles: HADOOP_CONF_DIR set to a directory
+// without site files is named as the problem, before any connection.
+func TestSubmitHadoopConfDirWithoutSiteFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var out, errOut syncBuffer
+	status := submit([]string{"--status", "application_1_0001"}, append(cleanEnviron(), "HADOOP_CONF_DIR="+dir),
+		stdio{strings.NewReader(""), &out, &errOut}, noSignals)
+	want := "talking to YARN needs the cluster's configuration: no Hadoop site files (HADOOP_CONF_DIR=" + dir +
+		" holds none of core-site.xml, hdfs-site.xml, yarn-site.xml: point HADOOP_CONF_DIR at the cluster's client configuration, e.g. /etc/hadoop/conf)"
+	if status != exitUsage || !strings.Contains(errOut.String(), want) {
+		t.Errorf("status %d (want %d), stderr:\n%s\nwant it to say %q", status, exitUsage, errOut.String(), want)
+	}
+}
+
 // TestSignalForwarding runs the gostream-submit binary and interrupts it as
 // a terminal would: the application must stop, and gostream-submit exit
 // with its status.
