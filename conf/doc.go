@@ -36,16 +36,25 @@
 // before it:
 //
 //  1. the built-in defaults;
-//  2. a YAML properties file: the one given with --properties-file, which
-//     must exist, or else conf/gostream-defaults.yaml in the working directory
-//     if it exists. Keys may be flat ("gostream.streaming.blockInterval: 500ms")
-//     or nested maps, whose keys are joined with dots; Spark names are
-//     accepted; a key set twice is an error;
+//  2. a properties file: the one given with --properties-file, which must
+//     exist, or else conf/gostream-defaults.yaml in the working directory if
+//     it exists. A file named *.conf or *.properties is in Spark's format, that
+//     of spark-defaults.conf (Java's properties: "key value", "key=value" or
+//     "key: value" lines, # and ! comments, a trailing backslash continuing a
+//     line); any other file is YAML, whose keys may be flat
+//     ("gostream.streaming.blockInterval: 500ms") or nested maps, whose keys
+//     are joined with dots. A file without either extension whose content
+//     YAML reads as a single plain value rather than a mapping, as it reads
+//     Spark's "key value" lines, is read in Spark's format too. Spark names
+//     are accepted in both formats; a key set twice is an error;
 //  3. the environment: each key is read from GOSTREAM_ followed by the name
 //     without its "gostream." prefix, upper-cased, with "." and "-" turned
 //     into "_" (GOSTREAM_STREAMING_BLOCKINTERVAL; for the families,
 //     GOSTREAM_EXECUTORENV_NAME with NAME as written). Other variables are
-//     ignored;
+//     ignored; a GOSTREAM_ variable that names no key, most likely a
+//     misspelling, is reported to Sources.Warn with the nearest key's
+//     variable (a warning, not an error: the environment is shared with other
+//     programs), unless Sources.OtherVars lists it;
 //  4. --conf key=value overrides, in order.
 //
 // Conf.Environ encodes the settings made above the defaults as environment

@@ -20,21 +20,24 @@ var (
 	ErrDuplicateKey = errors.New("duplicate configuration key")
 )
 
-// Error describes a setting gostream rejects. Load may return several joined
-// with errors.Join; errors.As finds the first.
+// Error describes a setting gostream rejects, or one Load ignores and warns
+// about (Sources.Warn). Load may return several joined with errors.Join;
+// errors.As finds the first.
 type Error struct {
 	// Source says where the setting came from: "--conf", "environment
 	// variable GOSTREAM_…", "FILE:LINE" for a properties file, or "" for
 	// Conf.Set and Conf.Validate of values set with Conf.Set.
 	Source string
 	// Key is the key as the user wrote it (possibly a Spark name); empty when
-	// a --conf argument has no "=".
+	// a --conf argument has no "=", or for an environment variable that names
+	// no key (Source names the variable).
 	Key string
 	// Value is the rejected value; empty for key errors.
 	Value string
 	// Reason says what is wrong and what is expected.
 	Reason string
-	// Suggestion is, for ErrUnknownKey, the nearest known key, if any.
+	// Suggestion is, for ErrUnknownKey, the nearest known key (or, for an
+	// environment variable, the nearest key's variable), if any.
 	Suggestion string
 	// Err is the class: ErrUnknownKey, ErrUnsupportedKey, ErrInvalidValue or
 	// ErrDuplicateKey.
@@ -49,7 +52,11 @@ func (e *Error) Error() string {
 	}
 	switch e.Err {
 	case ErrUnknownKey:
-		fmt.Fprintf(&b, "unknown configuration key %q", e.Key)
+		if e.Key == "" {
+			b.WriteString("unknown configuration variable")
+		} else {
+			fmt.Fprintf(&b, "unknown configuration key %q", e.Key)
+		}
 		if e.Suggestion != "" {
 			fmt.Fprintf(&b, " (did you mean %q?)", e.Suggestion)
 		}

@@ -229,6 +229,77 @@ func TestYAMLForms(t *testing.T) {
 	}
 }
 
+func TestSparkPropertiesFile(t *testing.T) {
+	c, err := Load(Sources{PropertiesFile: "testdata/spark-defaults.conf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		how       string
+		got, want any
+	}{
+		{"key value", c.String(Master), "yarn"},
+		{"key=value, trailing blanks trimmed", c.String(AppName), "my app"},
+		{"key: value", c.String(YarnQueue), "streaming"},
+		{"indented", c.Size(ExecutorMemory), int64(2 << 30)},
+		{"continued line", c.String(YarnTags), "a,b"},
+		{"escapes", c.String("gostream.executorEnv.GREETING"), "tab\there \u00e9"},
+		{"tab-separated gostream name", c.Duration(BlockInterval), 500 * time.Millisecond},
+	}
+	for _, ch := range checks {
+		if ch.got != ch.want {
+			t.Errorf("%s: got %q, want %q", ch.how, ch.got, ch.want)
+		}
+	}
+
+	tests := []struct {
+		name, content string
+		check         func(c *Conf) bool
+		errFrag       string
+	}{
+		{"spark-defaults.conf", "spark.master local[2]\n", func(c *Conf) bool { return c.String(Master) == "local[2]" }, ""},
+		{"p.properties", "spark.master=local[2]\n", func(c *Conf) bool { return c.String(Master) == "local[2]" }, ""},
+		{"p.conf", "# only comments\n\n", func(c *Conf) bool { return len(c.set) == 0 }, ""},
+		{"p.conf", "spark.app.name = = x\nspark.yarn.queue:=q\n", func(c *Conf) bool {
+			return c.String(AppName) == "= x" && c.String(YarnQueue) == "=q"
+		}, ""},
+		{"p.conf", "spark.app.name a\\\\\nspark.yarn.queue q\n", func(c *Conf) bool { // an even number of backslashes does not continue
+			return c.String(AppName) == "a\\" && c.String(YarnQueue) == "q"
+		}, ""},
+		{"p.conf", "spark.app.name a\r\nspark.yarn.queue q\r", func(c *Conf) bool {
+			return c.String(AppName) == "a" && c.String(YarnQueue) == "q"
+		}, ""},
+		{"p.conf", "gostream.app\\.name x\n", func(c *Conf) bool { return c.String(AppName) == "x" }, ""},
+		// Without a known extension, Spark's lines are recognised by their content.
+		{"spark-defaults", "spark.master yarn\nspark.executor.memory=3g\n", func(c *Conf) bool {
+			return c.String(Master) == "yarn" && c.Size(ExecutorMemory) == 3<<30
+		}, ""},
+		{"defaults", "gostream.master: yarn\n", func(c *Conf) bool { return c.String(Master) == "yarn" }, ""},
+		// Errors name the file and the line the setting starts on.
+		{"p.conf", "spark.master yarn\nspark.yarn.tags a,\\\n  b\nspark.streaming.blockIntervall 1s\n", nil,
+			`p.conf:4: unknown configuration key "spark.streaming.blockIntervall" (did you mean "spark.streaming.blockInterval"?)`},
+		{"p.conf", "spark.yarn.queue a\ngostream.yarn.queue b\n", nil, "p.conf:2: configuration key \"gostream.yarn.queue\" set twice: gostream.yarn.queue is also set at line 1"},
+		{"p.conf", "spark.serializer org.apache.spark.serializer.KryoSerializer\n", nil, "p.conf:1: configuration key \"spark.serializer\" is not supported by gostream"},
+		{"p.conf", "spark.executor.memory lots\n", nil, `p.conf:1: invalid value "lots" for spark.executor.memory`},
+		{"p.conf", "spark.app.name \\u00\n", nil, `p.conf:1: malformed escape`},
+		{"p.conf", "\n\nspark.master\n", nil, `p.conf:3: invalid value "" for spark.master`},
+		{"defaults", "spark.master yarn\nspark.app.name: x\n", nil, "must be named *.conf or *.properties"},
+	}
+	for _, tc := range tests {
+		path := writeFile(t, tc.name, tc.content)
+		c, err := Load(Sources{PropertiesFile: path})
+		if tc.errFrag != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.errFrag) || !strings.Contains(err.Error(), path) {
+				t.Errorf("%s %q: error %v, want one naming the file and saying %q", tc.name, tc.content, err, tc.errFrag)
+			}
+			continue
+		}
+		if err != nil || !tc.check(c) {
+			t.Errorf("%s %q: %v (Environ %q)", tc.name, tc.content, err, c.Environ())
+		}
+	}
+}
+
 func TestEnvironmentErrors(t *testing.T) {
 	_, err := Load(Sources{Environ: []string{"GOSTREAM_STREAMING_BLOCKINTERVAL=fast"}})
 	var e *Error
@@ -237,6 +308,45 @@ func TestEnvironmentErrors(t *testing.T) {
 	}
 	if !strings.HasPrefix(err.Error(), `environment variable GOSTREAM_STREAMING_BLOCKINTERVAL: invalid value "fast" for gostream.streaming.blockInterval: expected`) {
 		t.Errorf("message %q", err)
+	}
+}
+
+func TestEnvironmentWarnings(t *testing.T) {
+	var warnings []error
+	c, err := Load(Sources{
+		Environ: []string{
+			"GOSTREAM_EXECUTOR_INSTANCE=3",           // misspelled
+			"GOSTREAM_streaming_blockInterval=1s",    // wrong case
+			"GOSTREAM_NOTHING_LIKE_ANY_KEY_AT_ALL=1", // no suggestion
+			"GOSTREAM_ROLE=driver",                   // another meaning, listed
+			"GOSTREAM_MASTER=local[2]",               // a key
+			"GOSTREAM_EXECUTORENV_TZ=UTC",            // a family member
+			"PATH=/bin",
+		},
+		OtherVars: []string{"GOSTREAM_ROLE"},
+		Warn:      func(err error) { warnings = append(warnings, err) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.String(Master) != "local[2]" || c.String("gostream.executorEnv.TZ") != "UTC" || c.IsSet(ExecutorInstances) {
+		t.Errorf("Environ %q", c.Environ())
+	}
+	want := []string{
+		`environment variable GOSTREAM_EXECUTOR_INSTANCE: unknown configuration variable (did you mean "GOSTREAM_EXECUTOR_INSTANCES"?): it is ignored`,
+		`environment variable GOSTREAM_streaming_blockInterval: unknown configuration variable (did you mean "GOSTREAM_STREAMING_BLOCKINTERVAL"?): it is ignored`,
+		`environment variable GOSTREAM_NOTHING_LIKE_ANY_KEY_AT_ALL: unknown configuration variable: it is ignored`,
+	}
+	var got []string
+	for _, w := range warnings {
+		var e *Error
+		if !errors.As(w, &e) || !errors.Is(w, ErrUnknownKey) {
+			t.Errorf("warning %v is not an *Error of class ErrUnknownKey", w)
+		}
+		got = append(got, w.Error())
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"iter"
 	"strings"
 )
 
@@ -116,6 +117,14 @@ func EnvVar(key string) string {
 	return envName(canon)
 }
 
+// YARNOnly reports whether key (a gostream or Spark name, or a member of a
+// family) has an effect only with master yarn, so that setting it for a
+// local master is probably a mistake. It is false for unknown keys.
+func YARNOnly(key string) bool {
+	k, _, ok := lookup(key)
+	return ok && k.yarnOnly
+}
+
 // lookup finds the key that name (canonical or Spark) stands for and returns
 // the canonical name. For a family it does not check the suffix.
 func lookup(name string) (k *key, canonical string, ok bool) {
@@ -181,21 +190,41 @@ func suggest(name string) string {
 			return k.name
 		}
 	}
+	return nearest(name, func(yield func(string) bool) {
+		for _, k := range reg.keys {
+			if k.prefix {
+				continue
+			}
+			for _, n := range append([]string{k.name}, k.spark...) {
+				if !yield(n) {
+					return
+				}
+			}
+		}
+	})
+}
+
+// suggestEnv returns the environment variable of a key nearest to name, or
+// "" if none is near.
+func suggestEnv(name string) string {
+	return nearest(name, func(yield func(string) bool) {
+		for _, k := range reg.keys {
+			if !k.prefix && !yield(envName(k.name)) {
+				return
+			}
+		}
+	})
+}
+
+// nearest returns the first candidate nearest to name, ignoring case, or ""
+// if none is near enough to be what name meant.
+func nearest(name string, candidates iter.Seq[string]) string {
 	lower := strings.ToLower(name)
 	best, bestDist := "", -1
-	try := func(cand string) {
+	for cand := range candidates {
 		d := editDistance(lower, strings.ToLower(cand))
 		if bestDist < 0 || d < bestDist {
 			best, bestDist = cand, d
-		}
-	}
-	for _, k := range reg.keys {
-		if k.prefix {
-			continue
-		}
-		try(k.name)
-		for _, s := range k.spark {
-			try(s)
 		}
 	}
 	if bestDist < 0 || bestDist > max(2, len(name)/5) {

@@ -120,6 +120,25 @@ func TestEnvVar(t *testing.T) {
 	}
 }
 
+func TestYARNOnly(t *testing.T) {
+	for key, want := range map[string]bool{
+		ExecutorInstances:          true,
+		"spark.executor.instances": true,
+		"spark.yarn.queue":         true,
+		"spark.executorEnv.TZ":     true, // a family member
+		Files:                      true,
+		"spark.driver.memory":      false, // the local driver's GOMEMLIMIT
+		Master:                     false,
+		BlockInterval:              false,
+		NetworkTimeout:             false, // the local driver's calls use it too
+		"gostream.nope":            false,
+	} {
+		if got := YARNOnly(key); got != want {
+			t.Errorf("YARNOnly(%q) = %v, want %v", key, got, want)
+		}
+	}
+}
+
 func TestUnknownKeys(t *testing.T) {
 	tests := []struct {
 		key, suggestion string

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gostream/gostream/conf"
+	"github.com/gostream/gostream/internal/procenv"
 )
 
 // resolveConf builds the application's configuration from the layers, each
@@ -17,8 +19,9 @@ import (
 // The flags are checked one by one first, so that a bad value is reported
 // against its flag; then they are applied as the last overrides, so that
 // conf.Load checks the whole result at once (a flag may settle a conflict
-// between lower layers, as in spark-submit).
-func resolveConf(o *options, environ []string) (*conf.Conf, error) {
+// between lower layers, as in spark-submit). warn, if not nil, is told of
+// GOSTREAM_* variables that name no key (conf.Sources.Warn).
+func resolveConf(o *options, environ []string, warn func(error)) (*conf.Conf, error) {
 	var errs []error
 	overrides := append([]string(nil), o.confs...)
 	normal := map[string]string{} // key → the flag's value in conf's normal form
@@ -34,18 +37,49 @@ func resolveConf(o *options, environ []string) (*conf.Conf, error) {
 	}
 	if o.propertiesFile != "" {
 		if _, err := os.Stat(o.propertiesFile); err != nil {
-			errs = append(errs, fmt.Errorf("--properties-file: %w; give an existing YAML file", err))
+			errs = append(errs, fmt.Errorf("--properties-file: %w; give an existing properties file", err))
 		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	c, err := conf.Load(conf.Sources{PropertiesFile: o.propertiesFile, Environ: environ, Overrides: overrides})
+	c, err := conf.Load(conf.Sources{PropertiesFile: o.propertiesFile, Environ: environ, Overrides: overrides,
+		OtherVars: procenv.Vars(), Warn: warn})
 	if err != nil {
 		attributeToFlags(err, normal, flagOf)
 		return nil, err
 	}
 	return c, nil
+}
+
+// noEffectLocally names the flags and --conf keys of the command line that
+// have no effect with c's master, when it is local: a warning, since they
+// are probably meant for --master yarn; "" when there are none. Keys from
+// the properties file and the environment are not named: those are often
+// shared between local and YARN runs.
+func noEffectLocally(o *options, c *conf.Conf) string {
+	if c.Master().YARN {
+		return ""
+	}
+	var names []string
+	for _, s := range o.settings {
+		if conf.YARNOnly(s.key) {
+			names = append(names, s.flag)
+		}
+	}
+	for _, kv := range o.confs {
+		key, _, _ := strings.Cut(kv, "=")
+		if key = strings.TrimSpace(key); conf.YARNOnly(key) && !slices.Contains(names, "--conf "+key) {
+			names = append(names, "--conf "+key)
+		}
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("%s has no effect with --master %s: it applies to --master yarn", names[0], c.String(conf.Master))
+	}
+	return fmt.Sprintf("%s have no effect with --master %s: they apply to --master yarn", strings.Join(names, ", "), c.String(conf.Master))
 }
 
 // relabel names flag as the source of a conf error.

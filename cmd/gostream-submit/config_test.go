@@ -27,6 +27,8 @@ func TestResolveConfPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	props := writeFile(t, dir, "p.yaml", "gostream.master: local[1]\ngostream.app.name: from-file\ngostream.yarn.queue: file-queue\n")
 	clusterProps := writeFile(t, dir, "cluster.yaml", "gostream.submit.deployMode: cluster\n")
+	sparkProps := writeFile(t, dir, "spark-defaults.conf",
+		"# Spark's format\nspark.master local[1]\nspark.app.name=from-spark-file\nspark.yarn.queue: spark-queue\nspark.executor.memory   2g\n")
 
 	tests := []struct {
 		name    string
@@ -77,6 +79,11 @@ func TestResolveConfPrecedence(t *testing.T) {
 				conf.Files: "a.txt,hdfs://nn/b.txt", conf.KerberosPrincipal: "me@REALM", conf.KerberosKeytab: "me.keytab"},
 		},
 		{
+			name: "Spark's spark-defaults.conf as the properties file",
+			args: []string{"--properties-file", sparkProps, "app"},
+			want: map[string]string{conf.Master: "local[1]", conf.AppName: "from-spark-file", conf.YarnQueue: "spark-queue", conf.ExecutorMemory: "2g"},
+		},
+		{
 			name: "a flag settles a conflict between lower layers",
 			args: []string{"--properties-file", clusterProps, "--master", "yarn", "app"},
 			want: map[string]string{conf.Master: "yarn", conf.DeployMode: "cluster"},
@@ -88,7 +95,7 @@ func TestResolveConfPrecedence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := resolveConf(o, tt.environ)
+			c, err := resolveConf(o, tt.environ, nil)
 			if err != nil {
 				t.Fatalf("resolveConf: %v", err)
 			}
@@ -106,7 +113,7 @@ func TestResolveConfTypedValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := resolveConf(o, nil)
+	c, err := resolveConf(o, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +127,7 @@ func TestDefaultPropertiesFile(t *testing.T) {
 	writeFile(t, dir, conf.DefaultPropertiesFile, "gostream.master: local[7]\n")
 	t.Chdir(dir)
 	o, _ := parseArgs([]string{"app"})
-	c, err := resolveConf(o, nil)
+	c, err := resolveConf(o, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +140,7 @@ func TestDefaultPropertiesFile(t *testing.T) {
 	// An explicit file replaces the default one.
 	other := writeFile(t, dir, "other.yaml", "gostream.app.name: other\n")
 	o, _ = parseArgs([]string{"--properties-file", other, "app"})
-	if c, err = resolveConf(o, nil); err != nil {
+	if c, err = resolveConf(o, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if c.String(conf.Master) != "local[*]" || c.String(conf.AppName) != "other" {
@@ -145,6 +152,7 @@ func TestResolveConfErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := writeFile(t, dir, "bad.yaml", "gostream.app.name: ok\ngostream.executor.cores: many\n")
 	cluster := writeFile(t, dir, "cluster.yaml", "gostream.submit.deployMode: cluster\n")
+	sparkBad := writeFile(t, dir, "spark-defaults.conf", "spark.master yarn\n\nspark.executor.instance 4\n")
 	tests := []struct {
 		name    string
 		args    []string
@@ -168,6 +176,9 @@ func TestResolveConfErrors(t *testing.T) {
 			want: []string{"environment variable GOSTREAM_EXECUTOR_CORES"}},
 		{name: "bad properties file line", args: []string{"--properties-file", bad, "app"},
 			want: []string{bad + ":2", "gostream.executor.cores"}},
+		{name: "unknown key in Spark's format names the file and line", args: []string{"--properties-file", sparkBad, "app"},
+			want:  []string{sparkBad + `:3: unknown configuration key "spark.executor.instance" (did you mean "spark.executor.instances"?)`},
+			class: conf.ErrUnknownKey},
 		{name: "missing properties file", args: []string{"--properties-file", filepath.Join(dir, "none.yaml"), "app"},
 			want: []string{"--properties-file", "none.yaml", "no such file"}},
 		{name: "conflict caused by a flag names the flag", args: []string{"--master", "local[2]", "--deploy-mode", "cluster", "app"},
@@ -183,7 +194,7 @@ func TestResolveConfErrors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = resolveConf(o, tt.environ)
+			_, err = resolveConf(o, tt.environ, nil)
 			if err == nil {
 				t.Fatal("resolveConf succeeded")
 			}

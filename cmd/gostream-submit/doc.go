@@ -12,8 +12,10 @@
 // --driver-cores, --queue, --files, --principal, --keytab) and --conf
 // KEY=VALUE join the configuration layers of package conf. Later layers
 // win: built-in defaults < properties file (--properties-file, or
-// conf/gostream-defaults.yaml when it exists) < GOSTREAM_* environment
-// variables < --conf < the options that set keys. Every value is checked by
+// conf/gostream-defaults.yaml when it exists; YAML, or Spark's
+// spark-defaults.conf format for a *.conf or *.properties file, or a file
+// whose content is not a YAML mapping) < GOSTREAM_* environment variables <
+// --conf < the options that set keys. Every value is checked by
 // conf; a rejected one is reported against the flag, file line or variable
 // it came from. --help-conf lists every key, --verbose shows the resolved
 // settings and the command run. Kerberos is not supported yet: a principal
@@ -26,8 +28,11 @@
 // loads back). SIGINT and SIGTERM are forwarded to it, and gostream-submit
 // exits with its exit status (128+S if signal S killed it). An explicitly
 // set driver memory becomes the application's GOMEMLIMIT. The executor
-// settings and --files only matter on YARN; local files listed with --files
-// are checked to exist.
+// settings, --queue, --driver-cores and --files only matter on YARN (local
+// files listed with --files are checked to exist): gostream-submit warns, in
+// one line on stderr, about such flags and --conf keys given with a local
+// master. A GOSTREAM_* variable that names no key (other than those of
+// internal/procenv) gets a warning with the nearest key's variable.
 //
 // With --master yarn --deploy-mode cluster the application binary (built
 // without cgo when gostream-submit builds it), --files and the Hadoop site

@@ -111,7 +111,8 @@ func newFlagSet(o *options, keyValues []stringsValue, sparkValues []stringsValue
 	}
 	fs.StringArrayVar(&o.confs, "conf", nil, "set a configuration key, `KEY=VALUE` (a gostream or Spark name); repeatable")
 	fs.StringVar(&o.propertiesFile, "properties-file", "",
-		"YAML properties `FILE` (default "+conf.DefaultPropertiesFile+" when it exists)")
+		"properties `FILE` (default "+conf.DefaultPropertiesFile+" when it exists): Spark's spark-defaults.conf format "+
+			"(key value lines) when named *.conf or *.properties, else YAML (or Spark's format, if its content is not a YAML mapping)")
 	fs.StringVar(&o.status, "status", "", "print the YARN report of application `APP_ID` and exit")
 	fs.StringVar(&o.kill, "kill", "", "kill YARN application `APP_ID` (it ends KILLED, its staging directory is removed) and exit")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print the resolved configuration and the command run")

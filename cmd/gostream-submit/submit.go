@@ -83,7 +83,7 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 		return exitOK
 	}
 
-	c, err := resolveConf(o, environ)
+	c, err := resolveConf(o, environ, func(err error) { logf("warning: %v", err) })
 	if err != nil {
 		logf("invalid configuration:")
 		for line := range strings.SplitSeq(err.Error(), "\n") {
@@ -107,6 +107,9 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 			logf("%s", strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
 		}
 		return status
+	}
+	if w := noEffectLocally(o, c); w != "" {
+		logf("warning: %s", w)
 	}
 	app, err := findApp(o.app)
 	if err != nil {

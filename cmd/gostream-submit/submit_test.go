@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -181,6 +182,21 @@ func TestSubmitStatuses(t *testing.T) {
 	}
 }
 
+// TestSubmitHadoopConfDirWithoutSiteFiles: HADOOP_CONF_DIR set to a directory
+// without site files is named as the problem, before any connection.
+func TestSubmitHadoopConfDirWithoutSiteFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var out, errOut syncBuffer
+	status := submit([]string{"--status", "application_1_0001"}, append(cleanEnviron(), "HADOOP_CONF_DIR="+dir),
+		stdio{strings.NewReader(""), &out, &errOut}, noSignals)
+	want := "talking to YARN needs the cluster's configuration: no Hadoop site files (HADOOP_CONF_DIR=" + dir +
+		" holds none of core-site.xml, hdfs-site.xml, yarn-site.xml: point HADOOP_CONF_DIR at the cluster's client configuration, e.g. /etc/hadoop/conf)"
+	if status != exitUsage || !strings.Contains(errOut.String(), want) {
+		t.Errorf("status %d (want %d), stderr:\n%s\nwant it to say %q", status, exitUsage, errOut.String(), want)
+	}
+}
+
 // TestSignalForwarding runs the gostream-submit binary and interrupts it as
 // a terminal would: the application must stop, and gostream-submit exit
 // with its status.
@@ -213,6 +229,57 @@ func TestSignalForwarding(t *testing.T) {
 	for _, want := range []string{"signal received: stopping", "tinyapp: stopped"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestSubmitWarnings: settings that have no effect are named on stderr before
+// anything runs (the application here does not exist, so nothing does).
+func TestSubmitWarnings(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "app")
+	environ := append(cleanEnviron(),
+		"GOSTREAM_EXECUTOR_INSTANCE=3", // misspelled
+		"GOSTREAM_ROLE=driver",         // procenv's contract: not a key, not a mistake
+		"GOSTREAM_BIN=/opt/gostream/bin",
+		"GOSTREAM_YARN_QUEUE=from-env", // a YARN key, but shared configuration: not named
+	)
+	tests := []struct {
+		name     string
+		args     []string
+		warnings []string // the lines of stderr that are warnings, in order
+	}{
+		{"local master",
+			[]string{"--master", "local[2]", "--num-executors", "3", "--driver-memory", "1g", "--executor-memory", "2g",
+				"--conf", "spark.yarn.queue=q", "--conf", "gostream.streaming.blockInterval=1s", "--conf", "spark.yarn.queue=r", missing},
+			[]string{
+				`gostream-submit: warning: environment variable GOSTREAM_EXECUTOR_INSTANCE: unknown configuration variable (did you mean "GOSTREAM_EXECUTOR_INSTANCES"?): it is ignored`,
+				"gostream-submit: warning: --num-executors, --executor-memory, --conf spark.yarn.queue have no effect with --master local[2]: they apply to --master yarn",
+			}},
+		{"one flag, default master",
+			[]string{"--queue", "q", missing},
+			[]string{
+				`gostream-submit: warning: environment variable GOSTREAM_EXECUTOR_INSTANCE: unknown configuration variable (did you mean "GOSTREAM_EXECUTOR_INSTANCES"?): it is ignored`,
+				"gostream-submit: warning: --queue has no effect with --master local[*]: it applies to --master yarn",
+			}},
+		{"yarn master",
+			[]string{"--master", "yarn", "--num-executors", "3", missing},
+			[]string{
+				`gostream-submit: warning: environment variable GOSTREAM_EXECUTOR_INSTANCE: unknown configuration variable (did you mean "GOSTREAM_EXECUTOR_INSTANCES"?): it is ignored`,
+			}},
+	}
+	for _, tt := range tests {
+		var out, errOut syncBuffer
+		status := submit(tt.args, environ, stdio{strings.NewReader(""), &out, &errOut}, noSignals)
+		var warnings []string
+		for line := range strings.Lines(errOut.String()) {
+			if strings.Contains(line, "warning") {
+				warnings = append(warnings, strings.TrimSuffix(line, "\n"))
+			}
+		}
+		if status != exitUsage || !strings.Contains(errOut.String(), "no such file") || !slices.Equal(warnings, tt.warnings) {
+			t.Errorf("%s: status %d, warnings\n%s\nwant\n%s\nstderr:\n%s", tt.name, status,
+				strings.Join(warnings, "\n"), strings.Join(tt.warnings, "\n"), errOut.String())
 		}
 	}
 }

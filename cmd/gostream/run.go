@@ -120,7 +120,7 @@ func runFS(ctx context.Context, args, environ []string, stdout io.Writer) (int, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	hc, err := hadoopconf.Load(hadoopconf.Dirs(func(k string) string { return yarnctl.Getenv(environ, k) })...)
+	hc, err := hadoopconf.LoadEnv(func(k string) string { return yarnctl.Getenv(environ, k) })
 	if err != nil {
 		return exitError, err
 	}

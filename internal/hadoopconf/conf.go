@@ -29,6 +29,18 @@ var ErrConfig = errors.New("bad Hadoop configuration")
 type Conf struct {
 	props   map[string]string
 	sources []string
+	dirs    []confDir // the directories read, for messages when they hold no site file
+}
+
+// confDir is a configuration directory and the environment variable that
+// named it ("" when it was given directly).
+type confDir struct{ path, env string }
+
+func (d confDir) String() string {
+	if d.env == "" {
+		return d.path
+	}
+	return d.env + "=" + d.path
 }
 
 // New returns a configuration holding props (copied), for tests and callers
@@ -41,29 +53,38 @@ func New(props map[string]string) *Conf {
 	return c
 }
 
-// LoadFromEnv loads the site files from $HADOOP_CONF_DIR, then
-// $YARN_CONF_DIR (either may be unset; with neither set the configuration is
-// empty and every lookup gives its default).
-func LoadFromEnv() (*Conf, error) { return Load(Dirs(os.Getenv)...) }
+// LoadFromEnv loads the site files from the directories the process's
+// environment names (see LoadEnv).
+func LoadFromEnv() (*Conf, error) { return LoadEnv(os.Getenv) }
 
-// Dirs lists the configuration directories an environment names:
-// $HADOOP_CONF_DIR, then $YARN_CONF_DIR, those that are set.
-func Dirs(getenv func(string) string) []string {
-	var dirs []string
+// LoadEnv loads the site files from $HADOOP_CONF_DIR, then $YARN_CONF_DIR,
+// as getenv gives them (either may be unset; with neither set the
+// configuration is empty and every lookup gives its default). Messages name
+// the variable a directory came from.
+func LoadEnv(getenv func(string) string) (*Conf, error) {
+	var dirs []confDir
 	for _, env := range []string{EnvConfDir, EnvYarnConfDir} {
 		if d := strings.TrimSpace(getenv(env)); d != "" {
-			dirs = append(dirs, d)
+			dirs = append(dirs, confDir{path: d, env: env})
 		}
 	}
-	return dirs
+	return load(dirs)
 }
 
 // Load reads the site files from dirs. For each file name the first
 // directory holding it wins; a directory that does not exist is an error.
 func Load(dirs ...string) (*Conf, error) {
-	c := &Conf{props: map[string]string{}}
+	cds := make([]confDir, len(dirs))
+	for i, d := range dirs {
+		cds[i] = confDir{path: d}
+	}
+	return load(cds)
+}
+
+func load(dirs []confDir) (*Conf, error) {
+	c := &Conf{props: map[string]string{}, dirs: dirs}
 	for _, d := range dirs {
-		st, err := os.Stat(d)
+		st, err := os.Stat(d.path)
 		if err != nil {
 			return nil, fmt.Errorf("configuration directory %s: %w (%w)", d, err, ErrConfig)
 		}
@@ -73,7 +94,7 @@ func Load(dirs ...string) (*Conf, error) {
 	}
 	for _, name := range SiteFiles {
 		for _, d := range dirs {
-			p := filepath.Join(d, name)
+			p := filepath.Join(d.path, name)
 			data, err := os.ReadFile(p)
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
@@ -119,12 +140,31 @@ func parseSite(data []byte) (map[string]string, error) {
 // Sources lists the files the configuration was read from.
 func (c *Conf) Sources() []string { return append([]string(nil), c.sources...) }
 
-// Describe names where the configuration came from, for messages.
+// Describe names where the configuration came from, for messages. Without
+// site files it says why and what to do: the directories read, and the
+// variables that named them, hold none, or no directory was given.
 func (c *Conf) Describe() string {
-	if len(c.sources) == 0 {
-		return "no Hadoop site files (set HADOOP_CONF_DIR)"
+	if len(c.sources) > 0 {
+		return strings.Join(c.sources, ", ")
 	}
-	return strings.Join(c.sources, ", ")
+	const clientConf = "the cluster's client configuration, e.g. /etc/hadoop/conf"
+	if len(c.dirs) == 0 {
+		return fmt.Sprintf("no Hadoop site files (set %s to %s, the directory holding its %s)",
+			EnvConfDir, clientConf, strings.Join(SiteFiles, ", "))
+	}
+	dirs := make([]string, len(c.dirs))
+	for i, d := range c.dirs {
+		dirs[i] = d.String()
+	}
+	verb := "holds"
+	if len(dirs) > 1 {
+		verb = "hold"
+	}
+	msg := fmt.Sprintf("no Hadoop site files (%s %s none of %s", strings.Join(dirs, " and "), verb, strings.Join(SiteFiles, ", "))
+	if env := c.dirs[0].env; env != "" {
+		msg += fmt.Sprintf(": point %s at %s", env, clientConf)
+	}
+	return msg + ")"
 }
 
 // Get returns the value of key with ${name} references expanded, and

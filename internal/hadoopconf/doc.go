@@ -11,6 +11,10 @@
 //
 // A file name is taken from the first directory that has it, as Hadoop's
 // classpath lookup would; a missing site file is not an error, a malformed
-// one is (ErrConfig, which every error about a bad configuration wraps). A
-// Conf is immutable once loaded and safe for concurrent use.
+// one is (ErrConfig, which every error about a bad configuration wraps).
+// Messages say where the configuration came from (Describe): the site files
+// read or, when there are none, the directories and the variables that
+// named them (LoadEnv), so that a HADOOP_CONF_DIR pointing at the wrong
+// directory is told apart from one that is not set. A Conf is immutable
+// once loaded and safe for concurrent use.
 package hadoopconf

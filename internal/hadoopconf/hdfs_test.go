@@ -93,14 +93,3 @@ func TestLoadHDFSSiteErrors(t *testing.T) {
 		t.Errorf("bad XML: %v, want ErrConfig", err)
 	}
 }
-
-func TestDirs(t *testing.T) {
-	env := map[string]string{EnvConfDir: " /etc/hadoop ", EnvYarnConfDir: "/etc/yarn"}
-	if got := Dirs(func(k string) string { return env[k] }); strings.Join(got, ",") != "/etc/hadoop,/etc/yarn" {
-		t.Errorf("Dirs = %q", got)
-	}
-	delete(env, EnvConfDir)
-	if got := Dirs(func(k string) string { return env[k] }); strings.Join(got, ",") != "/etc/yarn" {
-		t.Errorf("Dirs without HADOOP_CONF_DIR = %q", got)
-	}
-}

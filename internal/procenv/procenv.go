@@ -7,6 +7,8 @@
 // resolved configuration handed to a child), and Hadoop's and YARN's own
 // variables (HADOOP_CONF_DIR, HADOOP_USER_NAME, CONTAINER_ID, NM_HOST,
 // HADOOP_TOKEN_FILE_LOCATION, ...), which are read where they are used.
+// Vars lists the variables here, so that the configuration's loader, which
+// reads GOSTREAM_* variables too, does not take them for misspelled keys.
 package procenv
 
 // The role a gostream binary plays: set by gostream-submit (the driver), the
@@ -56,3 +58,17 @@ const (
 	// before the driver starts, to give it to the AM).
 	DriverListenFD = "GOSTREAM_DRIVER_LISTEN_FD"
 )
+
+// The operator → gostream's scripts (scripts/gostream-common.sh), and so
+// the environment of the gostream-submit they run.
+const (
+	// Bin is the directory holding the gostream and gostream-submit
+	// binaries the scripts run.
+	Bin = "GOSTREAM_BIN"
+)
+
+// Vars returns every variable of the contract.
+func Vars() []string {
+	return []string{Role, StagingDir, App, Resources, ClientDriver,
+		DriverAddress, ExecutorSecret, ExecutorID, ExecutorCores, DriverListenFD, Bin}
+}

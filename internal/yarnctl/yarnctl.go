@@ -42,15 +42,18 @@ type Cluster struct {
 }
 
 // Connect loads the Hadoop configuration named by HADOOP_CONF_DIR or
-// YARN_CONF_DIR in environ and connects to the ResourceManager.
+// YARN_CONF_DIR in environ and connects to the ResourceManager. A
+// configuration without site files is refused (ErrConfig) before any
+// connection, saying which variable names which directory.
 func Connect(ctx context.Context, environ []string) (*Cluster, error) {
-	dirs := hadoopconf.Dirs(func(name string) string { return Getenv(environ, name) })
-	if len(dirs) == 0 {
-		return nil, fmt.Errorf("%w: talking to YARN needs the cluster's configuration: set HADOOP_CONF_DIR (or YARN_CONF_DIR) to the directory holding its core-site.xml, hdfs-site.xml and yarn-site.xml", ErrConfig)
-	}
-	hc, err := hadoopconf.Load(dirs...)
+	hc, err := hadoopconf.LoadEnv(func(name string) string { return Getenv(environ, name) })
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	// Without site files the RM would be the default 0.0.0.0:8032: say what
+	// is missing rather than fail to connect there.
+	if len(hc.Sources()) == 0 {
+		return nil, fmt.Errorf("%w: talking to YARN needs the cluster's configuration: %s", ErrConfig, hc.Describe())
 	}
 	c := &Cluster{Hadoop: hc, User: Getenv(environ, security.EnvUser)}
 	cctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
