@@ -62,7 +62,7 @@ func effectiveMaxAttempts(env *Env, c *conf.Conf, getenv func(string) string) (i
 	if env.MaxAppAttempts > 0 {
 		return env.MaxAppAttempts, nil
 	}
-	hc, err := hadoopconf.Load(hadoopconf.Dirs(getenv)...)
+	hc, err := hadoopconf.LoadEnv(getenv)
 	if err != nil {
 		return 0, fmt.Errorf("the RM's cap on attempts: %w", err)
 	}
