@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,6 +108,47 @@ func (c *checkpointer) opContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), max(c.ssc.settings.networkTimeout, 30*time.Second))
 }
 
+// probe writes and removes a file in the checkpoint directory, so that a
+// directory this process may not write fails the start instead of every
+// batch after it. Other failures (a NameNode restarting, say) are left to
+// the checkpoints, which try again at every batch.
+func (c *checkpointer) probe() error {
+	ctx, cancel := c.opContext()
+	defer cancel()
+	name := path.Join(c.dir, ".gostream-write-probe-"+rand.Text())
+	err := c.fsys.MkdirAll(ctx, c.dir, 0o755)
+	if err == nil {
+		err = hdfsstore.WriteFileAtomic(ctx, c.fsys, name, nil)
+	}
+	if err == nil {
+		err = c.fsys.Remove(ctx, name)
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return c.unwritable(err)
+	}
+	if err != nil {
+		c.ssc.log.Warn("checkpoint directory: a test write failed; checkpoints will try again", "dir", c.dir, "err", err)
+	}
+	return nil
+}
+
+// refused stops the application when the checkpoint directory refuses a
+// write: no later batch would fare better, and running on without
+// checkpoints would lose the state and the WAL's progress on a restart.
+func (c *checkpointer) refused(err error) bool {
+	if !errors.Is(err, fs.ErrPermission) {
+		return false
+	}
+	c.ssc.fail(c.unwritable(err))
+	return true
+}
+
+// unwritable is the error a checkpoint directory that refuses writes gives.
+func (c *checkpointer) unwritable(err error) error {
+	return fmt.Errorf("checkpoint directory %s cannot be written: %w; give the application's user write access to it, or choose another directory (%s)",
+		c.ssc.settings.checkpointDir, err, conf.CheckpointDirectory)
+}
+
 func (c *checkpointer) apply(ev ckptEvent) {
 	switch {
 	case ev.generated > 0:
@@ -114,6 +156,9 @@ func (c *checkpointer) apply(ev ckptEvent) {
 		c.pending[ev.generated] = true
 	case ev.completed > 0:
 		if err := c.saveSnapshots(ev.completed, ev.rdds); err != nil {
+			if c.refused(err) {
+				return
+			}
 			// The batch stays pending: recovery re-runs it from older state.
 			c.ssc.log.Error("checkpoint: cannot save state; the batch will be re-run after a restart",
 				"batch", ev.completed, "err", err)
@@ -265,6 +310,9 @@ func (c *checkpointer) write() {
 		}
 	}
 	if err != nil {
+		if c.refused(err) {
+			return
+		}
 		c.failures++
 		c.ssc.log.Error("checkpoint failed; the next batch tries again", "batch", c.lastGen, "failures", c.failures, "err", err)
 		return

@@ -287,6 +287,9 @@ func (c *Context) startCheckpointing() error {
 	if err != nil {
 		return err
 	}
+	if err := ck.probe(); err != nil {
+		return err
+	}
 	if c.settings.receiverWAL {
 		ctx, cancel := context.WithTimeout(context.Background(), max(c.settings.networkTimeout, 30*time.Second))
 		err := c.openReceiverWAL(ctx)
