@@ -155,8 +155,8 @@ func (d *DStream[T]) SaveAsTextFiles(prefix, suffix string) {
 
 // partAttempts, made before the tasks run, is where each attempt of a
 // part's task writes, under a name of its own (Create never overwrites, and
-// a task may run twice: again on the driver after its executor died
-// mid-write); the finished attempt is renamed into place.
+// a task may run more than once: again elsewhere after its executor died
+// mid-write, or after its own error); the finished attempt is renamed into place.
 const partAttempts = "_attempts"
 
 func writePart[T any](ctx context.Context, fsys hdfsstore.FS, dir, part string, items iter.Seq[T]) error {

@@ -16,7 +16,7 @@ import (
 // Tasks may run away from the driver, as Spark runs them on executors. Go
 // cannot ship a task's closures, so the executor runs the same binary,
 // builds the same graph with the same setup function and rebuilds the RDD
-// the task belongs to (TaskServer). What it rebuilds from:
+// the task belongs to (executor.go). What it rebuilds from:
 //
 //   - the graph: an operator's id is its position, so both sides agree;
 //   - the batch's input partitions: the executor reads them from the driver,
