@@ -306,7 +306,7 @@ func (b *remoteBackend) run(ctx context.Context, jobs []remoteJob) error {
 // While no executor is registered, attempts run here.
 func (b *remoteBackend) runRemote(ctx context.Context, j remoteJob) error {
 	t := j.task
-	return b.policy.Run(ctx, func(ctx context.Context, _ int, _ task.Kind) error {
+	return b.policy.Run(ctx, func(ctx context.Context) error {
 		if b.host.Cores() == 0 {
 			return b.local.RunAttempt(ctx, rdd.Task{Stage: t.Stage, Partition: t.Partition, Run: t.Run})
 		}

@@ -119,7 +119,7 @@ func (b *LocalBackend) RunAttempt(ctx context.Context, t Task) error {
 
 // run runs t here until it succeeds or the policy gives up.
 func (b *LocalBackend) run(ctx context.Context, t Task) error {
-	return b.policy.Run(ctx, func(ctx context.Context, _ int, _ task.Kind) error { return RunTask(ctx, t) })
+	return b.policy.Run(ctx, func(ctx context.Context) error { return RunTask(ctx, t) })
 }
 
 // RunTask runs one attempt of a task, turning an error or a panic into a

@@ -22,21 +22,20 @@ type Policy struct {
 }
 
 // Run runs attempt until it succeeds or the policy gives up, and returns
-// nil or the error that ended it. attempt gets its number (from 0) and the
-// previous attempt's kind of failure (None for the first), so it can choose
-// where to run: elsewhere after ExecutorLost.
+// nil or the error that ended it. Where an attempt runs is the attempt's
+// business: a backend places each on a live executor, so one lost with its
+// executor runs elsewhere.
 //
 // The task's own errors are retried until MaxFailures attempts have failed;
 // the error returned then says so and wraps the last one. A lost executor's
 // attempt is retried without counting (up to MaxLost). Fetch failures,
 // authentication and protocol errors end the task at once: retrying cannot
 // mend them. When ctx ends, Run returns at once with the attempt's error.
-func (p Policy) Run(ctx context.Context, attempt func(ctx context.Context, n int, prev Kind) error) error {
+func (p Policy) Run(ctx context.Context, attempt func(ctx context.Context) error) error {
 	maxFailures := max(p.MaxFailures, 1)
 	failures, lost := 0, 0
-	prev := None
 	for n := 0; ; n++ {
-		err := attempt(ctx, n, prev)
+		err := attempt(ctx)
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
@@ -61,6 +60,5 @@ func (p Policy) Run(ctx context.Context, attempt func(ctx context.Context, n int
 		if p.Retrying != nil {
 			p.Retrying(n, err, kind)
 		}
-		prev = kind
 	}
 }
