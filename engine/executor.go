@@ -40,27 +40,43 @@ type executor struct {
 	opts  []Option // for every context built here
 }
 
+// build makes a context with the executor's configuration and options,
+// plus settings (key, value, …), and runs setup on it. Its master is
+// local[1]: what runs here runs on the executor's own goroutines. The
+// context never starts; stopping it closes its file systems.
+func (x *executor) build(settings ...string) (*Context, error) {
+	c := x.conf.Clone()
+	settings = append([]string{conf.Master, "local[1]"}, settings...)
+	for i := 0; i+1 < len(settings); i += 2 {
+		if err := c.Set(settings[i], settings[i+1]); err != nil {
+			return nil, err
+		}
+	}
+	ssc, err := NewContext(c, x.batch, x.opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := x.setup(ssc); err != nil {
+		ssc.Stop(false)
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	return ssc, nil
+}
+
 // TaskRunner implements cluster.Executor.
 func (x *executor) TaskRunner(shuffle rdd.ShuffleReader) cluster.TaskRunner {
-	return &taskServer{conf: x.conf, batch: x.batch, setup: x.setup, opts: x.opts, shuffle: shuffle}
+	return &taskServer{x: x, shuffle: shuffle}
 }
 
 // ServeReceiver implements cluster.Executor: setup builds the graph, as in
 // the driver, and the stream's receiver runs with a sink that forwards to
 // out until it returns or ctx ends. Nothing else of the graph runs here.
 func (x *executor) ServeReceiver(ctx context.Context, stream int, offset *string, out cluster.EncodedSink) error {
-	c := x.conf.Clone()
-	if err := c.Set(conf.Master, "local[1]"); err != nil { // this process runs no tasks
-		return err
-	}
-	ssc, err := NewContext(c, x.batch, x.opts...)
+	ssc, err := x.build()
 	if err != nil {
 		return err
 	}
-	defer ssc.Stop(false) // it never starts, but closes its file systems
-	if err := x.setup(ssc); err != nil {
-		return fmt.Errorf("setup: %w", err)
-	}
+	defer ssc.Stop(false)
 	for _, in := range ssc.graph.inputs {
 		if rs, ok := in.(remoteServer); ok && rs.streamID() == stream {
 			return rs.serve(ctx, offset, out, ssc.settings.blockInterval/4)
@@ -72,10 +88,7 @@ func (x *executor) ServeReceiver(ctx context.Context, stream int, offset *string
 // taskServer runs the tasks a remote driver sends: an executor's side of
 // cluster.TaskHost. It builds the graph once, with setup, as the driver did.
 type taskServer struct {
-	conf    *conf.Conf
-	batch   time.Duration
-	setup   Setup
-	opts    []Option // the executor's, for the graph's context
+	x       *executor
 	shuffle rdd.ShuffleReader
 
 	mu          sync.Mutex // the graph's generated RDDs are one task's at a time
@@ -207,20 +220,9 @@ func (s *taskServer) context(sp taskSpec) (*Context, error) {
 	if s.ssc != nil && s.parallelism == sp.Parallelism {
 		return s.ssc, nil
 	}
-	c := s.conf.Clone()
-	if err := c.Set(conf.Master, "local[1]"); err != nil { // tasks run on the executor's own goroutines
-		return nil, err
-	}
-	if err := c.Set(conf.DefaultParallelism, strconv.Itoa(sp.Parallelism)); err != nil {
-		return nil, err
-	}
-	ssc, err := NewContext(c, s.batch, s.opts...)
+	ssc, err := s.x.build(conf.DefaultParallelism, strconv.Itoa(sp.Parallelism))
 	if err != nil {
 		return nil, err
-	}
-	if err := s.setup(ssc); err != nil {
-		ssc.Stop(false)
-		return nil, fmt.Errorf("setup: %w", err)
 	}
 	if fp := ssc.graph.fingerprint(); fp != sp.Fingerprint {
 		ssc.Stop(false)
