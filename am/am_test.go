@@ -224,6 +224,8 @@ func TestDecide(t *testing.T) {
 		{"executor failures", nil, fmt.Errorf("x: %w", ErrTooManyExecutorFailures), false, 1, 3, true, yarn.FinalFailed, 1},
 		{"RM lost us", nil, ErrRMShutdown, false, 1, 3, false, 0, 1},
 		{"signal", nil, nil, true, 2, 2, false, 0, 143},
+		{"graceful stop incomplete", &engine.StopIncompleteError{Batches: 2, Records: 10, WAL: true}, nil, false, 1, 3, true, yarn.FinalFailed, 1},
+		{"graceful stop incomplete on SIGTERM", &engine.StopIncompleteError{Batches: 2, Records: 10}, nil, true, 1, 3, false, 0, 143},
 	}
 	for _, c := range cases {
 		o := decide(c.driver, c.alloc, c.signaled, c.attempt, c.max)

@@ -281,7 +281,11 @@ type outcome struct {
 func decide(driverErr, allocErr error, signaled bool, attempt, maxAttempts int) outcome {
 	switch {
 	case signaled:
-		return outcome{code: 143, err: fmt.Errorf("attempt %d stopped by a signal (killed by YARN or the user)", attempt)}
+		err := fmt.Errorf("attempt %d stopped by a signal (killed by YARN or the user)", attempt)
+		if driverErr != nil { // e.g. a graceful stop on SIGTERM that gave up: YARN's kill is never unregistered, but the log says it
+			err = fmt.Errorf("%w; the driver: %w", err, driverErr)
+		}
+		return outcome{code: 143, err: err}
 	case allocErr != nil && (errors.Is(allocErr, ErrTooManyExecutorFailures) || errors.Is(allocErr, ErrUnrecoverable)):
 		diag := fmt.Sprintf("attempt %d of %d: %v", attempt, maxAttempts, allocErr)
 		return outcome{unregister: true, status: yarn.FinalFailed, diag: diag, code: 1, err: errors.New(diag)}
@@ -289,6 +293,11 @@ func decide(driverErr, allocErr error, signaled bool, attempt, maxAttempts int) 
 		return outcome{code: 1, err: fmt.Errorf("attempt %d: %w", attempt, allocErr)}
 	case driverErr == nil:
 		return outcome{unregister: true, status: yarn.FinalSucceeded, diag: "the streaming context stopped"}
+	}
+	var incomplete *engine.StopIncompleteError
+	if errors.As(driverErr, &incomplete) { // the operator asked for the end: not a new attempt, nor a success
+		diag := fmt.Sprintf("attempt %d of %d: %v", attempt, maxAttempts, driverErr)
+		return outcome{unregister: true, status: yarn.FinalFailed, diag: diag, code: 1, err: errors.New(diag)}
 	}
 	var graph *engine.GraphChangedError
 	var confErr *conf.Error

@@ -12,8 +12,9 @@
 //
 // Following Spark's ApplicationMaster:
 //
-//   - the driver stopped by itself (a graceful stop, the stop marker): the AM
-//     unregisters SUCCEEDED and removes the staging directory;
+//   - the driver stopped by itself (a graceful stop that processed
+//     everything received, the stop marker): the AM unregisters SUCCEEDED
+//     and removes the staging directory;
 //   - the driver failed: on the last attempt (attempt ≥ the effective
 //     maximum: MAX_APP_ATTEMPTS where the RM sets it, which Hadoop 3's RM no
 //     longer does, else gostream.yarn.maxAppAttempts capped by
@@ -27,8 +28,14 @@
 //     attempt ≥ maximum as the last;
 //   - an unrecoverable error (too many executor failures, a checkpoint of a
 //     different graph, a bad configuration): FAILED at once, on any attempt;
+//   - a graceful stop that gave up (engine.StopIncompleteError: no batch
+//     completed for gostream.streaming.gracefulStopTimeout): FAILED at once,
+//     with the batches and records left and whether the write-ahead log
+//     keeps them as diagnostics — the operator asked for the end, so no new
+//     attempt, but it was not a clean one;
 //   - SIGTERM (YARN kills the container, or the application is killed): the
-//     AM exits without unregistering.
+//     AM exits without unregistering, even when the driver stopped gracefully
+//     (gostream.streaming.stopGracefullyOnShutdown) and that stop gave up.
 //
 // Receivers, shuffle map tasks and the partition tasks of outputs on
 // streams executors can rebuild run on the executors (container.Endpoint is

@@ -121,7 +121,7 @@ var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <html><head><title>gostream {{.Name}}</title></head><body>
 <h1>gostream application {{.Name}}</h1>
 <p>{{.Application}}, attempt {{.Attempt}} of {{.MaxAttempts}}, started {{.Started.Format "2006-01-02 15:04:05 MST"}}, batches of {{.BatchDuration}}. <a href="json">JSON</a></p>
-{{if .StopMarker}}<p>Delete the stop marker {{.StopMarker}} to stop the application gracefully (within {{.GracefulStopTimeout}}).</p>{{end}}
+{{if .StopMarker}}<p>Delete the stop marker {{.StopMarker}} to stop the application gracefully: it processes everything received, giving up only when no batch completes for {{.GracefulStopTimeout}}.</p>{{end}}
 <h2>Executors ({{len .Executors}} running, {{.ExecutorFailures}} failures)</h2>
 <table border="1"><tr><th>id</th><th>container</th><th>node</th><th>started</th></tr>
 {{range .Executors}}<tr><td>{{.ID}}</td><td>{{.Container}}</td><td>{{.Node}}</td><td>{{.Started.Format "15:04:05"}}</td></tr>

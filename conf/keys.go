@@ -174,7 +174,7 @@ var sections = []section{
 		{name: ConcurrentJobs, kind: kindInt, def: "1", min: 1, spark: sp("spark.streaming.concurrentJobs"),
 			doc: "batch jobs that may run at once; above 1, batches may complete out of order"},
 		{name: GracefulStopTimeout, kind: kindDuration, def: "0", unit: ms, spark: sp("spark.streaming.gracefulStopTimeout"),
-			doc: "how long a graceful stop waits for received data to be processed; 0 = 10 × the batch duration"},
+			doc: "how long a graceful stop waits without progress: it processes everything received, as long as it takes, and gives up only when no batch completes for this long (the wait restarts at every completed batch); giving up is not a clean stop (the application fails, saying how many batches and records were left and whether the write-ahead log keeps them); 0 = 10 × the batch duration"},
 		{name: StopGracefullyOnShutdown, kind: kindBool, def: "false", spark: sp("spark.streaming.stopGracefullyOnShutdown"),
 			doc: "on SIGTERM or SIGINT, stop gracefully (process received data first) instead of at once"},
 		{name: FileStreamMinRememberDuration, kind: kindDuration, def: "60s", unit: sec,

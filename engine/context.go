@@ -437,10 +437,12 @@ func (c *Context) fail(err error) {
 }
 
 // Stop stops the context. A graceful stop stops the receivers, then lets
-// every block they received be processed (bounded by
-// gostream.streaming.gracefulStopTimeout); otherwise pending batches are
-// dropped. It returns once everything has stopped; calling it again, or
-// concurrently, waits for the same stop.
+// every block they received be processed, waiting as long as batches keep
+// completing; it gives up when none completes for
+// gostream.streaming.gracefulStopTimeout, and AwaitTermination then returns
+// a *StopIncompleteError saying what was left. Otherwise pending batches
+// are dropped. It returns once everything has stopped; calling it again,
+// or concurrently, waits for the same stop.
 func (c *Context) Stop(graceful bool) {
 	c.mu.Lock()
 	if c.state == initialized {
@@ -458,19 +460,29 @@ func (c *Context) Stop(graceful bool) {
 	c.stopping = true
 	c.mu.Unlock()
 
+	var incomplete *StopIncompleteError
 	if graceful {
-		c.log.Info("stopping gracefully: processing what was received", "timeout", c.settings.gracefulStopTimeout)
-		ctx, cancel := context.WithTimeout(context.Background(), c.settings.gracefulStopTimeout)
-		if err := c.drain(ctx); err != nil {
-			c.log.Warn("graceful stop timed out; dropping the batches not processed", "timeout", c.settings.gracefulStopTimeout)
+		c.log.Info("stopping gracefully: processing what was received while batches complete", "timeoutWithoutProgress", c.settings.gracefulStopTimeout)
+		if err := c.drain(); err != nil {
+			incomplete = &StopIncompleteError{Timeout: c.settings.gracefulStopTimeout}
+			c.mu.Lock()
+			if c.err == nil { // before the cancelled batches fail: this is why they did
+				c.err = incomplete
+			}
+			c.mu.Unlock()
 		}
-		cancel()
 	}
 	c.recvStop()
 	c.genStop()
 	c.hardStop()
 	c.receivers.Wait()
 	c.workers.Wait()
+	if incomplete != nil {
+		incomplete.Batches, incomplete.Records = c.sched.unprocessed()
+		incomplete.Records += c.blocks.unallocatedRecords()
+		incomplete.WAL = c.blocks.wal != nil
+		c.log.Error(incomplete.Error())
+	}
 	if c.ckpt != nil { // the last checkpoint covers every completed batch
 		close(c.ckpt.events)
 		<-c.ckpt.done
@@ -481,7 +493,7 @@ func (c *Context) Stop(graceful bool) {
 	c.state = stopped
 	close(c.done)
 	c.mu.Unlock()
-	c.log.Info("streaming context stopped", "graceful", graceful)
+	c.log.Info("streaming context stopped", "graceful", graceful, "complete", incomplete == nil)
 }
 
 // closeResolver closes the context's HDFS connections, unless they are the
@@ -497,7 +509,17 @@ func (c *Context) closeResolver() {
 
 // drain stops the receivers, waits until a batch has taken every block they
 // stored, stops generating, and waits for the generated batches to finish.
-func (c *Context) drain(ctx context.Context) error {
+// It gives up, returning context.Canceled, once no batch has completed for
+// the graceful-stop timeout.
+func (c *Context) drain() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		c.sched.giveUpWithoutProgress(ctx, c.settings.gracefulStopTimeout, cancel)
+	}()
+	defer func() { cancel(); <-watched }()
+
 	c.recvStop()
 	c.receivers.Wait()
 	stopped := c.clock.Now()
@@ -520,7 +542,8 @@ func (c *Context) drain(ctx context.Context) error {
 func (c *Context) Done() <-chan struct{} { return c.done }
 
 // AwaitTermination blocks until the context stops or ctx ends, and returns
-// the error that stopped it (nil after a requested stop).
+// the error that stopped it: nil after a requested stop, a
+// *StopIncompleteError after a graceful stop that had to give up.
 func (c *Context) AwaitTermination(ctx context.Context) error {
 	select {
 	case <-c.done:

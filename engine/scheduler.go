@@ -34,13 +34,15 @@ type jobScheduler struct {
 
 	mu       sync.Mutex
 	queue    []*job
-	wake     chan struct{} // signalled when the queue grows
-	inFlight int           // batches submitted and not completed
-	idle     *sync.Cond    // broadcast when inFlight drops
+	wake     chan struct{}   // signalled when the queue grows
+	inFlight int             // batches submitted and not completed
+	idle     *sync.Cond      // broadcast when inFlight drops
+	pending  map[int64]int64 // batch time (ms) → records, until the batch completes without error
+	progress chan struct{}   // signalled when a batch completes without error (a graceful stop waits on it)
 }
 
 func newJobScheduler(ssc *Context) *jobScheduler {
-	s := &jobScheduler{ssc: ssc, wake: make(chan struct{}, 1)}
+	s := &jobScheduler{ssc: ssc, wake: make(chan struct{}, 1), pending: map[int64]int64{}, progress: make(chan struct{}, 1)}
 	s.idle = sync.NewCond(&s.mu)
 	return s
 }
@@ -51,6 +53,9 @@ func (s *jobScheduler) submit(set *jobSet) {
 	submitted := set.info
 	submitted.OutputOps = slices.Clone(submitted.OutputOps)
 	s.ssc.bus.post(func(l Listener) { l.OnBatchSubmitted(submitted) })
+	s.mu.Lock()
+	s.pending[set.info.BatchTime.UnixMilli()] = set.info.NumRecords()
+	s.mu.Unlock()
 	if len(set.jobs) == 0 {
 		set.info.ProcessingStart, set.info.ProcessingEnd = set.info.SubmissionTime, set.info.SubmissionTime
 		s.mu.Lock()
@@ -174,8 +179,17 @@ func (s *jobScheduler) complete(set *jobSet) {
 	}
 	s.mu.Lock()
 	s.inFlight--
+	if info.Err == nil {
+		delete(s.pending, info.BatchTime.UnixMilli())
+	}
 	s.idle.Broadcast()
 	s.mu.Unlock()
+	if info.Err == nil {
+		select {
+		case s.progress <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // waitIdle waits until every submitted batch completed or ctx ends.

@@ -3,8 +3,11 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,5 +94,146 @@ func TestGracefulStopWritesFinalCheckpoint(t *testing.T) {
 	}
 	if got, want := second.totals[rigBatch(4).UnixMilli()], wantTotals(pushes, 4); !maps.Equal(got, want) {
 		t.Errorf("batch 4 after the restart: %v, want %v", got, want)
+	}
+}
+
+// TestGracefulStopGivesUpWithoutProgress: a batch that never finishes makes
+// the graceful stop give up after the timeout, and the stop says exactly
+// what was left: every generated batch, with its records.
+func TestGracefulStopGivesUpWithoutProgress(t *testing.T) {
+	h := streamtest.New(t, time.Second, streamtest.WithConf(conf.GracefulStopTimeout, "300ms"))
+	in, q := streamtest.Input[int](h)
+	started := make(chan struct{}, 3)
+	in.ForeachRDD(func(ctx context.Context, _ time.Time, _ *engine.RDD[int]) error {
+		started <- struct{}{}
+		<-ctx.Done() // stuck until the stop gives up on it
+		return ctx.Err()
+	})
+	h.Start()
+	q.Push(1, 2)
+	q.Push(3, 4, 5)
+	q.Push(6, 7, 8, 9)
+	h.Clock.Set(h.BatchTime(2))
+	<-started
+	h.Ctx.Stop(true)
+	err := waitDone(t, h.Ctx)
+	var inc *engine.StopIncompleteError
+	if !errors.As(err, &inc) {
+		t.Fatalf("after a graceful stop that gave up: %v, want a *StopIncompleteError", err)
+	}
+	if inc.Batches != 3 || inc.Records != 9 || inc.WAL {
+		t.Errorf("left: %d batches, %d records, WAL %t; want 3 batches, 9 records, no WAL", inc.Batches, inc.Records, inc.WAL)
+	}
+	if !containsAll(err.Error(), "3 batches with 9 records", "they are lost", conf.ReceiverWALEnable) {
+		t.Errorf("the error does not say what was lost and what to do: %v", err)
+	}
+}
+
+// TestGracefulStopWaitsWhileBatchesProgress: a backlog that takes far
+// longer than the timeout, each of its batches completing well within it,
+// is processed whole: the timeout bounds a stop without progress only.
+func TestGracefulStopWaitsWhileBatchesProgress(t *testing.T) {
+	const batches, perBatch = 20, 100 * time.Millisecond // 2 s of backlog
+	h := streamtest.New(t, time.Second, streamtest.WithConf(conf.GracefulStopTimeout, "1s"))
+	in, q := streamtest.Input[int](h)
+	var mu sync.Mutex
+	var seen int64
+	in.ForeachRDD(func(ctx context.Context, _ time.Time, r *engine.RDD[int]) error {
+		n, err := r.Count(ctx)
+		if err != nil {
+			return err
+		}
+		select {
+		case <-time.After(perBatch): // a slow sink
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		mu.Lock()
+		seen += n
+		mu.Unlock()
+		return nil
+	})
+	h.Start()
+	var pushed int64
+	for i := range batches {
+		items := make([]int, i+1)
+		q.Push(items...)
+		pushed += int64(len(items))
+	}
+	h.Clock.Set(h.BatchTime(batches - 1))
+	h.Ctx.Stop(true)
+	if err := waitDone(t, h.Ctx); err != nil {
+		t.Fatalf("a graceful stop whose batches kept completing: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen != pushed {
+		t.Errorf("the graceful stop processed %d records of the %d received", seen, pushed)
+	}
+}
+
+// TestGracefulStopIncompleteKeepsWALRecords: with the write-ahead log, the
+// records a stop had to leave (in a batch, and received after it) are said
+// to be kept, and the next start processes them.
+func TestGracefulStopIncompleteKeepsWALRecords(t *testing.T) {
+	dir := t.TempDir()
+	recv := newPushReceiver()
+	release, started := make(chan struct{}), make(chan struct{}, 1)
+	var mu sync.Mutex
+	counts := map[string]int{}
+	setup := func(ssc *engine.Context) error {
+		words := engine.Map(engine.ReceiverStream(ssc, "push", engine.Receiver[string](recv)),
+			func(w string) engine.Pair[string, int] { return engine.KV(w, 1) })
+		engine.UpdateStateByKey(words, func(vs []int, s engine.Opt[int]) engine.Opt[int] {
+			return engine.Some(s.Value + len(vs))
+		}).ForeachRDD(func(ctx context.Context, _ time.Time, r *engine.RDD[engine.Pair[string, int]]) error {
+			select {
+			case started <- struct{}{}:
+			default:
+			}
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			items, err := r.Collect(ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, kv := range items {
+				counts[kv.Key] = kv.Value
+			}
+			return err
+		})
+		return nil
+	}
+	r1, err := newRig(t, dir, rigStart, setup, nil, conf.ReceiverWALEnable, "true", conf.GracefulStopTimeout, "300ms")
+	must(t, err)
+	must(t, r1.ssc.Start())
+	must(t, recv.store(t, "a", "b"))
+	r1.clock.Set(rigBatch(1)) // batch 1 takes a, b and blocks
+	<-started
+	must(t, recv.store(t, "a")) // acknowledged, in no batch yet
+	r1.ssc.Stop(true)
+	err = waitDone(t, r1.ssc)
+	var inc *engine.StopIncompleteError
+	if !errors.As(err, &inc) {
+		t.Fatalf("after a graceful stop that gave up: %v, want a *StopIncompleteError", err)
+	}
+	if inc.Batches != 1 || inc.Records != 3 || !inc.WAL {
+		t.Errorf("left: %d batches, %d records, WAL %t; want 1 batch, 3 records, in the WAL", inc.Batches, inc.Records, inc.WAL)
+	}
+	if !strings.Contains(err.Error(), "kept in the write-ahead log for the next start") {
+		t.Errorf("the error does not say the records are kept: %v", err)
+	}
+
+	close(release)
+	r2, err := newRig(t, dir, rigBatch(1).Add(500*time.Millisecond), setup, nil, conf.ReceiverWALEnable, "true")
+	must(t, err)
+	must(t, r2.ssc.Start())
+	r2.advance(2)
+	mu.Lock()
+	defer mu.Unlock()
+	if counts["a"] != 2 || counts["b"] != 1 {
+		t.Errorf("after the next start: %v, want a=2 b=1 (the records the stop left, read back from the WAL)", counts)
 	}
 }

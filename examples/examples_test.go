@@ -3,6 +3,7 @@ package examples_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -69,12 +71,19 @@ type run struct {
 
 func start(t *testing.T, example string, args ...string) *run {
 	t.Helper()
+	return startEnv(t, nil, example, args...)
+}
+
+// startEnv is start with env added to the environment.
+func startEnv(t *testing.T, env []string, example string, args ...string) *run {
+	t.Helper()
 	r := &run{cmd: exec.Command(filepath.Join(binDir, example), args...), done: make(chan error, 1)}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GOSTREAM_") {
 			r.cmd.Env = append(r.cmd.Env, kv)
 		}
 	}
+	r.cmd.Env = append(r.cmd.Env, env...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -220,8 +229,7 @@ func TestReliableCount(t *testing.T) {
 	args := []string{"-out", filepath.Join(dir, "state"), "-acked", filepath.Join(dir, "acked"),
 		"-checkpoint", filepath.Join(dir, "checkpoint"), "-batch", "200ms", "-rate", "2000", "-chunk", "20", "-words", "7", "-duration", "2s"}
 	for i := range 2 {
-		r := start(t, "reliablecount", args...)
-		r.cmd.Env = append(r.cmd.Env, "GOSTREAM_STREAMING_RECEIVER_WRITEAHEADLOG_ENABLE=true")
+		r := startEnv(t, []string{"GOSTREAM_STREAMING_RECEIVER_WRITEAHEADLOG_ENABLE=true"}, "reliablecount", args...)
 		r.wait(t)
 		if i == 1 && !strings.Contains(r.stderr.String(), "resending from offset") {
 			t.Errorf("the second run did not resume:\n%s", r.stderr.String())
@@ -250,6 +258,58 @@ func TestReliableCount(t *testing.T) {
 		if !maps.Equal(got, want) {
 			t.Errorf("run %d: %d records acknowledged; state %v, want %v", i+1, n, got, want)
 		}
+	}
+}
+
+// TestIncompleteStopExitsNonZero: a graceful stop that gives up (every
+// batch's sink is slower than the graceful-stop timeout) ends the local
+// driver with a non-zero exit and the counts on stderr, whether the stop
+// marker was deleted or SIGTERM came with stopGracefullyOnShutdown.
+func TestIncompleteStopExitsNonZero(t *testing.T) {
+	for _, how := range []string{"marker", "SIGTERM"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			marker := filepath.Join(dir, "marker")
+			r := startEnv(t, []string{"GOSTREAM_STREAMING_RECEIVER_WRITEAHEADLOG_ENABLE=true",
+				"GOSTREAM_STREAMING_STOPMARKER=" + marker, "GOSTREAM_STREAMING_STOPMARKER_POLLINTERVAL=100ms",
+				"GOSTREAM_STREAMING_GRACEFULSTOPTIMEOUT=1s", "GOSTREAM_STREAMING_STOPGRACEFULLYONSHUTDOWN=true"},
+				"reliablecount", "-out", filepath.Join(dir, "state"), "-acked", filepath.Join(dir, "acked"),
+				"-checkpoint", filepath.Join(dir, "checkpoint"), "-batch", "200ms", "-rate", "1000", "-chunk", "20",
+				"-sink-delay", "1m")
+			r.waitFor(t, `msg="streaming context started"`)
+			deadline := time.Now().Add(10 * time.Second)
+			for { // some data acknowledged
+				if _, err := os.Stat(filepath.Join(dir, "acked")); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("nothing acknowledged in 10s:\n%s", r.stderr.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if how == "marker" {
+				if err := os.Remove(marker); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-r.done:
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+					t.Errorf("after a stop that gave up: %v, want a non-zero exit", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("the driver did not exit after the stop:\n%s", r.stderr.String())
+			}
+			for _, want := range []string{"graceful stop incomplete", "records were not processed", "kept in the write-ahead log for the next start"} {
+				if !strings.Contains(r.stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr.String())
+				}
+			}
+		})
 	}
 }
 

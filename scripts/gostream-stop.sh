@@ -2,13 +2,17 @@
 # Stops a gostream application started by gostream-start.sh, gracefully: it
 # deletes the stop marker, and the driver stops its receivers, processes
 # everything received, finishes its batches, writes a final checkpoint and
-# unregisters SUCCEEDED.
+# unregisters SUCCEEDED. A stop that gives up (no batch completed for
+# gostream.streaming.gracefulStopTimeout) ends FAILED: this script then
+# prints YARN's diagnostics (the batches and records left, and whether the
+# write-ahead log keeps them for the next start) and exits 1.
 #
 # Usage: gostream-stop.sh -m MARKER [-t TIMEOUT] [--force]
 #   -m MARKER   the marker given to gostream-start.sh
 #   -t TIMEOUT  how long to wait for the application to end (seconds, or a
-#               Go duration such as 5m); default: three batches plus the
-#               graceful-stop timeout plus a minute, from the driver
+#               Go duration such as 5m); default: as long as the driver
+#               completes batches, and three batches plus the graceful-stop
+#               timeout plus a minute without one, from the driver
 #   --force     when the wait times out, kill the application (yarn kill)
 #
 # Exit status: 0 stopped, final status SUCCEEDED; 1 it ended otherwise, or an
@@ -52,7 +56,11 @@ st=$?
 set -e
 case $st in
   0) gs_log "$app stopped gracefully (SUCCEEDED)"; exit 0 ;;
-  1) gs_die "$app ended, but not SUCCEEDED (see above)" ;;
+  1)
+    report=$("$GS_TOOL" app status "$app") || report=
+    final=$(printf '%s\n' "$report" | sed -n 's/^final status: *//p')
+    diag=$(printf '%s\n' "$report" | sed -n 's/^diagnostics: *//p')
+    gs_die "$app did not stop cleanly (final status ${final:-unknown}): ${diag:-see above}" ;;
   124)
     if [ $force = 1 ]; then
       "$GS_TOOL" app kill "$app" || gs_die "the kill failed (see above)"

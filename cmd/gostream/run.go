@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoop/security"
@@ -91,8 +90,9 @@ const helpText = `gostream: the operator's tool for gostream applications on YAR
   gostream app wait [-timeout D] APP_ID
                                   wait until the application ends; exit 0 if it
                                   ended SUCCEEDED, 1 otherwise, 124 on timeout
-                                  (default: 3 batches + the graceful-stop
-                                  timeout + 1 min, from the driver's status page)
+                                  (default: while the driver completes batches,
+                                  and 3 batches + the graceful-stop timeout +
+                                  1 min without one, from its status page)
   gostream app kill APP_ID        kill it and remove its staging directory
 
 PATH is an hdfs:// URL, a file:// URL or a plain path (on fs.defaultFS of
@@ -258,38 +258,6 @@ func printDriver(ctx context.Context, w io.Writer, trackingURL string) {
 	if st.StopMarker != "" {
 		fmt.Fprintf(w, "stop marker:  %s\n", st.StopMarker)
 	}
-}
-
-// waitApp waits until application id ends. Without a timeout it allows what
-// a graceful stop needs: three batches, the graceful-stop timeout and a
-// minute for the AM to unregister, per the driver's status page (5 minutes
-// when the page cannot be read).
-func waitApp(ctx context.Context, y *yarnctl.Cluster, id yarn.ApplicationID, timeout time.Duration, logf func(string, ...any)) (int, error) {
-	if timeout <= 0 {
-		timeout = 5 * time.Minute
-		if r, err := y.Report(ctx, id); err == nil && r.State == yarn.StateRunning {
-			if st, err := yarnctl.DriverStatus(ctx, r.TrackingURL); err == nil && st.BatchDuration > 0 {
-				timeout = 3*st.BatchDuration + st.GracefulStopTimeout + time.Minute
-			}
-		}
-	}
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	r, err := y.Follow(wctx, id, time.Second, func(_, cur *client.ApplicationReport) {
-		logf("%s: %s (attempt %d)", id, cur.State, cur.CurrentAttempt.Attempt)
-	})
-	switch {
-	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-		logf("%s is still %s after %s", id, r.State, timeout)
-		return exitTimeout, nil
-	case err != nil:
-		return exitError, err
-	}
-	logf("%s ended: %s, final status %s, diagnostics: %s", id, r.State, r.FinalStatus, yarnctl.OneLine(r.Diagnostics))
-	if r.FinalStatus != yarn.FinalSucceeded {
-		return exitNo, nil
-	}
-	return exitOK, nil
 }
 
 // result is the exit status of a command that either did it or failed.

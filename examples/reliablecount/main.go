@@ -53,6 +53,7 @@ type config struct {
 	out, acked, checkpoint string
 	rate, chunk, words     int
 	batch, duration        time.Duration
+	sinkDelay              time.Duration
 	window                 bool
 }
 
@@ -67,10 +68,11 @@ func main() {
 	flag.IntVar(&cfg.words, "words", 100, "distinct words")
 	flag.DurationVar(&cfg.batch, "batch", time.Second, "batch duration")
 	flag.DurationVar(&cfg.duration, "duration", 0, "stop gracefully after this long (0 = until stopped)")
+	flag.DurationVar(&cfg.sinkDelay, "sink-delay", 0, "each batch's output waits this long first, as a slow sink would (to try a stop with a backlog)")
 	flag.BoolVar(&cfg.window, "window", false, "also count the words of the last 10 batches (changes the graph)")
 	flag.Parse()
-	if cfg.rate <= 0 || cfg.chunk <= 0 || cfg.words <= 0 || cfg.batch <= 0 || cfg.duration < 0 {
-		fmt.Fprintln(os.Stderr, "reliablecount: -rate, -chunk, -words and -batch must be positive, -duration 0 or more")
+	if cfg.rate <= 0 || cfg.chunk <= 0 || cfg.words <= 0 || cfg.batch <= 0 || cfg.duration < 0 || cfg.sinkDelay < 0 {
+		fmt.Fprintln(os.Stderr, "reliablecount: -rate, -chunk, -words and -batch must be positive, -duration and -sink-delay 0 or more")
 		os.Exit(2)
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
@@ -97,6 +99,11 @@ func build(ssc *engine.Context, cfg config) error {
 		return engine.Some(n)
 	})
 	counts.ForeachRDD(func(ctx context.Context, t time.Time, r *engine.RDD[engine.Pair[string, int64]]) error {
+		select {
+		case <-time.After(cfg.sinkDelay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		items, err := r.Collect(ctx)
 		if err != nil {
 			return err
