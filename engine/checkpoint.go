@@ -144,9 +144,11 @@ func (c *checkpointer) refused(err error) bool {
 }
 
 // unwritable is the error a checkpoint directory that refuses writes gives.
-func (c *checkpointer) unwritable(err error) error {
+func (c *checkpointer) unwritable(err error) error { return unwritableDir(c.ssc.settings.checkpointDir, err) }
+
+func unwritableDir(dir string, err error) error {
 	return fmt.Errorf("checkpoint directory %s cannot be written: %w; give the application's user write access to it, or choose another directory (%s)",
-		c.ssc.settings.checkpointDir, err, conf.CheckpointDirectory)
+		dir, err, conf.CheckpointDirectory)
 }
 
 func (c *checkpointer) apply(ev ckptEvent) {
