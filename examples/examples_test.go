@@ -69,12 +69,19 @@ type run struct {
 
 func start(t *testing.T, example string, args ...string) *run {
 	t.Helper()
+	return startEnv(t, nil, example, args...)
+}
+
+// startEnv is start with variables added to the clean environment.
+func startEnv(t *testing.T, env []string, example string, args ...string) *run {
+	t.Helper()
 	r := &run{cmd: exec.Command(filepath.Join(binDir, example), args...), done: make(chan error, 1)}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GOSTREAM_") {
 			r.cmd.Env = append(r.cmd.Env, kv)
 		}
 	}
+	r.cmd.Env = append(r.cmd.Env, env...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
