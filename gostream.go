@@ -66,11 +66,11 @@ func run(ctx context.Context, batch time.Duration, setup engine.Setup) int {
 // driver runs the application's driver inside the application master, its
 // receivers and shuffle map tasks on the executors.
 func driver(batch time.Duration, setup engine.Setup) am.DriverFunc {
-	return func(ctx context.Context, c *conf.Conf, l engine.Listener, execs am.Executors) error {
+	return func(ctx context.Context, c *conf.Conf, l engine.Listener, execs am.Executors, opts ...engine.Option) error {
 		return engine.RunConf(ctx, c, batch, func(ssc *engine.Context) error {
 			ssc.AddListener(l)
 			return setup(ssc)
-		}, engine.WithLogger(slog.Default()), engine.WithReceiverHost(execs), engine.WithTaskHost(execs))
+		}, append([]engine.Option{engine.WithLogger(slog.Default()), engine.WithReceiverHost(execs), engine.WithTaskHost(execs)}, opts...)...)
 	}
 }
 

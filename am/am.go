@@ -17,8 +17,9 @@ import (
 // DriverFunc runs the streaming driver with configuration c (a local master
 // with gostream.driver.cores slots) until it stops by itself (nil), fails,
 // or ctx ends; l must receive the context's events, and receivers and map
-// tasks must run through execs (on the executors).
-type DriverFunc func(ctx context.Context, c *conf.Conf, l engine.Listener, execs Executors) error
+// tasks must run through execs (on the executors); the driver's context must
+// be made with opts (they name the application attempt it runs as).
+type DriverFunc func(ctx context.Context, c *conf.Conf, l engine.Listener, execs Executors, opts ...engine.Option) error
 
 // Executors is where the driver runs receivers and shuffle map tasks: the
 // AM's executor endpoint.

@@ -267,7 +267,7 @@ func runAMWith(t *testing.T, rm *fakeRM, env map[string]string, driver DriverFun
 
 func TestRunSucceeds(t *testing.T) {
 	var got *conf.Conf
-	rm, removed, err := runAM(t, amEnv(1), func(ctx context.Context, c *conf.Conf, l engine.Listener, _ Executors) error {
+	rm, removed, err := runAM(t, amEnv(1), func(ctx context.Context, c *conf.Conf, l engine.Listener, _ Executors, _ ...engine.Option) error {
 		got = c
 		time.Sleep(50 * time.Millisecond)
 		return nil
@@ -284,7 +284,7 @@ func TestRunSucceeds(t *testing.T) {
 }
 
 func TestRunFailureRetriesUntilTheLastAttempt(t *testing.T) {
-	fail := func(context.Context, *conf.Conf, engine.Listener, Executors) error {
+	fail := func(context.Context, *conf.Conf, engine.Listener, Executors, ...engine.Option) error {
 		return errors.New("batch failed")
 	}
 	rm, removed, err := runAM(t, amEnv(1), fail, make(chan os.Signal))
@@ -304,7 +304,7 @@ func TestRunFailureRetriesUntilTheLastAttempt(t *testing.T) {
 func TestRunSignalDoesNotUnregister(t *testing.T) {
 	sigs := make(chan os.Signal, 1)
 	sigs <- os.Interrupt
-	rm, removed, err := runAM(t, amEnv(2), func(ctx context.Context, _ *conf.Conf, _ engine.Listener, _ Executors) error {
+	rm, removed, err := runAM(t, amEnv(2), func(ctx context.Context, _ *conf.Conf, _ engine.Listener, _ Executors, _ ...engine.Option) error {
 		time.Sleep(20 * time.Millisecond) // the engine stops on the signal by itself
 		return nil
 	}, sigs)
@@ -339,7 +339,7 @@ func TestRunExecutorsLargerThanTheClusterFailAtOnce(t *testing.T) {
 	env := amEnv(1)
 	env["GOSTREAM_EXECUTOR_CORES"] = "16" // the fake RM's largest container has 8
 	ran := false
-	rm, removed, err := runAM(t, env, func(context.Context, *conf.Conf, engine.Listener, Executors) error {
+	rm, removed, err := runAM(t, env, func(context.Context, *conf.Conf, engine.Listener, Executors, ...engine.Option) error {
 		ran = true
 		return nil
 	}, make(chan os.Signal))
@@ -389,7 +389,7 @@ func TestStatusShowsEffectiveMaxAttempts(t *testing.T) {
 func statusJSON(t *testing.T, env map[string]string) map[string]any {
 	rm := &fakeRM{}
 	var st map[string]any
-	_, _, err := runAMWith(t, rm, env, func(ctx context.Context, _ *conf.Conf, _ engine.Listener, _ Executors) error {
+	_, _, err := runAMWith(t, rm, env, func(ctx context.Context, _ *conf.Conf, _ engine.Listener, _ Executors, _ ...engine.Option) error {
 		rm.mu.Lock()
 		url := rm.trackingURL
 		rm.mu.Unlock()

@@ -229,7 +229,7 @@ func (a *attempt) runDriver(ctx context.Context) error {
 	dconf := a.conf.Clone()
 	_ = dconf.Set(conf.Master, fmt.Sprintf("local[%d]", a.conf.Int(conf.DriverCores)))
 	_ = dconf.Set(conf.DeployMode, conf.DeployModeClient)
-	return a.cfg.Driver(ctx, dconf, a.batches, a.ds.ep)
+	return a.cfg.Driver(ctx, dconf, a.batches, a.ds.ep, engine.WithApplicationAttempt(a.env.ContainerID.Attempt.App.String(), a.env.Attempt))
 }
 
 // end ends the attempt as o says: without unregistering, YARN decides

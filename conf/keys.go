@@ -29,6 +29,8 @@ const (
 	CheckpointDirectory     = "gostream.streaming.checkpoint.directory"
 	CheckpointOnGraphChange = "gostream.streaming.checkpoint.onGraphChange"
 	CheckpointRetained      = "gostream.streaming.checkpoint.retained"
+	CheckpointLeaseTimeout  = "gostream.streaming.checkpoint.lease.timeout"
+	CheckpointLeaseRenewal  = "gostream.streaming.checkpoint.lease.renewInterval"
 	StopMarker              = "gostream.streaming.stopMarker"
 	StopMarkerPollInterval  = "gostream.streaming.stopMarker.pollInterval"
 
@@ -190,6 +192,10 @@ var sections = []section{
 			doc: "when the checkpoint was written by a different DStream graph: fail (refuse to start) or discard (start afresh, ignoring it)"},
 		{name: CheckpointRetained, kind: kindInt, def: "10", min: 1,
 			doc: "number of most recent checkpoints kept; older ones are deleted"},
+		{name: CheckpointLeaseTimeout, kind: kindDuration, def: "180s", unit: sec, min: ms,
+			doc: "a driver holds a lease on its checkpoint directory; another application may take over a lease not renewed this long (its driver is presumed dead); at least twice the renewal interval"},
+		{name: CheckpointLeaseRenewal, kind: kindDuration, def: "10s", unit: sec, min: ms,
+			doc: "how often a driver renews its lease on the checkpoint directory"},
 		{name: StopMarker, kind: kindString, def: "",
 			doc: "path of a marker file (usually on HDFS); when it disappears the driver stops gracefully; empty = no marker"},
 		{name: StopMarkerPollInterval, kind: kindDuration, def: "5s", min: ms,

@@ -136,6 +136,9 @@ func (c *checkpointer) probe() error {
 // write: no later batch would fare better, and running on without
 // checkpoints would lose the state and the WAL's progress on a restart.
 func (c *checkpointer) refused(err error) bool {
+	if errors.Is(err, hdfsstore.ErrFenced) {
+		return true // another driver took the directory over: the lease keeper stops this one
+	}
 	if !errors.Is(err, fs.ErrPermission) {
 		return false
 	}
@@ -145,8 +148,12 @@ func (c *checkpointer) refused(err error) bool {
 
 // unwritable is the error a checkpoint directory that refuses writes gives.
 func (c *checkpointer) unwritable(err error) error {
+	return unwritableDir(c.ssc.settings.checkpointDir, err)
+}
+
+func unwritableDir(dir string, err error) error {
 	return fmt.Errorf("checkpoint directory %s cannot be written: %w; give the application's user write access to it, or choose another directory (%s)",
-		c.ssc.settings.checkpointDir, err, conf.CheckpointDirectory)
+		dir, err, conf.CheckpointDirectory)
 }
 
 func (c *checkpointer) apply(ev ckptEvent) {

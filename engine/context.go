@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gostream/gostream/conf"
@@ -64,6 +65,10 @@ type Context struct {
 
 	resolver    *hdfsstore.Resolver // resolves every path: WithResolver's, or made here
 	ownResolver bool                // made here: Stop closes it
+
+	leaseApp     string                      // WithApplicationAttempt
+	leaseAttempt int                         //
+	lease        atomic.Pointer[leaseKeeper] // the checkpoint directory's lease, once taken (lease.go)
 }
 
 type contextState int
@@ -220,8 +225,19 @@ const resolveTimeout = time.Minute
 // hdfs:// URLs, file:// URLs and plain paths, which live on fs.defaultFS of
 // HADOOP_CONF_DIR when it names HDFS (as in Spark), else on the local file
 // system (hdfsstore.Resolver.ForPath). An HDFS file system is the context's:
-// it is closed when the context stops.
+// it is closed when the context stops. Once the driver holds its checkpoint
+// directory's lease, every commit, rename and removal through it first checks
+// that no other driver took the lease over (lease.go).
 func (c *Context) FileSystem(ctx context.Context, p string) (hdfsstore.FS, string, error) {
+	fsys, abs, err := c.unfencedFileSystem(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	return hdfsstore.Fenced(fsys, c.checkFence), abs, nil
+}
+
+// unfencedFileSystem is FileSystem without the fence, for the lease itself.
+func (c *Context) unfencedFileSystem(ctx context.Context, p string) (hdfsstore.FS, string, error) {
 	if c.fsOverride != nil {
 		abs, err := filepath.Abs(strings.TrimPrefix(p, "file://"))
 		if err != nil {
@@ -448,6 +464,7 @@ func (c *Context) Stop(graceful bool) {
 	if c.state == initialized {
 		c.state = stopped
 		c.mu.Unlock()
+		c.releaseLease()
 		c.closeResolver()
 		close(c.done)
 		return
@@ -487,6 +504,7 @@ func (c *Context) Stop(graceful bool) {
 		close(c.ckpt.events)
 		<-c.ckpt.done
 	}
+	c.releaseLease()
 	c.bus.stop()
 	c.closeResolver()
 	c.mu.Lock()

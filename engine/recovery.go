@@ -93,6 +93,9 @@ func (c *Context) recoverCheckpoint(ctx context.Context) error {
 	if err := c.Err(); err != nil {
 		return fmt.Errorf("invalid streaming graph: %w", err)
 	}
+	if err := c.takeLease(ctx); err != nil {
+		return err
+	}
 	fsys, dir, err := c.fileSystem(c.settings.checkpointDir)
 	if err != nil {
 		return fmt.Errorf("checkpoint directory %s: %w", c.settings.checkpointDir, err)
@@ -282,6 +285,12 @@ func (c *Context) startCheckpointing() error {
 				conf.ReceiverWALEnable, conf.CheckpointDirectory)
 		}
 		return nil
+	}
+	lctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	err := c.takeLease(lctx)
+	cancel()
+	if err != nil {
+		return err
 	}
 	ck, err := newCheckpointer(c)
 	if err != nil {

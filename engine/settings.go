@@ -26,6 +26,8 @@ type settings struct {
 	receiverWAL         bool
 	stopMarker          string
 	stopMarkerPoll      time.Duration
+	leaseTimeout        time.Duration // the checkpoint directory's lease (lease.go)
+	leaseRenewal        time.Duration
 }
 
 func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
@@ -45,6 +47,12 @@ func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
 		receiverWAL:         c.Bool(conf.ReceiverWALEnable),
 		stopMarker:          c.String(conf.StopMarker),
 		stopMarkerPoll:      c.Duration(conf.StopMarkerPollInterval),
+		leaseTimeout:        c.Duration(conf.CheckpointLeaseTimeout),
+		leaseRenewal:        c.Duration(conf.CheckpointLeaseRenewal),
+	}
+	if s.leaseTimeout < 2*s.leaseRenewal {
+		return s, fmt.Errorf("%s=%s must be at least twice %s=%s: a live driver's lease must not expire between two renewals",
+			conf.CheckpointLeaseTimeout, s.leaseTimeout, conf.CheckpointLeaseRenewal, s.leaseRenewal)
 	}
 	m := c.Master()
 	if m.YARN {

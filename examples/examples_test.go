@@ -74,7 +74,7 @@ func start(t *testing.T, example string, args ...string) *run {
 	return startEnv(t, nil, example, args...)
 }
 
-// startEnv is start with env added to the environment.
+// startEnv is start with variables added to the clean environment.
 func startEnv(t *testing.T, env []string, example string, args ...string) *run {
 	t.Helper()
 	r := &run{cmd: exec.Command(filepath.Join(binDir, example), args...), done: make(chan error, 1)}

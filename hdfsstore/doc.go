@@ -9,6 +9,7 @@
 // connections), fstest/ (the contract suite every FS passes), wal_*.go
 // (the WAL: names, format, writer, reader, cleaner, refs), metalog.go (the
 // driver's metadata log on the WAL format), checkpoint.go (checkpoint files),
+// lease.go and fenced.go (one writer per directory),
 // errors.go (CorruptError, VersionError).
 //
 // # Write-ahead log
@@ -94,4 +95,24 @@
 //
 // The 28-byte header's batch time must equal the name's. See WriteCheckpoint
 // for the write order and ReadLatestCheckpoint for the fallback rules.
+//
+// # Leases
+//
+// A lease (lease.go) gives one writer a directory. Its files live in
+// <dir>/lease/:
+//
+//	epoch-<n>   n a decimal epoch, 1, 2, …; JSON of the holder:
+//	            {"app":"application_…","attempt":2,"run":"<random>","host":"h",
+//	             "pid":123,"since":"<RFC 3339>","released":true}
+//	            (app and attempt only for a YARN attempt; released once it stopped)
+//
+// The newest epoch is the lease. A new holder creates epoch-<n+1> with an
+// exclusive Create (so of two contenders one wins), never removing older
+// epochs: a fenced writer checks for the epoch after its own, so that file
+// must stay. The holder renews by rewriting its epoch file
+// (WriteFileAtomic): its modification time is the renewal, compared with the
+// modification time of a file written just now (.tmp-clock-*, removed), so
+// ages are measured on the file system's clock. Check is one Stat of
+// epoch-<n+1>. Fenced wraps an FS so that commits, renames and removals
+// call a fence (Check) first.
 package hdfsstore
