@@ -46,10 +46,13 @@ type Endpoint struct {
 	shuffle *shuffleClient
 	cancels sync.WaitGroup // cancel_task requests in the background
 
+	onLost func(id string, err error)
+
 	mu      sync.Mutex
 	execs   map[string]*executorConn
-	nextRun int64         // receiver and task runs
-	changed chan struct{} // closed and replaced when executors or their load change
+	lost    map[string]time.Time // executors declared lost, refused if they come back
+	nextRun int64                // receiver and task runs
+	changed chan struct{}        // closed and replaced when executors or their load change
 }
 
 // executorConn is a registered executor's connection.
@@ -73,6 +76,12 @@ type EndpointOptions struct {
 	// handshake and every read of a map output (gostream.network.timeout).
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// OnLost, when set, is called (on the executor's connection goroutine)
+	// when a registered executor is declared lost: its connection failed,
+	// or it was silent for Timeout (frozen, partitioned or dead). Its id is
+	// then refused if it connects again. Close's disconnections are not
+	// losses.
+	OnLost func(id string, err error)
 }
 
 // Listen starts an endpoint.
@@ -95,7 +104,7 @@ func Listen(o EndpointOptions) (*Endpoint, error) {
 	}
 	e := &Endpoint{secret: o.Secret, timeout: o.Timeout, log: o.Logger,
 		shuffle: newShuffleClient(o.Secret, "driver", o.Timeout, nil),
-		execs:   map[string]*executorConn{}, changed: make(chan struct{})}
+		onLost:  o.OnLost, execs: map[string]*executorConn{}, lost: map[string]time.Time{}, changed: make(chan struct{})}
 	e.srv = serveConns(ln, func(c net.Conn) {
 		if err := e.serve(c); err != nil {
 			e.log.Warn("executor connection ended", "remote", c.RemoteAddr(), "err", err)
@@ -162,7 +171,7 @@ func (e *Endpoint) serve(c net.Conn) error {
 		if hello.ExecutorID == "" {
 			return errors.New("no executor id")
 		}
-		return nil
+		return e.refuseLost(hello.ExecutorID)
 	})
 	if err != nil {
 		return err
@@ -188,7 +197,38 @@ func (e *Endpoint) serve(c net.Conn) error {
 	if e.srv.isClosed() {
 		return nil
 	}
-	return fmt.Errorf("executor %s lost: %w", x.info.ID, err)
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		err = fmt.Errorf("silent for %s (gostream.network.timeout): %w", e.timeout, err)
+	}
+	err = fmt.Errorf("executor %s lost: %w", x.info.ID, err)
+	if !hello.Launcher {
+		e.declareLost(x.info.ID, err)
+	}
+	return err
+}
+
+// declareLost records that executor id is lost, so that it may not come
+// back with stale state (its tasks and receivers run elsewhere now), and
+// tells OnLost, which replaces it.
+func (e *Endpoint) declareLost(id string, err error) {
+	e.mu.Lock()
+	e.lost[id] = time.Now()
+	e.mu.Unlock()
+	if e.onLost != nil {
+		e.onLost(id, err)
+	}
+}
+
+// refuseLost refuses the hello of an executor declared lost.
+func (e *Endpoint) refuseLost(id string) error {
+	e.mu.Lock()
+	at, lost := e.lost[id]
+	e.mu.Unlock()
+	if !lost {
+		return nil
+	}
+	return fmt.Errorf("executor %s was declared lost at %s and may not rejoin: its tasks and receivers run elsewhere now (%w)",
+		id, at.Format(time.RFC3339), ErrDeclaredLost)
 }
 
 func (e *Endpoint) register(x *executorConn) {

@@ -68,7 +68,9 @@ var ErrDriverGone = errors.New("the driver is gone")
 
 // RunExecutor runs an executor: it connects to the driver, proves the
 // secret, registers and heartbeats until the driver goes away (it then
-// returns an error wrapping ErrDriverGone) or ctx ends (nil).
+// returns an error wrapping ErrDriverGone) or ctx ends (nil). A driver that
+// refuses it returns an error wrapping ErrAuth or, when the driver declared
+// this executor lost, ErrDeclaredLost.
 func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	if c.Heartbeat <= 0 {
 		c.Heartbeat = 10 * time.Second
@@ -110,7 +112,7 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	}
 	lc := newLineConn(conn)
 	if err := dialHandshake(lc, c.Secret, c.Timeout, hello); err != nil {
-		if errors.Is(err, ErrAuth) {
+		if errors.Is(err, ErrAuth) || errors.Is(err, ErrDeclaredLost) {
 			return fmt.Errorf("executor %s registering with the driver: %w", c.ID, err)
 		}
 		return c.ended(ctx, "registration", err)

@@ -74,6 +74,11 @@ const (
 // task.ErrAuth: no retry mends it.
 var ErrAuth = fmt.Errorf("executor %w", task.ErrAuth)
 
+// ErrDeclaredLost: the driver refused an executor it had declared lost
+// (silent for the network timeout, or its connection ended); the executor
+// process must exit.
+var ErrDeclaredLost = errors.New("the driver declared this executor lost")
+
 // maxLine bounds one protocol line: the JSON header of a message, whose
 // data follows the line raw.
 const maxLine = 1 << 20
