@@ -93,7 +93,8 @@ func (a *attempt) newAllocator() *allocator {
 		failures:    failureTracker{validity: c.Duration(conf.ExecutorFailuresValidityInterval)},
 		heartbeat:   c.Duration(conf.YarnSchedulerHeartbeatInterval), initial: c.Duration(conf.YarnSchedulerInitialAllocationInterval),
 		callTimeout: a.cfg.CallTimeout,
-		released:    map[yarn.ContainerID]bool{}, running: map[yarn.ContainerID]*Executor{},
+		released:    map[yarn.ContainerID]bool{}, running: map[yarn.ContainerID]*Executor{}, wake: make(chan struct{}, 1),
+		lostExecs: map[yarn.ContainerID]*Executor{}, toStop: map[yarn.ContainerID]string{},
 	}
 }
 

@@ -23,7 +23,9 @@ type driverSide struct {
 	closeOnce    sync.Once
 }
 
-func newDriverSide(getenv func(string) string, host string, c *conf.Conf, log *slog.Logger) (*driverSide, error) {
+// newDriverSide finds the driver side; an in-process driver's endpoint
+// calls onLost with the executors it declares lost.
+func newDriverSide(getenv func(string) string, host string, c *conf.Conf, log *slog.Logger, onLost func(id string, err error)) (*driverSide, error) {
 	if addr := getenv(procenv.ClientDriver); addr != "" {
 		secret := getenv(procenv.ExecutorSecret)
 		if secret == "" {
@@ -35,7 +37,7 @@ func newDriverSide(getenv func(string) string, host string, c *conf.Conf, log *s
 	if err != nil {
 		return nil, err
 	}
-	ep, err := container.Listen(container.EndpointOptions{Addr: ":0", Secret: secret, Timeout: c.Duration(conf.NetworkTimeout), Logger: log})
+	ep, err := container.Listen(container.EndpointOptions{Addr: ":0", Secret: secret, Timeout: c.Duration(conf.NetworkTimeout), Logger: log, OnLost: onLost})
 	if err != nil {
 		return nil, err
 	}
