@@ -225,7 +225,7 @@ func (a *attempt) run(ctx context.Context) (driverErr, allocErr error, signaled 
 // holds the link to the submitter's driver until that goes away.
 func (a *attempt) runDriver(ctx context.Context) error {
 	if a.ds.ep == nil {
-		return watchClientDriver(ctx, a.ds, a.conf, a.log)
+		return watchClientDriver(ctx, a.ds, a.conf, a.log, a.alloc.lost)
 	}
 	dconf := a.conf.Clone()
 	_ = dconf.Set(conf.Master, fmt.Sprintf("local[%d]", a.conf.Int(conf.DriverCores)))

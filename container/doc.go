@@ -43,6 +43,7 @@
 //	executor → driver  read_input {run,data}: replied {data}, the task's input
 //	driver → executor  forget_shuffles {batch}: drop map outputs of earlier batches
 //	driver → executor  cancel_task {run}: the driver stopped waiting for the task
+//	driver → AM        executor_lost {executor_id}: to the client-mode AM's link
 //
 // Receivers run on executors (Endpoint.RunReceiver is the engine's
 // cluster.ReceiverHost; the executor runs the ServeReceiver of the

@@ -44,15 +44,19 @@ type Endpoint struct {
 	timeout time.Duration
 	log     *slog.Logger
 	shuffle *shuffleClient
-	cancels sync.WaitGroup // cancel_task requests in the background
+	// background: requests sent without waiting (cancel_task,
+	// executor_lost).
+	background sync.WaitGroup
 
 	onLost func(id string, err error)
 
-	mu      sync.Mutex
-	execs   map[string]*executorConn
-	lost    map[string]time.Time // executors declared lost, refused if they come back
-	nextRun int64                // receiver and task runs
-	changed chan struct{}        // closed and replaced when executors or their load change
+	mu    sync.Mutex
+	execs map[string]*executorConn
+	lost  map[string]time.Time // executors declared lost, refused if they come back
+	// launchers: the client-mode AM's connections, told of lost executors.
+	launchers map[*executorConn]bool
+	nextRun   int64         // receiver and task runs
+	changed   chan struct{} // closed and replaced when executors or their load change
 }
 
 // executorConn is a registered executor's connection.
@@ -104,8 +108,9 @@ func Listen(o EndpointOptions) (*Endpoint, error) {
 	}
 	e := &Endpoint{secret: o.Secret, timeout: o.Timeout, log: o.Logger,
 		shuffle: newShuffleClient(o.Secret, "driver", o.Timeout, nil),
-		onLost:  o.OnLost, execs: map[string]*executorConn{}, lost: map[string]time.Time{}, changed: make(chan struct{})}
-	e.srv = serveConns(ln, func(c net.Conn) {
+		onLost:  o.OnLost, execs: map[string]*executorConn{}, lost: map[string]time.Time{}, launchers: map[*executorConn]bool{}, changed: make(chan struct{})}
+	e.srv = newConnServer(ln) // serve reads e.srv
+	e.srv.start(func(c net.Conn) {
 		if err := e.serve(c); err != nil {
 			e.log.Warn("executor connection ended", "remote", c.RemoteAddr(), "err", err)
 		}
@@ -158,7 +163,7 @@ func (e *Endpoint) Executors() []ExecutorInfo {
 // endpoint's goroutines.
 func (e *Endpoint) Close() error {
 	err := e.srv.close()
-	e.cancels.Wait() // the connections are closed: they end at once
+	e.background.Wait() // the connections are closed: they end at once
 	e.shuffle.close()
 	return err
 }
@@ -181,8 +186,11 @@ func (e *Endpoint) serve(c net.Conn) error {
 		Remote: c.RemoteAddr().String(), ShuffleAddr: hello.ShuffleAddr, Registered: now, LastHeartbeat: now},
 		peer: newPeer(lc, e.timeout), runs: map[int64]*receiverRun{}, tasks: map[int64]*taskRun{}}
 	if hello.Launcher {
-		// The client-mode AM watches the driver: it runs nothing here.
+		// The client-mode AM watches the driver: it runs nothing here, and
+		// hears of lost executors, which it replaces.
 		e.log.Info("application master connected", "remote", x.info.Remote)
+		e.setLauncher(x, true)
+		defer e.setLauncher(x, false)
 	} else {
 		e.register(x)
 		defer e.unregister(x)
@@ -207,15 +215,39 @@ func (e *Endpoint) serve(c net.Conn) error {
 	return err
 }
 
+func (e *Endpoint) setLauncher(x *executorConn, on bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if on {
+		e.launchers[x] = true
+	} else {
+		delete(e.launchers, x)
+	}
+}
+
 // declareLost records that executor id is lost, so that it may not come
 // back with stale state (its tasks and receivers run elsewhere now), and
-// tells OnLost, which replaces it.
+// tells whoever replaces it: OnLost, and the client-mode AM (in the
+// background, best effort).
 func (e *Endpoint) declareLost(id string, err error) {
 	e.mu.Lock()
 	e.lost[id] = time.Now()
+	var launchers []*executorConn
+	for x := range e.launchers {
+		launchers = append(launchers, x)
+	}
 	e.mu.Unlock()
 	if e.onLost != nil {
 		e.onLost(id, err)
+	}
+	for _, x := range launchers {
+		e.background.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), e.timeout)
+			defer cancel()
+			if _, err := x.peer.request(ctx, message{Op: opExecutorLost, ExecutorID: id}); err != nil {
+				e.log.Warn("could not tell the application master of a lost executor: YARN replaces it when its process ends", "executor", id, "err", err)
+			}
+		})
 	}
 }
 

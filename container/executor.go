@@ -43,6 +43,9 @@ type ExecutorConfig struct {
 	// OnRegistered, when set, is called once the driver has accepted the
 	// connection.
 	OnRegistered func()
+	// OnExecutorLost, for the Launcher, is called with the id of each
+	// executor the driver declares lost.
+	OnExecutorLost func(id string)
 }
 
 // ExecutorConfigFromEnv reads the executor's environment.
@@ -130,7 +133,7 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	hbDone := make(chan error, 1)
 	go func() { hbDone <- c.heartbeat(connCtx, p, conn) }()
 	var handlers sync.WaitGroup
-	err = p.read(executorHandler(recv, tasks), &handlers)
+	err = p.read(executorHandler(recv, tasks, c.OnExecutorLost), &handlers)
 	cancel()
 	recv.wg.Wait()
 	handlers.Wait()
@@ -140,10 +143,17 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	return c.ended(ctx, "connection", err)
 }
 
-// executorHandler routes the driver's requests.
-func executorHandler(recv *executorReceivers, tasks *executorTasks) handler {
+// executorHandler routes the driver's requests; onLost, when set, hears
+// of lost executors.
+func executorHandler(recv *executorReceivers, tasks *executorTasks, onLost func(id string)) handler {
 	return func(m message) (message, error) {
 		switch m.Op {
+		case opExecutorLost:
+			if onLost == nil {
+				return message{}, fmt.Errorf("%s sent to an executor, not the application master", m.Op)
+			}
+			onLost(m.ExecutorID)
+			return message{}, nil
 		case opRunReceiver:
 			return recv.start(m)
 		case opStopReceiver:

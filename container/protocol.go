@@ -67,6 +67,7 @@ const (
 	opReadInput      = "read_input"      // executor → driver: Run, Data; replied with Data
 	opForgetShuffles = "forget_shuffles" // driver → executor: Batch (drop map outputs of earlier batches)
 	opCancelTask     = "cancel_task"     // driver → executor: Run (the driver no longer waits for it)
+	opExecutorLost   = "executor_lost"   // driver → client-mode AM: ExecutorID, declared lost
 	opFetchBucket    = "fetch_bucket"    // on a shuffle connection: Key, Partition; replied with Data
 )
 
