@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/internal/yarn"
-	"github.com/gostream/gostream/testcluster"
 )
 
 // TestIntegrationYarnFrozenExecutorIsReplaced (issue 11, item 3): an
@@ -37,15 +35,8 @@ func TestIntegrationYarnFrozenExecutorIsReplaced(t *testing.T) {
 	y.waitCounts(want, time.Minute)
 
 	frozen := executorContainer(t, app.Status(r.TrackingURL), "2")
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	nm, pids, err := y.Cluster.FreezeContainer(ctx, frozen)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app.Freeze(frozen)
 	froze := time.Now()
-	t.Logf("froze executor 2 (container %s on %s, pids %v)", frozen, nm.Name, pids)
-	t.Cleanup(func() { _, _, _ = y.Cluster.ThawContainer(context.Background(), frozen) })
 	text, add = words("while-frozen", 60)
 	y.putFile("b.txt", text)
 	addCounts(want, add)
@@ -69,24 +60,7 @@ func TestIntegrationYarnFrozenExecutorIsReplaced(t *testing.T) {
 
 	// The frozen process was killed with its container; one still there
 	// when thawed must exit without rejoining.
-	if _, pids, err := y.Cluster.ThawContainer(ctx, frozen); err == nil {
-		t.Logf("thawed %v", pids)
-	} else if !errors.Is(err, testcluster.ErrNotFound) {
-		t.Fatal(err)
-	}
-	for {
-		_, pids, err := y.Cluster.ContainerProcesses(ctx, frozen)
-		if errors.Is(err, testcluster.ErrNotFound) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("the lost executor's processes %v still run", pids)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	app.Thaw(frozen, time.Minute)
 	text, add = words("after-thaw", 60)
 	y.putFile("c.txt", text)
 	addCounts(want, add)
@@ -96,6 +70,8 @@ func TestIntegrationYarnFrozenExecutorIsReplaced(t *testing.T) {
 		t.Errorf("registered after the thaw: %+v, want two executors, not 2", st.Registered)
 	}
 	// One failure, once the RM has reported the container: not two.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
 	for st.ExecutorFailures == 0 && ctx.Err() == nil {
 		time.Sleep(500 * time.Millisecond)
 		st = app.Status(r.TrackingURL)
