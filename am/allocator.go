@@ -59,9 +59,18 @@ type allocator struct {
 	nextID     int
 	released   map[yarn.ContainerID]bool
 
+	// wake cuts the wait before the next allocate call short: an executor
+	// was lost.
+	wake chan struct{}
+
 	mu      sync.Mutex
 	running map[yarn.ContainerID]*Executor
-	failed  int // total failures, for the status page
+	// lostExecs: executors the driver declared lost, whose containers have
+	// not completed yet; toStop: their containers not stopped yet (node
+	// addresses).
+	lostExecs map[yarn.ContainerID]*Executor
+	toStop    map[yarn.ContainerID]string
+	failed    int // total failures, for the status page
 }
 
 // Executor is an executor container.
@@ -114,6 +123,7 @@ func (a *allocator) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(interval):
+		case <-a.wake:
 		}
 		if pending {
 			interval = min(2*interval, a.heartbeat)
@@ -128,7 +138,15 @@ func (a *allocator) run(ctx context.Context) error {
 func (a *allocator) allocateOnce(ctx context.Context) (bool, error) {
 	a.mu.Lock()
 	want := a.target - len(a.running)
+	stop := a.toStop
+	a.toStop = map[yarn.ContainerID]string{}
 	a.mu.Unlock()
+	// Lost executors' containers are released in this call (the RM kills
+	// them if their NodeManager does not) and stopped after it.
+	for id := range stop {
+		a.released[id] = true
+	}
+	defer a.stopContainers(ctx, stop)
 	req := &yarnpb.AllocateRequestProto{ResponseId: proto.Int32(a.responseID), Progress: proto.Float32(0.1)}
 	// The ask is the total the RM should still allocate; send it only when
 	// it changes, as AMRMClient does (a repeated ask would reset the RM's
@@ -184,11 +202,17 @@ func (a *allocator) completed(sts []*yarnpb.ContainerStatusProto) error {
 		a.mu.Lock()
 		e, ours := a.running[id]
 		delete(a.running, id)
+		lostExec, lost := a.lostExecs[id]
+		delete(a.lostExecs, id)
 		a.mu.Unlock()
+		code := s.ExitStatus
+		if lost {
+			a.lostCompleted(lostExec, s)
+			continue
+		}
 		if !ours {
 			continue // released by us, or not an executor
 		}
-		code := s.ExitStatus
 		switch code {
 		case exitSuccess:
 			a.log.Info("executor exited", "executor", e.ID, "container", id, "node", e.Node)
@@ -200,6 +224,59 @@ func (a *allocator) completed(sts []*yarnpb.ContainerStatusProto) error {
 		}
 	}
 	return nil
+}
+
+// lost handles executor id, which the driver declared lost (silent for
+// gostream.network.timeout, or its connection ended): it leaves the running
+// set at once, so that the next allocate call, made now, asks for a
+// replacement; its container is released and stopped, so that a frozen or
+// partitioned process does not keep it. The failure is counted when the RM
+// reports the container completed, once. An executor whose container
+// already completed is not running: nothing to do.
+func (a *allocator) lost(id string, cause error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for cid, e := range a.running {
+		if e.ID != id {
+			continue
+		}
+		delete(a.running, cid)
+		a.lostExecs[cid] = e
+		a.toStop[cid] = e.Node
+		a.log.Warn("executor lost: releasing its container and asking for a replacement", "executor", id, "container", cid, "node", e.Node, "err", cause)
+		select {
+		case a.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
+}
+
+// stopContainers stops the containers of lost executors through their
+// NodeManagers (node addresses by container), which kills a frozen process
+// at once; the release already sent covers a NodeManager that cannot be
+// reached.
+func (a *allocator) stopContainers(ctx context.Context, nodes map[yarn.ContainerID]string) {
+	for id, node := range nodes {
+		sctx, cancel := context.WithTimeout(ctx, a.callTimeout)
+		err := a.launcher.Stop(sctx, id, node)
+		cancel()
+		if err != nil {
+			a.log.Info("could not stop a lost executor's container through its NodeManager: the RM stops it, as it is released", "container", id, "node", node, "err", err)
+		}
+	}
+}
+
+// lostCompleted counts a lost executor's container completing as a failure,
+// unless YARN preempted it: its process may have ended, or been killed
+// because it was lost, before or after the driver noticed.
+func (a *allocator) lostCompleted(e *Executor, s yarn.ContainerStatus) {
+	if s.ExitStatus == exitPreempted {
+		a.log.Info("lost executor's container was preempted by YARN, not counted as a failure", "executor", e.ID, "container", s.ID, "diagnostics", s.Diagnostics)
+		return
+	}
+	a.recordFailure()
+	a.log.Warn("lost executor's container completed: counted as an executor failure", "executor", e.ID, "container", s.ID, "node", e.Node, "exit", s.ExitStatus, "diagnostics", s.Diagnostics)
 }
 
 func (a *allocator) recordFailure() {

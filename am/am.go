@@ -88,11 +88,13 @@ func Run(ctx context.Context, cfg Config) error {
 		return &ExitError{Code: 1, Err: err}
 	}
 	defer a.sched.Close()
-	if a.ds, err = newDriverSide(cfg.Getenv, a.env.NMHost, a.conf, a.log); err != nil {
+	a.alloc = a.newAllocator()
+	// The driver's endpoint tells the allocator of executors it declares
+	// lost, which it replaces.
+	if a.ds, err = newDriverSide(cfg.Getenv, a.env.NMHost, a.conf, a.log, a.alloc.lost); err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
 	defer a.ds.close()
-	a.alloc = a.newAllocator()
 	st, err := a.startStatusPage()
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}

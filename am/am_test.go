@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gostream/gostream/conf"
+	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
@@ -95,6 +96,7 @@ func (f *fakeRM) complete(id yarn.ContainerID, exit int32) {
 type fakeLauncher struct {
 	mu       sync.Mutex
 	launched []string
+	stopped  []yarn.ContainerID
 	fail     bool
 }
 
@@ -108,13 +110,106 @@ func (l *fakeLauncher) Launch(_ context.Context, c *yarnpb.ContainerProto, id st
 	l.launched = append(l.launched, id)
 	return nil
 }
+func (l *fakeLauncher) Stop(_ context.Context, id yarn.ContainerID, _ string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopped = append(l.stopped, id)
+	return nil
+}
 func (l *fakeLauncher) Close() error { return nil }
 
 func newTestAllocator(rm *fakeRM, l *fakeLauncher, target, maxFailures int, validity time.Duration, now func() time.Time) *allocator {
 	return &allocator{sched: rm, launcher: l, log: slog.New(slog.DiscardHandler), now: now, target: target,
 		resource: yarn.Resource{MemoryMB: 1408, VCores: 1}, maxFailures: maxFailures, failures: failureTracker{validity: validity},
 		heartbeat: 50 * time.Millisecond, initial: 5 * time.Millisecond, callTimeout: time.Second,
-		released: map[yarn.ContainerID]bool{}, running: map[yarn.ContainerID]*Executor{}}
+		released: map[yarn.ContainerID]bool{}, running: map[yarn.ContainerID]*Executor{}, wake: make(chan struct{}, 1),
+		lostExecs: map[yarn.ContainerID]*Executor{}, toStop: map[yarn.ContainerID]string{}}
+}
+
+// containerOf is the container running executor id.
+func (a *allocator) containerOf(t *testing.T, id string) yarn.ContainerID {
+	t.Helper()
+	for c, e := range a.running {
+		if e.ID == id {
+			return c
+		}
+	}
+	t.Fatalf("executor %s is not running", id)
+	return yarn.ContainerID{}
+}
+
+// TestAllocatorReplacesALostExecutor: an executor the driver declares lost
+// (frozen, partitioned) has its container stopped and released and a
+// replacement asked for at once; its failure is counted once, when the RM
+// reports the container completed, even if it reports it twice; a loss
+// declared after the RM reported the container is not counted again, and
+// a lost executor's container that YARN preempted is not a failure.
+func TestAllocatorReplacesALostExecutor(t *testing.T) {
+	rm, l := &fakeRM{}, &fakeLauncher{}
+	a := newTestAllocator(rm, l, 2, 10, 0, time.Now)
+	ctx := t.Context()
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	frozen := a.containerOf(t, "2")
+	a.lost("2", errors.New("silent for 10s"))
+	a.lost("2", errors.New("again"))  // declared twice: one loss
+	a.lost("99", errors.New("never")) // not an executor of ours
+	select {
+	case <-a.wake:
+	default:
+		t.Fatal("a loss did not wake the allocate loop")
+	}
+	if len(a.running) != 1 {
+		t.Fatalf("%d running after the loss, want 1", len(a.running))
+	}
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rm.released != 1 || len(l.stopped) != 1 || l.stopped[0] != frozen {
+		t.Fatalf("released %d, stopped %v: want %s released and stopped once", rm.released, l.stopped, frozen)
+	}
+	if rm.asks[len(rm.asks)-1] != 1 || len(a.running) != 2 || l.launched[len(l.launched)-1] != "3" {
+		t.Fatalf("not replaced: asks %v running %d launched %v", rm.asks, len(a.running), l.launched)
+	}
+	if a.failed != 0 {
+		t.Fatalf("%d failures before the RM reported the container", a.failed)
+	}
+	rm.complete(frozen, exitKilledByAppMaster)
+	rm.complete(frozen, exitAborted) // released too: must not count twice
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a.failed != 1 || a.failures.count(time.Now()) != 1 {
+		t.Fatalf("%d failures (%d counting), want 1", a.failed, a.failures.count(time.Now()))
+	}
+
+	// The RM reports a crash first, the driver notices after: one failure.
+	crashed := a.containerOf(t, "1")
+	rm.complete(crashed, 1)
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.lost("1", errors.New("connection closed"))
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a.failed != 2 || len(l.stopped) != 1 {
+		t.Fatalf("%d failures, stopped %v: want 2 and the crashed container not stopped", a.failed, l.stopped)
+	}
+
+	// Preempted before or after the driver noticed: not a failure.
+	preempted := a.containerOf(t, "3")
+	a.lost("3", errors.New("connection closed"))
+	rm.complete(preempted, exitPreempted)
+	for range 2 {
+		if _, err := a.allocateOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.failed != 2 || len(a.running) != 2 {
+		t.Fatalf("%d failures, %d running after a preemption", a.failed, len(a.running))
+	}
 }
 
 func TestAllocatorLaunchesReplacesAndCountsFailures(t *testing.T) {
@@ -408,4 +503,64 @@ func statusJSON(t *testing.T, env map[string]string) map[string]any {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// TestClientModeLostExecutorIsReplaced: in client mode the driver's
+// endpoint is in the submitter's process; it names the executors it
+// declares lost over the AM's link, and the AM stops their containers and
+// replaces them as in cluster mode.
+func TestClientModeLostExecutorIsReplaced(t *testing.T) {
+	ep, err := container.Listen(container.EndpointOptions{Addr: "127.0.0.1:0", Secret: "s", Timeout: 300 * time.Millisecond,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	env := amEnv(1)
+	env[procenv.ClientDriver], env[procenv.ExecutorSecret] = fmt.Sprintf("127.0.0.1:%d", ep.Port()), "s"
+	env["GOSTREAM_NETWORK_TIMEOUT"], env["GOSTREAM_EXECUTOR_HEARTBEATINTERVAL"] = "300ms", "50ms"
+	l := &fakeLauncher{}
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(t.Context(), Config{Driver: func(context.Context, *conf.Conf, engine.Listener, Executors) error { return nil },
+			Args: []string{}, Getenv: func(k string) string { return env[k] }, Environ: environ,
+			Logger: slog.New(slog.DiscardHandler), Signals: make(chan os.Signal), Scheduler: &fakeRM{}, Launcher: l,
+			RemoveStaging: func(context.Context, string) error { return nil }})
+	}()
+	launched := func() int { l.mu.Lock(); defer l.mu.Unlock(); return len(l.launched) }
+	for launched() < 2 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Executor 1 registers, then stops answering: the driver declares it
+	// lost after its 300 ms timeout.
+	ctx, cancel := context.WithCancel(t.Context())
+	frozen := make(chan struct{})
+	go func() {
+		defer close(frozen)
+		_ = container.RunExecutor(ctx, container.ExecutorConfig{DriverAddress: env[procenv.ClientDriver], Secret: "s", ID: "1",
+			Heartbeat: time.Hour, Timeout: time.Hour, Logger: slog.New(slog.DiscardHandler)})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l.mu.Lock()
+		stopped, n := len(l.stopped), len(l.launched)
+		l.mu.Unlock()
+		if stopped == 1 && n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stopped %d containers and launched %d executors, want 1 stopped and a third launched", stopped, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-frozen
+	ep.Close() // the driver ends: so does the application
+	if err := <-done; err != nil {
+		t.Fatalf("AM after the client-mode driver left: %v", err)
+	}
 }

@@ -93,7 +93,8 @@ func (a *attempt) newAllocator() *allocator {
 		failures:    failureTracker{validity: c.Duration(conf.ExecutorFailuresValidityInterval)},
 		heartbeat:   c.Duration(conf.YarnSchedulerHeartbeatInterval), initial: c.Duration(conf.YarnSchedulerInitialAllocationInterval),
 		callTimeout: a.cfg.CallTimeout,
-		released:    map[yarn.ContainerID]bool{}, running: map[yarn.ContainerID]*Executor{},
+		released:    map[yarn.ContainerID]bool{}, running: map[yarn.ContainerID]*Executor{}, wake: make(chan struct{}, 1),
+		lostExecs: map[yarn.ContainerID]*Executor{}, toStop: map[yarn.ContainerID]string{},
 	}
 }
 
@@ -224,7 +225,7 @@ func (a *attempt) run(ctx context.Context) (driverErr, allocErr error, signaled 
 // holds the link to the submitter's driver until that goes away.
 func (a *attempt) runDriver(ctx context.Context) error {
 	if a.ds.ep == nil {
-		return watchClientDriver(ctx, a.ds, a.conf, a.log)
+		return watchClientDriver(ctx, a.ds, a.conf, a.log, a.alloc.lost)
 	}
 	dconf := a.conf.Clone()
 	_ = dconf.Set(conf.Master, fmt.Sprintf("local[%d]", a.conf.Int(conf.DriverCores)))

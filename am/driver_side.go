@@ -23,7 +23,9 @@ type driverSide struct {
 	closeOnce    sync.Once
 }
 
-func newDriverSide(getenv func(string) string, host string, c *conf.Conf, log *slog.Logger) (*driverSide, error) {
+// newDriverSide finds the driver side; an in-process driver's endpoint
+// calls onLost with the executors it declares lost.
+func newDriverSide(getenv func(string) string, host string, c *conf.Conf, log *slog.Logger, onLost func(id string, err error)) (*driverSide, error) {
 	if addr := getenv(procenv.ClientDriver); addr != "" {
 		secret := getenv(procenv.ExecutorSecret)
 		if secret == "" {
@@ -35,7 +37,7 @@ func newDriverSide(getenv func(string) string, host string, c *conf.Conf, log *s
 	if err != nil {
 		return nil, err
 	}
-	ep, err := container.Listen(container.EndpointOptions{Addr: ":0", Secret: secret, Timeout: c.Duration(conf.NetworkTimeout), Logger: log})
+	ep, err := container.Listen(container.EndpointOptions{Addr: ":0", Secret: secret, Timeout: c.Duration(conf.NetworkTimeout), Logger: log, OnLost: onLost})
 	if err != nil {
 		return nil, err
 	}
@@ -54,13 +56,15 @@ func (d *driverSide) close() {
 // watchClientDriver holds a link to the client-mode driver until it goes
 // away, which ends the application: as in Spark's client mode, the
 // driver's own outcome is the submitter's exit status, and the AM
-// unregisters SUCCEEDED once the driver has disconnected.
-func watchClientDriver(ctx context.Context, d *driverSide, c *conf.Conf, log *slog.Logger) error {
+// unregisters SUCCEEDED once the driver has disconnected. Through the link
+// the driver names the executors it declares lost, which onLost replaces.
+func watchClientDriver(ctx context.Context, d *driverSide, c *conf.Conf, log *slog.Logger, onLost func(id string, err error)) error {
 	connected := false
 	err := container.RunExecutor(ctx, container.ExecutorConfig{
 		DriverAddress: d.addr, Secret: d.secret, ID: "application-master", Launcher: true,
 		Heartbeat: c.Duration(conf.ExecutorHeartbeatInterval), Timeout: c.Duration(conf.NetworkTimeout), Logger: log,
-		OnRegistered: func() { connected = true },
+		OnRegistered:   func() { connected = true },
+		OnExecutorLost: func(id string) { onLost(id, errors.New("declared lost by the client-mode driver")) },
 	})
 	if connected && errors.Is(err, container.ErrDriverGone) {
 		log.Info("the client-mode driver disconnected: the application ends", "driver", d.addr)

@@ -19,6 +19,8 @@ type Launcher interface {
 	UpdateTokens(tokens []*yarnpb.NMTokenProto)
 	// Launch starts executor id in container c.
 	Launch(ctx context.Context, c *yarnpb.ContainerProto, id string) error
+	// Stop stops container id on the NodeManager at node (host:port).
+	Stop(ctx context.Context, id yarn.ContainerID, node string) error
 	Close() error
 }
 
@@ -80,6 +82,14 @@ func (l *nmLauncher) Launch(ctx context.Context, c *yarnpb.ContainerProto, id st
 		return err
 	}
 	return nm.Start(ctx, yarn.ContainerIDFromProto(c.GetId()), c.GetContainerToken(), lc)
+}
+
+func (l *nmLauncher) Stop(ctx context.Context, id yarn.ContainerID, node string) error {
+	nm, err := l.client(node)
+	if err != nil {
+		return fmt.Errorf("stop container %s: %w", id, err)
+	}
+	return nm.Stop(ctx, id)
 }
 
 func (l *nmLauncher) Close() error {

@@ -3,6 +3,7 @@ package container
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +89,84 @@ func TestExecutorConfigFromEnv(t *testing.T) {
 	c, err := ExecutorConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil || c.ID != "3" || c.Cores != 4 || c.DriverAddress != "h:1" {
 		t.Fatalf("%+v %v", c, err)
+	}
+}
+
+// TestLostExecutorIsRefusedWhenItComesBack: an executor silent for the
+// timeout (frozen, partitioned) is declared lost, which OnLost hears once;
+// its old connection is closed, so nothing it sends later arrives, and when
+// it connects again with its id the driver refuses it with ErrDeclaredLost
+// (the process exits) instead of taking it back with stale state. Close's
+// disconnections are not losses.
+func TestLostExecutorIsRefusedWhenItComesBack(t *testing.T) {
+	lost := make(chan string, 4)
+	ep, err := Listen(EndpointOptions{Addr: "127.0.0.1:0", Secret: "s", Timeout: 300 * time.Millisecond,
+		OnLost: func(id string, err error) { lost <- id }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+
+	// Executor 1 registers, then goes silent: no heartbeat, as if frozen.
+	frozen, err := net.Dial("tcp", ep.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer frozen.Close()
+	lc := newLineConn(frozen)
+	if err := dialHandshake(lc, "s", time.Second, message{ExecutorID: "1", Cores: 1}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-lost:
+		if id != "1" {
+			t.Fatalf("lost %q, want 1", id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a silent executor was not declared lost")
+	}
+	if ex := ep.Executors(); len(ex) != 0 {
+		t.Fatalf("executors after the loss: %+v", ex)
+	}
+	// It wakes up: what it sends on its old connection reaches nobody.
+	_ = lc.send(message{Seq: 1, Op: opHeartbeat, Heartbeat: 1}, time.Second)
+	if m, err := lc.recv(time.Second); err == nil {
+		t.Fatalf("the lost executor's old connection answered %+v", m)
+	}
+	// It connects again: refused, promptly, with a reason.
+	done := make(chan error, 1)
+	go func() {
+		done <- RunExecutor(t.Context(), ExecutorConfig{DriverAddress: ep.addr(), Secret: "s", ID: "1", Heartbeat: 50 * time.Millisecond, Timeout: 5 * time.Second})
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrDeclaredLost) || errors.Is(err, ErrDriverGone) || !strings.Contains(err.Error(), "declared lost at") {
+			t.Fatalf("returning executor: %v, want a refusal wrapping ErrDeclaredLost", err)
+		}
+		t.Logf("refused: %v", err)
+	case <-time.After(3 * time.Second):
+		t.Fatal("the returning executor was not refused promptly")
+	}
+	if ex := ep.Executors(); len(ex) != 0 {
+		t.Fatalf("the lost executor rejoined: %+v", ex)
+	}
+
+	// Another executor is taken; Close disconnecting it is not a loss.
+	go func() {
+		done <- RunExecutor(t.Context(), ExecutorConfig{DriverAddress: ep.addr(), Secret: "s", ID: "2", Heartbeat: 50 * time.Millisecond, Timeout: 5 * time.Second})
+	}()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := ep.waitRegistered(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	ep.Close()
+	if err := <-done; !errors.Is(err, ErrDriverGone) {
+		t.Fatalf("executor 2 after Close: %v", err)
+	}
+	select {
+	case id := <-lost:
+		t.Fatalf("executor %s declared lost by Close", id)
+	default:
 	}
 }

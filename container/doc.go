@@ -14,7 +14,11 @@
 // HMAC-SHA256(secret, challenge) — the secret itself never crosses the
 // network — registers, and heartbeats. The driver refuses connections that
 // do not prove the secret. An executor exits when the driver goes away
-// (connection closed, or no answer within the network timeout).
+// (connection closed, or no answer within the network timeout). The driver
+// declares an executor lost when its connection fails or it is silent for
+// the network timeout (EndpointOptions.OnLost hears of it) and refuses its
+// id from then on, with {"error":"…","failure":{"kind":"declared_lost"}}, so
+// that a process that wakes up exits (ErrDeclaredLost) instead of rejoining.
 //
 // The wire protocol is JSON lines on one TCP connection; a message's bulk
 // data (records, a task's spec, an input partition, a bucket) follows its
@@ -39,6 +43,7 @@
 //	executor → driver  read_input {run,data}: replied {data}, the task's input
 //	driver → executor  forget_shuffles {batch}: drop map outputs of earlier batches
 //	driver → executor  cancel_task {run}: the driver stopped waiting for the task
+//	driver → AM        executor_lost {executor_id}: to the client-mode AM's link
 //
 // Receivers run on executors (Endpoint.RunReceiver is the engine's
 // cluster.ReceiverHost; the executor runs the ServeReceiver of the

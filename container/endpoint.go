@@ -44,12 +44,19 @@ type Endpoint struct {
 	timeout time.Duration
 	log     *slog.Logger
 	shuffle *shuffleClient
-	cancels sync.WaitGroup // cancel_task requests in the background
+	// background: requests sent without waiting (cancel_task,
+	// executor_lost).
+	background sync.WaitGroup
 
-	mu      sync.Mutex
-	execs   map[string]*executorConn
-	nextRun int64         // receiver and task runs
-	changed chan struct{} // closed and replaced when executors or their load change
+	onLost func(id string, err error)
+
+	mu    sync.Mutex
+	execs map[string]*executorConn
+	lost  map[string]time.Time // executors declared lost, refused if they come back
+	// launchers: the client-mode AM's connections, told of lost executors.
+	launchers map[*executorConn]bool
+	nextRun   int64         // receiver and task runs
+	changed   chan struct{} // closed and replaced when executors or their load change
 }
 
 // executorConn is a registered executor's connection.
@@ -73,6 +80,12 @@ type EndpointOptions struct {
 	// handshake and every read of a map output (gostream.network.timeout).
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// OnLost, when set, is called (on the executor's connection goroutine)
+	// when a registered executor is declared lost: its connection failed,
+	// or it was silent for Timeout (frozen, partitioned or dead). Its id is
+	// then refused if it connects again. Close's disconnections are not
+	// losses.
+	OnLost func(id string, err error)
 }
 
 // Listen starts an endpoint.
@@ -95,8 +108,9 @@ func Listen(o EndpointOptions) (*Endpoint, error) {
 	}
 	e := &Endpoint{secret: o.Secret, timeout: o.Timeout, log: o.Logger,
 		shuffle: newShuffleClient(o.Secret, "driver", o.Timeout, nil),
-		execs:   map[string]*executorConn{}, changed: make(chan struct{})}
-	e.srv = serveConns(ln, func(c net.Conn) {
+		onLost:  o.OnLost, execs: map[string]*executorConn{}, lost: map[string]time.Time{}, launchers: map[*executorConn]bool{}, changed: make(chan struct{})}
+	e.srv = newConnServer(ln) // serve reads e.srv
+	e.srv.start(func(c net.Conn) {
 		if err := e.serve(c); err != nil {
 			e.log.Warn("executor connection ended", "remote", c.RemoteAddr(), "err", err)
 		}
@@ -149,7 +163,7 @@ func (e *Endpoint) Executors() []ExecutorInfo {
 // endpoint's goroutines.
 func (e *Endpoint) Close() error {
 	err := e.srv.close()
-	e.cancels.Wait() // the connections are closed: they end at once
+	e.background.Wait() // the connections are closed: they end at once
 	e.shuffle.close()
 	return err
 }
@@ -162,7 +176,7 @@ func (e *Endpoint) serve(c net.Conn) error {
 		if hello.ExecutorID == "" {
 			return errors.New("no executor id")
 		}
-		return nil
+		return e.refuseLost(hello.ExecutorID)
 	})
 	if err != nil {
 		return err
@@ -172,8 +186,11 @@ func (e *Endpoint) serve(c net.Conn) error {
 		Remote: c.RemoteAddr().String(), ShuffleAddr: hello.ShuffleAddr, Registered: now, LastHeartbeat: now},
 		peer: newPeer(lc, e.timeout), runs: map[int64]*receiverRun{}, tasks: map[int64]*taskRun{}}
 	if hello.Launcher {
-		// The client-mode AM watches the driver: it runs nothing here.
+		// The client-mode AM watches the driver: it runs nothing here, and
+		// hears of lost executors, which it replaces.
 		e.log.Info("application master connected", "remote", x.info.Remote)
+		e.setLauncher(x, true)
+		defer e.setLauncher(x, false)
 	} else {
 		e.register(x)
 		defer e.unregister(x)
@@ -188,7 +205,62 @@ func (e *Endpoint) serve(c net.Conn) error {
 	if e.srv.isClosed() {
 		return nil
 	}
-	return fmt.Errorf("executor %s lost: %w", x.info.ID, err)
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		err = fmt.Errorf("silent for %s (gostream.network.timeout): %w", e.timeout, err)
+	}
+	err = fmt.Errorf("executor %s lost: %w", x.info.ID, err)
+	if !hello.Launcher {
+		e.declareLost(x.info.ID, err)
+	}
+	return err
+}
+
+func (e *Endpoint) setLauncher(x *executorConn, on bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if on {
+		e.launchers[x] = true
+	} else {
+		delete(e.launchers, x)
+	}
+}
+
+// declareLost records that executor id is lost, so that it may not come
+// back with stale state (its tasks and receivers run elsewhere now), and
+// tells whoever replaces it: OnLost, and the client-mode AM (in the
+// background, best effort).
+func (e *Endpoint) declareLost(id string, err error) {
+	e.mu.Lock()
+	e.lost[id] = time.Now()
+	var launchers []*executorConn
+	for x := range e.launchers {
+		launchers = append(launchers, x)
+	}
+	e.mu.Unlock()
+	if e.onLost != nil {
+		e.onLost(id, err)
+	}
+	for _, x := range launchers {
+		e.background.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), e.timeout)
+			defer cancel()
+			if _, err := x.peer.request(ctx, message{Op: opExecutorLost, ExecutorID: id}); err != nil {
+				e.log.Warn("could not tell the application master of a lost executor: YARN replaces it when its process ends", "executor", id, "err", err)
+			}
+		})
+	}
+}
+
+// refuseLost refuses the hello of an executor declared lost.
+func (e *Endpoint) refuseLost(id string) error {
+	e.mu.Lock()
+	at, lost := e.lost[id]
+	e.mu.Unlock()
+	if !lost {
+		return nil
+	}
+	return fmt.Errorf("executor %s was declared lost at %s and may not rejoin: its tasks and receivers run elsewhere now (%w)",
+		id, at.Format(time.RFC3339), ErrDeclaredLost)
 }
 
 func (e *Endpoint) register(x *executorConn) {

@@ -43,6 +43,9 @@ type ExecutorConfig struct {
 	// OnRegistered, when set, is called once the driver has accepted the
 	// connection.
 	OnRegistered func()
+	// OnExecutorLost, for the Launcher, is called with the id of each
+	// executor the driver declares lost.
+	OnExecutorLost func(id string)
 }
 
 // ExecutorConfigFromEnv reads the executor's environment.
@@ -68,7 +71,9 @@ var ErrDriverGone = errors.New("the driver is gone")
 
 // RunExecutor runs an executor: it connects to the driver, proves the
 // secret, registers and heartbeats until the driver goes away (it then
-// returns an error wrapping ErrDriverGone) or ctx ends (nil).
+// returns an error wrapping ErrDriverGone) or ctx ends (nil). A driver that
+// refuses it returns an error wrapping ErrAuth or, when the driver declared
+// this executor lost, ErrDeclaredLost.
 func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	if c.Heartbeat <= 0 {
 		c.Heartbeat = 10 * time.Second
@@ -110,7 +115,7 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	}
 	lc := newLineConn(conn)
 	if err := dialHandshake(lc, c.Secret, c.Timeout, hello); err != nil {
-		if errors.Is(err, ErrAuth) {
+		if errors.Is(err, ErrAuth) || errors.Is(err, ErrDeclaredLost) {
 			return fmt.Errorf("executor %s registering with the driver: %w", c.ID, err)
 		}
 		return c.ended(ctx, "registration", err)
@@ -128,7 +133,7 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	hbDone := make(chan error, 1)
 	go func() { hbDone <- c.heartbeat(connCtx, p, conn) }()
 	var handlers sync.WaitGroup
-	err = p.read(executorHandler(recv, tasks), &handlers)
+	err = p.read(executorHandler(recv, tasks, c.OnExecutorLost), &handlers)
 	cancel()
 	recv.wg.Wait()
 	handlers.Wait()
@@ -138,10 +143,17 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	return c.ended(ctx, "connection", err)
 }
 
-// executorHandler routes the driver's requests.
-func executorHandler(recv *executorReceivers, tasks *executorTasks) handler {
+// executorHandler routes the driver's requests; onLost, when set, hears
+// of lost executors.
+func executorHandler(recv *executorReceivers, tasks *executorTasks, onLost func(id string)) handler {
 	return func(m message) (message, error) {
 		switch m.Op {
+		case opExecutorLost:
+			if onLost == nil {
+				return message{}, fmt.Errorf("%s sent to an executor, not the application master", m.Op)
+			}
+			onLost(m.ExecutorID)
+			return message{}, nil
 		case opRunReceiver:
 			return recv.start(m)
 		case opStopReceiver:

@@ -3,6 +3,7 @@ package container
 import (
 	"crypto/hmac"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -32,7 +33,7 @@ func acceptHandshake(lc *lineConn, secret string, timeout time.Duration, check f
 	}
 	if check != nil {
 		if err := check(hello); err != nil {
-			_ = lc.send(message{Error: err.Error()}, timeout)
+			_ = lc.send(message{Error: err.Error(), Failure: failureOf(err)}, timeout)
 			return message{}, fmt.Errorf("handshake with %s: %w", lc.c.RemoteAddr(), err)
 		}
 	}
@@ -43,8 +44,8 @@ func acceptHandshake(lc *lineConn, secret string, timeout time.Duration, check f
 }
 
 // dialHandshake runs the dialing side: hello (without its proof) says who
-// connects. A refusal wraps ErrAuth; anything else is the connection's
-// failure.
+// connects. A refusal wraps ErrDeclaredLost when the driver declared this
+// executor lost, else ErrAuth; anything else is the connection's failure.
 func dialHandshake(lc *lineConn, secret string, timeout time.Duration, hello message) error {
 	ch, err := lc.recv(timeout)
 	if err != nil {
@@ -59,6 +60,9 @@ func dialHandshake(lc *lineConn, secret string, timeout time.Duration, hello mes
 		return fmt.Errorf("handshake: %w", err)
 	}
 	if !reply.OK {
+		if refusal := (&remoteError{msg: reply.Error, failure: reply.Failure}); errors.Is(refusal, ErrDeclaredLost) {
+			return fmt.Errorf("%s refused the connection: %w", lc.c.RemoteAddr(), refusal)
+		}
 		return fmt.Errorf("%s refused the connection: %s (%w)", lc.c.RemoteAddr(), reply.Error, ErrAuth)
 	}
 	return nil

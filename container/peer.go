@@ -166,6 +166,8 @@ func (e *remoteError) Unwrap() error {
 		return task.ErrOutputMissing
 	case failureFetch:
 		return &task.FetchFailedError{Stage: e.failure.Stage, Map: e.failure.Map, Executor: e.failure.Executor, Err: errors.New(e.msg)}
+	case failureDeclaredLost:
+		return ErrDeclaredLost
 	}
 	return nil
 }
@@ -186,12 +188,16 @@ const (
 	failureProtocol      = "protocol"
 	failureOutputMissing = "output_missing"
 	failureFetch         = "fetch_failed"
+	failureDeclaredLost  = "declared_lost" // a handshake's refusal
 )
 
 // failureOf is err's kind on the wire, nil for the task's own errors.
 func failureOf(err error) *failure {
 	if errors.Is(err, task.ErrOutputMissing) {
 		return &failure{Kind: failureOutputMissing}
+	}
+	if errors.Is(err, ErrDeclaredLost) {
+		return &failure{Kind: failureDeclaredLost}
 	}
 	switch task.KindOf(err) {
 	case task.Auth:

@@ -67,12 +67,18 @@ const (
 	opReadInput      = "read_input"      // executor → driver: Run, Data; replied with Data
 	opForgetShuffles = "forget_shuffles" // driver → executor: Batch (drop map outputs of earlier batches)
 	opCancelTask     = "cancel_task"     // driver → executor: Run (the driver no longer waits for it)
+	opExecutorLost   = "executor_lost"   // driver → client-mode AM: ExecutorID, declared lost
 	opFetchBucket    = "fetch_bucket"    // on a shuffle connection: Key, Partition; replied with Data
 )
 
 // ErrAuth: the executor could not prove the application's secret. It is a
 // task.ErrAuth: no retry mends it.
 var ErrAuth = fmt.Errorf("executor %w", task.ErrAuth)
+
+// ErrDeclaredLost: the driver refused an executor it had declared lost
+// (silent for the network timeout, or its connection ended); the executor
+// process must exit.
+var ErrDeclaredLost = errors.New("the driver declared this executor lost")
 
 // maxLine bounds one protocol line: the JSON header of a message, whose
 // data follows the line raw.

@@ -19,10 +19,23 @@ type connServer struct {
 // serveConns starts accepting on ln; serve runs one connection, which is
 // closed when it returns.
 func serveConns(ln net.Listener, serve func(net.Conn)) *connServer {
-	s := &connServer{ln: ln, conns: map[net.Conn]struct{}{}}
+	s := newConnServer(ln)
+	s.start(serve)
+	return s
+}
+
+// newConnServer makes a server on ln that accepts nothing until start: a
+// serve function that uses the server needs it before the first
+// connection.
+func newConnServer(ln net.Listener) *connServer {
+	return &connServer{ln: ln, conns: map[net.Conn]struct{}{}}
+}
+
+// start starts accepting; serve runs one connection, which is closed when
+// it returns.
+func (s *connServer) start(serve func(net.Conn)) {
 	s.wg.Add(1)
 	go s.accept(serve)
-	return s
 }
 
 func (s *connServer) accept(serve func(net.Conn)) {

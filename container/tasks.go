@@ -100,7 +100,7 @@ func (e *Endpoint) placeTask(ctx context.Context, t cluster.Task, inputs cluster
 // driver no longer waits for. Best effort: if it does not hear, the task
 // finishes for nothing.
 func (e *Endpoint) goCancelTask(x *executorConn, id int64) {
-	e.cancels.Go(func() {
+	e.background.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), e.timeout)
 		defer cancel()
 		if _, err := x.peer.request(ctx, message{Op: opCancelTask, Run: id}); err != nil {

@@ -36,6 +36,8 @@
 //     makes its blocks unavailable until it is back.
 //   - KillContainer: SIGKILL every process of one YARN container (an AM or an
 //     executor) by container id, on whichever NodeManager runs it.
+//   - FreezeContainer, ThawContainer: SIGSTOP and SIGCONT the same
+//     processes (a hung process, or a machine that stops answering).
 //   - ContainerLogs: the files (stdout, stderr, ...) that an application's
 //     containers wrote to their NodeManagers' log directories, which are kept
 //     ten minutes after the containers end.

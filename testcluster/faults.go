@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -121,16 +122,42 @@ func (c *Cluster) FindContainer(containerID string) (NodeManager, error) {
 // and the pids killed. The NodeManager reports the container as exited
 // (137) to the RM as it would a crash.
 func (c *Cluster) KillContainer(ctx context.Context, containerID string) (NodeManager, []int, error) {
+	return c.signalContainer(ctx, "kill", containerID, syscall.SIGKILL)
+}
+
+// FreezeContainer SIGSTOPs every process of a YARN container, as a process
+// that hangs (or a machine that stops answering) would look: its
+// connections stay open, nothing answers. ThawContainer wakes it.
+func (c *Cluster) FreezeContainer(ctx context.Context, containerID string) (NodeManager, []int, error) {
+	return c.signalContainer(ctx, "freeze", containerID, syscall.SIGSTOP)
+}
+
+// ThawContainer SIGCONTs every process of a frozen YARN container; it
+// fails with ErrNotFound when none is left (the container was killed while
+// frozen).
+func (c *Cluster) ThawContainer(ctx context.Context, containerID string) (NodeManager, []int, error) {
+	return c.signalContainer(ctx, "thaw", containerID, syscall.SIGCONT)
+}
+
+// ContainerProcesses returns the pids of a YARN container's processes
+// (signal 0: none is sent); ErrNotFound when none runs.
+func (c *Cluster) ContainerProcesses(ctx context.Context, containerID string) (NodeManager, []int, error) {
+	return c.signalContainer(ctx, "find the processes of", containerID, 0)
+}
+
+// signalContainer sends sig to every process of a YARN container, on
+// whichever NodeManager runs it; what names the fault in errors.
+func (c *Cluster) signalContainer(ctx context.Context, what, containerID string, sig syscall.Signal) (NodeManager, []int, error) {
 	nm, err := c.FindContainer(containerID)
 	if err != nil {
 		return NodeManager{}, nil, err
 	}
-	pids, err := c.runner.killContainer(ctx, nm, containerID)
+	pids, err := c.runner.signalContainer(ctx, nm, containerID, sig)
 	if err != nil {
-		return nm, nil, fmt.Errorf("kill container %s on %s: %w", containerID, nm.Name, err)
+		return nm, nil, fmt.Errorf("%s container %s on %s: %w", what, containerID, nm.Name, err)
 	}
 	if len(pids) == 0 {
-		return nm, nil, fmt.Errorf("kill container %s on %s: no process of it runs: %w", containerID, nm.Name, ErrNotFound)
+		return nm, nil, fmt.Errorf("%s container %s on %s: no process of it runs: %w", what, containerID, nm.Name, ErrNotFound)
 	}
 	return nm, pids, nil
 }

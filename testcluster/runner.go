@@ -23,9 +23,9 @@ type runner interface {
 	start(ctx context.Context, daemon string) error
 	// running reports whether the daemon's process is alive.
 	running(ctx context.Context, daemon string) (bool, error)
-	// killContainer SIGKILLs the processes of a YARN container running on
-	// NodeManager nm and returns their pids.
-	killContainer(ctx context.Context, nm NodeManager, containerID string) ([]int, error)
+	// signalContainer sends sig to the processes of a YARN container
+	// running on NodeManager nm and returns their pids.
+	signalContainer(ctx context.Context, nm NodeManager, containerID string, sig syscall.Signal) ([]int, error)
 	// java runs a Hadoop class with the cluster's jars and the given
 	// configuration directory, as the HDFS superuser.
 	java(ctx context.Context, confDir, class string, args ...string) (string, error)
@@ -75,15 +75,16 @@ func (r *dockerRunner) running(ctx context.Context, d string) (bool, error) {
 	return strings.TrimSpace(out) == "true", nil
 }
 
-// killContainer runs the /proc scan inside the NodeManager's container (its
-// own pid namespace) and prints the pids it killed.
-func (r *dockerRunner) killContainer(ctx context.Context, nm NodeManager, id string) ([]int, error) {
+// signalContainer runs the /proc scan inside the NodeManager's container
+// (its own pid namespace, the host's kernel: the same signal numbers) and
+// prints the pids it signalled.
+func (r *dockerRunner) signalContainer(ctx context.Context, nm NodeManager, id string, sig syscall.Signal) ([]int, error) {
 	if !validContainerID(id) {
 		return nil, fmt.Errorf("bad container id %q", id)
 	}
 	script := `for p in /proc/[0-9]*; do
   if grep -qzx "CONTAINER_ID=` + id + `" "$p/environ" 2>/dev/null; then
-    kill -9 "${p#/proc/}" 2>/dev/null && echo "${p#/proc/}"
+    kill -` + strconv.Itoa(int(sig)) + ` "${p#/proc/}" 2>/dev/null && echo "${p#/proc/}"
   fi
 done; true`
 	out, err := run(ctx, "docker", "exec", r.prefix+nm.Name, "bash", "-c", script)
@@ -165,18 +166,18 @@ func alive(pid int) bool {
 	return s[i+2] != 'Z' && s[i+2] != 'X'
 }
 
-func (r *processRunner) killContainer(ctx context.Context, nm NodeManager, id string) ([]int, error) {
+func (r *processRunner) signalContainer(ctx context.Context, nm NodeManager, id string, sig syscall.Signal) ([]int, error) {
 	if !validContainerID(id) {
 		return nil, fmt.Errorf("bad container id %q", id)
 	}
 	pids := procsWithEnv("CONTAINER_ID=" + id)
-	var killed []int
+	var signalled []int
 	for _, p := range pids {
-		if syscall.Kill(p, syscall.SIGKILL) == nil {
-			killed = append(killed, p)
+		if syscall.Kill(p, sig) == nil {
+			signalled = append(signalled, p)
 		}
 	}
-	return killed, nil
+	return signalled, nil
 }
 
 // procsWhere lists the host's pids for which keep is true.

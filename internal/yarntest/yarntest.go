@@ -247,6 +247,48 @@ func (a *App) kill(id string) string {
 	}
 }
 
+// Freeze SIGSTOPs the processes of container id, thawing them when the
+// test ends.
+func (a *App) Freeze(id string) {
+	a.Env.T.Helper()
+	ctx, cancel := context.WithTimeout(a.Env.T.Context(), 30*time.Second)
+	defer cancel()
+	nm, pids, err := a.Env.Cluster.FreezeContainer(ctx, id)
+	if err != nil {
+		a.Env.T.Fatal(err)
+	}
+	a.Env.T.Logf("froze %s on %s (pids %v)", id, nm.Name, pids)
+	a.Env.T.Cleanup(func() { _, _, _ = a.Env.Cluster.ThawContainer(context.Background(), id) })
+}
+
+// Thaw SIGCONTs the processes of container id and waits until none is left
+// (they must exit) for up to timeout; a container killed while frozen has
+// none to thaw.
+func (a *App) Thaw(id string, timeout time.Duration) {
+	a.Env.T.Helper()
+	ctx, cancel := context.WithTimeout(a.Env.T.Context(), timeout)
+	defer cancel()
+	_, pids, err := a.Env.Cluster.ThawContainer(ctx, id)
+	switch {
+	case err == nil:
+		a.Env.T.Logf("thawed %s (pids %v)", id, pids)
+	case errors.Is(err, testcluster.ErrNotFound):
+		a.Env.T.Logf("%s: no process left to thaw", id)
+	default:
+		a.Env.T.Fatal(err)
+	}
+	for {
+		_, pids, err := a.Env.Cluster.ContainerProcesses(ctx, id)
+		if errors.Is(err, testcluster.ErrNotFound) {
+			return
+		}
+		if ctx.Err() != nil {
+			a.Env.T.Fatalf("%s: processes %v still run %s after the thaw (err %v)", id, pids, timeout, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
 // AMContainer is the AM container of the current attempt.
 func (a *App) AMContainer() string {
 	return yarn.ContainerID{Attempt: a.Report().CurrentAttempt, ID: 1}.String()
