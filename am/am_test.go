@@ -526,7 +526,7 @@ func TestClientModeLostExecutorIsReplaced(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(t.Context(), Config{Driver: func(context.Context, *conf.Conf, engine.Listener, Executors) error { return nil },
+		done <- Run(t.Context(), Config{Driver: func(context.Context, *conf.Conf, engine.Listener, Executors, ...engine.Option) error { return nil },
 			Args: []string{}, Getenv: func(k string) string { return env[k] }, Environ: environ,
 			Logger: slog.New(slog.DiscardHandler), Signals: make(chan os.Signal), Scheduler: &fakeRM{}, Launcher: l,
 			RemoveStaging: func(context.Context, string) error { return nil }})
