@@ -9,9 +9,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/engine/cluster"
+	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/yarn"
 )
 
 // DriverFunc runs the streaming driver with configuration c (a local master
@@ -51,6 +54,9 @@ type Config struct {
 	// RemoveStaging removes the staging directory (default: through
 	// hdfsstore).
 	RemoveStaging func(ctx context.Context, dir string) error
+	// Attempts lists the application's attempts as the RM reports them
+	// (default: a ResourceManager client of the container's site files).
+	Attempts func(ctx context.Context, app yarn.ApplicationID) ([]client.AttemptReport, error)
 	// CallTimeout bounds each RM and NodeManager call (default 30 s).
 	CallTimeout time.Duration
 }
@@ -110,7 +116,7 @@ func Run(ctx context.Context, cfg Config) error {
 	a.alloc.launcher = a.launcher()
 	defer a.alloc.launcher.Close()
 	driverErr, allocErr, signaled := a.run(ctx)
-	return a.end(decide(driverErr, allocErr, signaled, a.env.Attempt, a.maxAttempts))
+	return a.end(decide(driverErr, allocErr, signaled, a.env.Attempt, a.maxAttempts, a.lastAttempt))
 }
 
 // withDefaults fills in what Config leaves to Run. stop ends the signal
@@ -133,6 +139,9 @@ func (cfg Config) withDefaults() (_ Config, stop func()) {
 	}
 	if cfg.RemoveStaging == nil {
 		cfg.RemoveStaging = removeStaging
+	}
+	if cfg.Attempts == nil {
+		cfg.Attempts = rmAttempts(cfg.Getenv)
 	}
 	stop = func() {}
 	if cfg.Signals == nil {
@@ -160,4 +169,22 @@ func overheadMB(memory, configured int64) int64 {
 // with the configured overhead (0: max(384 MiB, 10%)).
 func ContainerMemoryMB(memory, overhead int64) int64 {
 	return mib(memory) + overheadMB(memory, overhead)
+}
+
+// rmAttempts asks the ResourceManager of the container's site files, as the
+// application's user, through a connection of its own: the AM asks this
+// once, when an attempt fails at or beyond the maximum.
+func rmAttempts(getenv func(string) string) func(context.Context, yarn.ApplicationID) ([]client.AttemptReport, error) {
+	return func(ctx context.Context, app yarn.ApplicationID) ([]client.AttemptReport, error) {
+		hc, err := hadoopconf.LoadEnv(getenv)
+		if err != nil {
+			return nil, err
+		}
+		rm, err := client.New(ctx, hc)
+		if err != nil {
+			return nil, err
+		}
+		defer rm.Close()
+		return rm.ApplicationAttempts(ctx, app)
+	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
@@ -323,13 +324,48 @@ func TestDecide(t *testing.T) {
 		{"graceful stop incomplete on SIGTERM", &engine.StopIncompleteError{Batches: 2, Records: 10}, nil, true, 1, 3, false, 0, 143},
 	}
 	for _, c := range cases {
-		o := decide(c.driver, c.alloc, c.signaled, c.attempt, c.max)
+		isLast := func() (bool, string) { return c.attempt >= c.max, "last attempt" }
+		o := decide(c.driver, c.alloc, c.signaled, c.attempt, c.max, isLast)
 		if o.unregister != c.unregister || o.status != c.status || o.code != c.code {
 			t.Errorf("%s: %+v", c.name, o)
 		}
 		if c.status == yarn.FinalFailed && !strings.Contains(o.diag, fmt.Sprintf("attempt %d of %d", c.attempt, c.max)) {
 			t.Errorf("%s: diagnostics %q do not name the attempt", c.name, o.diag)
 		}
+	}
+}
+
+// With a validity interval, an attempt at the maximum is the last only if
+// the RM counts enough failed attempts within the interval.
+func TestRunLastAttemptWithValidityInterval(t *testing.T) {
+	fail := func(context.Context, *conf.Conf, engine.Listener, Executors) error { return errors.New("batch failed") }
+	env := amEnv(2)
+	env["GOSTREAM_YARN_AM_ATTEMPTFAILURESVALIDITYINTERVAL"] = "1m"
+	attempt1Ended := func(ago time.Duration, err error) func(*Config) {
+		return func(c *Config) {
+			c.Attempts = func(_ context.Context, app yarn.ApplicationID) ([]client.AttemptReport, error) {
+				return []client.AttemptReport{
+					{ID: yarn.AttemptID{App: app, Attempt: 1}, Failed: true, FinishTime: time.Now().Add(-ago)},
+					{ID: yarn.AttemptID{App: app, Attempt: 2}},
+				}, err
+			}
+		}
+	}
+	var ee *ExitError
+	rm, removed, err := runAMWith(t, &fakeRM{}, env, fail, make(chan os.Signal), attempt1Ended(2*time.Minute, nil))
+	if !errors.As(err, &ee) || ee.Unregistered || len(rm.finished) != 0 || len(removed) != 0 {
+		t.Fatalf("attempt 1 failed long ago: %v finished %v removed %v, want a next attempt", err, rm.finished, removed)
+	}
+	rm, removed, err = runAMWith(t, &fakeRM{}, env, fail, make(chan os.Signal), attempt1Ended(10*time.Second, nil))
+	if !errors.As(err, &ee) || !ee.Unregistered || len(rm.finished) != 1 || rm.finished[0] != yarn.FinalFailed || len(removed) != 1 {
+		t.Fatalf("attempt 1 failed recently: %v finished %v removed %v, want FAILED", err, rm.finished, removed)
+	}
+	if !strings.Contains(rm.diags[0], "2 attempts failed within the validity interval of 1m0s") {
+		t.Errorf("diagnostics %q", rm.diags[0])
+	}
+	rm, _, err = runAMWith(t, &fakeRM{}, env, fail, make(chan os.Signal), attempt1Ended(0, errors.New("RM unreachable")))
+	if !errors.As(err, &ee) || ee.Unregistered || len(rm.finished) != 0 {
+		t.Fatalf("the RM cannot tell: %v finished %v, want YARN to decide", err, rm.finished)
 	}
 }
 
@@ -346,17 +382,21 @@ func runAM(t *testing.T, env map[string]string, driver DriverFunc, sigs chan os.
 	return runAMWith(t, &fakeRM{}, env, driver, sigs)
 }
 
-func runAMWith(t *testing.T, rm *fakeRM, env map[string]string, driver DriverFunc, sigs chan os.Signal) (*fakeRM, []string, error) {
+func runAMWith(t *testing.T, rm *fakeRM, env map[string]string, driver DriverFunc, sigs chan os.Signal, opts ...func(*Config)) (*fakeRM, []string, error) {
 	var environ []string
 	for k, v := range env {
 		environ = append(environ, k+"="+v)
 	}
 	var removed []string
-	err := Run(t.Context(), Config{
+	cfg := Config{
 		Driver: driver, Args: []string{}, Getenv: func(k string) string { return env[k] }, Environ: environ,
 		Logger: slog.New(slog.DiscardHandler), Signals: sigs, Scheduler: rm, Launcher: &fakeLauncher{},
 		RemoveStaging: func(_ context.Context, dir string) error { removed = append(removed, dir); return nil },
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	err := Run(t.Context(), cfg)
 	return rm, removed, err
 }
 

@@ -278,8 +278,10 @@ type outcome struct {
 	err        error
 }
 
-// decide applies the rules of the package doc.
-func decide(driverErr, allocErr error, signaled bool, attempt, maxAttempts int) outcome {
+// decide applies the rules of the package doc. isLast tells whether YARN
+// would start no attempt after this one, and why; it is asked only when the
+// driver failed recoverably.
+func decide(driverErr, allocErr error, signaled bool, attempt, maxAttempts int, isLast func() (bool, string)) outcome {
 	switch {
 	case signaled:
 		err := fmt.Errorf("attempt %d stopped by a signal (killed by YARN or the user)", attempt)
@@ -303,15 +305,55 @@ func decide(driverErr, allocErr error, signaled bool, attempt, maxAttempts int) 
 	var graph *engine.GraphChangedError
 	var confErr *conf.Error
 	unrecoverable := errors.As(driverErr, &graph) || errors.As(driverErr, &confErr) || errors.Is(driverErr, ErrUnrecoverable)
-	if unrecoverable || attempt >= maxAttempts {
-		why := "last attempt"
-		if unrecoverable {
-			why = "a new attempt would fail the same way"
-		}
+	why := "a new attempt would fail the same way"
+	last := unrecoverable
+	if !unrecoverable {
+		last, why = isLast()
+	}
+	if last {
 		diag := fmt.Sprintf("attempt %d of %d failed (%s): the driver: %v", attempt, maxAttempts, why, driverErr)
 		return outcome{unregister: true, status: yarn.FinalFailed, diag: diag, code: 1, err: errors.New(diag)}
 	}
 	return outcome{code: 1, err: fmt.Errorf("attempt %d of %d failed, YARN will start the next: the driver: %w", attempt, maxAttempts, driverErr)}
+}
+
+// lastAttempt tells whether YARN starts no attempt after this one if it
+// fails, and why. Below the effective maximum there is a next one. At or
+// above it without a validity interval, there is none. With one, YARN
+// forgets failures older than the interval, so a 24/7 application may run
+// many more attempts than the maximum: the AM asks the RM which attempts
+// failed within the interval (Spark's AM does not, and gives up at its
+// maximum-th attempt however old the earlier failures are). When the RM
+// cannot tell, the AM does not claim the last word: it exits without
+// unregistering and YARN decides.
+func (a *attempt) lastAttempt() (bool, string) {
+	if a.env.Attempt < a.maxAttempts {
+		return false, ""
+	}
+	validity := a.conf.Duration(conf.YarnAMAttemptFailuresValidityInterval)
+	if validity <= 0 {
+		return true, "last attempt"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*a.cfg.CallTimeout)
+	defer cancel()
+	reports, err := a.cfg.Attempts(ctx, a.env.ContainerID.Attempt.App)
+	if err != nil {
+		a.log.Warn("could not ask the ResourceManager which attempts failed within the validity interval; YARN decides whether another attempt starts",
+			"validityInterval", validity, "err", err)
+		return false, ""
+	}
+	failed := 1 // this one
+	for _, r := range reports {
+		if r.ID != a.env.ContainerID.Attempt && r.Failed && time.Since(r.FinishTime) < validity {
+			failed++
+		}
+	}
+	if failed < a.maxAttempts {
+		a.log.Info("attempts failed within the validity interval are below the maximum: YARN starts another attempt",
+			"failed", failed, "max", a.maxAttempts, "validityInterval", validity)
+		return false, ""
+	}
+	return true, fmt.Sprintf("%d attempts failed within the validity interval of %s", failed, validity)
 }
 
 // fatal is the outcome of an error found before the driver started that

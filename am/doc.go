@@ -23,9 +23,13 @@
 //     staging directory; on an earlier attempt it exits non-zero WITHOUT
 //     unregistering, so that YARN starts the next attempt, whose driver
 //     continues from the checkpoint. With an attempt-failures validity
-//     interval YARN may allow more attempts than that maximum, as old
-//     failures are forgotten; like Spark, the AM still treats
-//     attempt ≥ maximum as the last;
+//     interval YARN allows more attempts than that maximum, as old
+//     failures are forgotten: an attempt at or past the maximum asks the RM
+//     which attempts failed within the interval and is the last only when
+//     they reach the maximum (Spark's AM calls attempt ≥ maximum the last,
+//     which ends a long-running application at its maximum-th failure
+//     however far apart the failures were); when the RM cannot be asked,
+//     the AM exits without unregistering and YARN decides;
 //   - an unrecoverable error (too many executor failures, a checkpoint of a
 //     different graph, a bad configuration): FAILED at once, on any attempt;
 //   - a graceful stop that gave up (engine.StopIncompleteError: no batch

@@ -77,6 +77,20 @@ func newFakeRM(t *testing.T) *fakeRM {
 			ApplicationType:             proto.String("GOSTREAM"), StartTime: proto.Int64(clusterTS + 5),
 		}}, nil
 	})
+	rm.Handle("getApplicationAttempts", func(_ context.Context, c *ipctest.Call) (proto.Message, error) {
+		var req yarnpb.GetApplicationAttemptsRequestProto
+		if err := c.Decode(&req); err != nil {
+			return nil, err
+		}
+		id := yarn.ApplicationIDFromProto(req.GetApplicationId())
+		return &yarnpb.GetApplicationAttemptsResponseProto{ApplicationAttempts: []*yarnpb.ApplicationAttemptReportProto{
+			{ApplicationAttemptId: yarn.AttemptID{App: id, Attempt: 1}.Proto(),
+				YarnApplicationAttemptState: yarnpb.YarnApplicationAttemptStateProto_APP_ATTEMPT_FAILED.Enum(),
+				Diagnostics:                 proto.String("exit 1"), StartTime: proto.Int64(clusterTS + 5), FinishTime: proto.Int64(clusterTS + 9)},
+			{ApplicationAttemptId: yarn.AttemptID{App: id, Attempt: 2}.Proto(),
+				YarnApplicationAttemptState: yarnpb.YarnApplicationAttemptStateProto_APP_ATTEMPT_RUNNING.Enum(), StartTime: proto.Int64(clusterTS + 10)},
+		}}, nil
+	})
 	rm.Handle("forceKillApplication", func(_ context.Context, c *ipctest.Call) (proto.Message, error) {
 		var req yarnpb.KillApplicationRequestProto
 		if err := c.Decode(&req); err != nil {
@@ -217,6 +231,11 @@ func TestReportKillNodes(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "application_1700000000000_0008") {
 		t.Errorf("message %q", err)
+	}
+	atts, err := c.ApplicationAttempts(ctx, id)
+	if err != nil || len(atts) != 2 || !atts[0].Failed || atts[0].Diagnostics != "exit 1" || atts[0].FinishTime.UnixMilli() != clusterTS+9 ||
+		atts[1].Failed || atts[1].ID.Attempt != 2 || !atts[1].FinishTime.IsZero() {
+		t.Fatalf("attempts %+v %v", atts, err)
 	}
 	done, err := c.KillApplication(ctx, id, "operator asked")
 	if err != nil || done {

@@ -320,6 +320,22 @@ func TestIntegrationYarnValidityInterval(t *testing.T) {
 	r := app.WaitRunning(3, 2*time.Minute)
 	t.Logf("attempt %d running after two AM kills 25 s apart", r.CurrentAttempt.Attempt)
 	app.WaitLog("recovering from checkpoint", time.Minute)
+	// What an AM at or past the maximum asks the RM before it calls itself
+	// the last attempt: here attempt 1's failure is out of the interval.
+	atts, err := y.RM.ApplicationAttempts(t.Context(), app.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recent int
+	for _, a := range atts {
+		t.Logf("attempt %d: failed %t, ended %s ago: %.80s", a.ID.Attempt, a.Failed, time.Since(a.FinishTime).Round(time.Second), a.Diagnostics)
+		if a.Failed && time.Since(a.FinishTime) < 20*time.Second {
+			recent++
+		}
+	}
+	if len(atts) != 3 || !atts[0].Failed || !atts[1].Failed || atts[2].Failed || !atts[2].FinishTime.IsZero() || recent > 1 {
+		t.Errorf("the RM's attempts: %+v, want 2 failed (at most one within the interval) and the third running", atts)
+	}
 
 	var out, errOut syncBuffer
 	environ := append(cleanEnviron(), "HADOOP_CONF_DIR="+y.Cluster.HadoopConfDir)
