@@ -4,6 +4,7 @@ package scripts_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gostream/gostream/internal/yarnctl"
+	"github.com/gostream/gostream/testcluster"
 )
 
 var (
@@ -86,16 +88,45 @@ func (s *soak) executors() []string {
 	return cs
 }
 
+// freeze SIGSTOPs container c for a while, then SIGCONTs what is left of
+// it (YARN may have killed it meanwhile).
+func (s *soak) freeze(c string, lo, hi time.Duration) string {
+	cl := s.a.Env.Cluster
+	ctx, cancel := context.WithTimeout(s.t.Context(), 30*time.Second)
+	defer cancel()
+	if _, _, err := cl.FreezeContainer(ctx, c); err != nil {
+		s.t.Logf("freeze %s: %v", c, err) // it may have just ended
+		return ""
+	}
+	s.t.Cleanup(func() { _, _, _ = cl.ThawContainer(context.Background(), c) })
+	d := s.pause(lo, hi)
+	time.Sleep(d)
+	ctx, cancel = context.WithTimeout(s.t.Context(), 30*time.Second)
+	defer cancel()
+	if _, _, err := cl.ThawContainer(ctx, c); err != nil && !errors.Is(err, testcluster.ErrNotFound) {
+		s.t.Fatal(err)
+	}
+	return fmt.Sprintf("froze %s for %s", c, d.Round(100*time.Millisecond))
+}
+
+// anExecutor is one of the current attempt's executor containers, or "".
+func (s *soak) anExecutor() string {
+	cs := s.executors()
+	if len(cs) == 0 {
+		return ""
+	}
+	return cs[s.rng.IntN(len(cs))]
+}
+
 var faults = []fault{
 	{name: "am", costAttempt: true, inject: func(s *soak) string {
 		return fmt.Sprintf("killed the AM of attempt %d", s.a.KillAM())
 	}},
 	{name: "executor", inject: func(s *soak) string {
-		cs := s.executors()
-		if len(cs) == 0 {
+		c := s.anExecutor()
+		if c == "" {
 			return ""
 		}
-		c := cs[s.rng.IntN(len(cs))]
 		ctx, cancel := context.WithTimeout(s.t.Context(), 30*time.Second)
 		defer cancel()
 		if _, _, err := s.a.Env.Cluster.KillContainer(ctx, c); err != nil {
@@ -103,6 +134,21 @@ var faults = []fault{
 			return ""
 		}
 		return "killed executor " + c
+	}},
+	// An executor frozen past gostream.network.timeout is declared lost and
+	// replaced; a shorter freeze is waited out.
+	{name: "freeze-executor", inject: func(s *soak) string {
+		c := s.anExecutor()
+		if c == "" {
+			return ""
+		}
+		return s.freeze(c, 3*time.Second, 25*time.Second)
+	}},
+	// An AM frozen past the RM's liveness expiry (10 s on the test cluster)
+	// loses its attempt: the next one takes over the checkpoint directory,
+	// and the thawed one, if YARN has not killed it, is fenced off.
+	{name: "freeze-am", costAttempt: true, inject: func(s *soak) string {
+		return s.freeze(s.a.AMContainer(), 3*time.Second, 20*time.Second)
 	}},
 	{name: "nodemanager", costAttempt: true, inject: func(s *soak) string {
 		return s.outage([]string{"nm1", "nm2"}[s.rng.IntN(2)], 3*time.Second, 15*time.Second)
@@ -142,7 +188,7 @@ func TestIntegrationFaultSoak(t *testing.T) {
 	}
 	o := newOpsIT(t)
 	s := &soak{t: t, a: o.newApp("soak"), rng: rand.New(rand.NewPCG(seed, 0)), injected: map[string]int{}}
-	s.a.start("reliablecount", []string{"--num-executors", "2",
+	s.a.start("reliablecount", []string{"--num-executors", "2", "--conf", "gostream.network.timeout=10s",
 		"--conf", "spark.yarn.maxAppAttempts=2",
 		"--conf", "spark.yarn.am.attemptFailuresValidityInterval=" + soakValidity.String()})
 	s.a.WaitRunning(1, 3*time.Minute)

@@ -100,8 +100,8 @@ var rules = []rule{
 	{pkg: "testcluster", why: "the Hadoop test cluster, standalone"},
 	{pkg: "internal/yarntest", why: "integration-test helpers",
 		may: []string{"am", "client", "hdfsstore", "internal/hadoopconf", "internal/yarn", "internal/yarnctl", "testcluster"}},
-	{pkg: "scripts", why: "integration tests of the operator scripts",
-		tests: []string{"am", "client", "internal/yarn", "internal/yarnctl", "internal/yarntest"}},
+	{pkg: "scripts", why: "integration tests of the operator scripts, and the fault soak (testcluster's faults)",
+		tests: []string{"am", "client", "internal/yarn", "internal/yarnctl", "internal/yarntest", "testcluster"}},
 }
 
 func TestLayering(t *testing.T) {
