@@ -47,8 +47,8 @@ type Config struct {
 	// NodeManager launcher.
 	Scheduler Scheduler
 	Launcher  Launcher
-	// RemoveStaging removes the staging directory (default: through
-	// hdfsstore).
+	// RemoveStaging removes the staging directory (nil: through HDFS,
+	// waiting out transient faults for gostream.hadoop.storageRetryTimeout).
 	RemoveStaging func(ctx context.Context, dir string) error
 	// CallTimeout bounds each RM and NodeManager call (default 30 s).
 	CallTimeout time.Duration
@@ -127,9 +127,6 @@ func (cfg Config) withDefaults() (_ Config, stop func()) {
 	}
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 30 * time.Second
-	}
-	if cfg.RemoveStaging == nil {
-		cfg.RemoveStaging = removeStaging
 	}
 	stop = func() {}
 	if cfg.Signals == nil {

@@ -91,14 +91,14 @@ func diffLines(old, new []string) (removed, added []string) {
 // directory, if any, and prepares the context to continue from it.
 func (c *Context) recoverCheckpoint(ctx context.Context) error {
 	if err := c.Err(); err != nil {
-		return fmt.Errorf("invalid streaming graph: %w", err)
+		return err
 	}
 	fsys, dir, err := c.fileSystem(c.settings.checkpointDir)
 	if err != nil {
 		return fmt.Errorf("checkpoint directory %s: %w", c.settings.checkpointDir, err)
 	}
 	c.ckptFS = fsys
-	rctx, cancel := context.WithTimeout(ctx, max(c.settings.networkTimeout, 30*time.Second))
+	rctx, cancel := context.WithTimeout(ctx, c.settings.storageTimeout(c.settings.networkTimeout))
 	defer cancel()
 	ck, skipped, err := hdfsstore.ReadLatestCheckpoint(rctx, fsys, dir)
 	for _, s := range skipped {
@@ -241,7 +241,7 @@ func (c *Context) openReceiverWAL(ctx context.Context) error {
 			l.OnReceiverError(ReceiverInfo{StreamID: -1, Name: "write-ahead log", Active: true, LastErr: err})
 		})
 	}
-	w, err := openReceiverWAL(ctx, fsys, dir, c.clock, max(c.settings.networkTimeout, 30*time.Second), reportErr)
+	w, err := openReceiverWAL(ctx, fsys, dir, c.clock, c.settings.storageTimeout(c.settings.networkTimeout), reportErr)
 	if err != nil {
 		return err
 	}
@@ -291,7 +291,7 @@ func (c *Context) startCheckpointing() error {
 		return err
 	}
 	if c.settings.receiverWAL {
-		ctx, cancel := context.WithTimeout(context.Background(), max(c.settings.networkTimeout, 30*time.Second))
+		ctx, cancel := context.WithTimeout(context.Background(), c.settings.storageTimeout(c.settings.networkTimeout))
 		err := c.openReceiverWAL(ctx)
 		cancel()
 		if err != nil {
@@ -335,7 +335,7 @@ func (c *Context) loadBlock(b *receivedBlock) (any, error) {
 			return nil, err
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), max(c.settings.networkTimeout, 30*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), c.settings.storageTimeout(c.settings.networkTimeout))
 	defer cancel()
 	return c.blocks.load(ctx, fsys, b)
 }

@@ -26,6 +26,7 @@ type settings struct {
 	receiverWAL         bool
 	stopMarker          string
 	stopMarkerPoll      time.Duration
+	storageRetry        time.Duration // how long HDFS calls wait out transient faults
 }
 
 func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
@@ -45,6 +46,7 @@ func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
 		receiverWAL:         c.Bool(conf.ReceiverWALEnable),
 		stopMarker:          c.String(conf.StopMarker),
 		stopMarkerPoll:      c.Duration(conf.StopMarkerPollInterval),
+		storageRetry:        c.Duration(conf.StorageRetryTimeout),
 	}
 	m := c.Master()
 	if m.YARN {
@@ -65,6 +67,12 @@ func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
 func (s settings) maxPendingBlocks(batch time.Duration) int {
 	perBatch := int((batch + s.blockInterval - 1) / s.blockInterval)
 	return s.blockQueueSize + 2*perBatch
+}
+
+// storageTimeout bounds driver-side storage work that would take at most
+// d when storage answers: d plus the wait for it to come back.
+func (s settings) storageTimeout(d time.Duration) time.Duration {
+	return max(d, 30*time.Second) + s.storageRetry
 }
 
 // GracefulStopTimeout is how long a graceful stop may take with
