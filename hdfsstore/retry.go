@@ -100,8 +100,11 @@ func (p *RetryPolicy) Do(ctx context.Context, op, name string, fn func(ctx conte
 		if err == nil && tries > 1 {
 			log.Info("storage available again", "op", op, "path", name, "tries", tries, "waited", now().Sub(start).Round(time.Millisecond))
 		}
-		if err == nil || !IsTransient(err) || ctx.Err() != nil {
+		if err == nil || !IsTransient(err) {
 			return err
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return fmt.Errorf("%w (stopped waiting for storage: %w)", err, cerr)
 		}
 		t := now()
 		if tries == 1 {

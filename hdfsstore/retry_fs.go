@@ -137,36 +137,32 @@ func (r *retryReader) Read(p []byte) (int, error) {
 	if n > 0 || !IsTransient(err) {
 		return n, err
 	}
-	if err := r.reopen(); err != nil {
-		return 0, err
-	}
-	n, err = r.r.Read(p)
-	r.off += int64(n)
-	return n, err
-}
-
-// reopen opens the file again and skips what was read.
-func (r *retryReader) reopen() error {
-	_ = r.r.Close()
-	err := r.f.do(r.ctx, "read", r.name, func(ctx context.Context, fsys FS) error {
+	err = r.f.do(r.ctx, "read", r.name, func(ctx context.Context, fsys FS) error {
+		_ = r.r.Close()
+		r.r = io.NopCloser(errReader{err})
 		rc, err := fsys.Open(ctx, r.name)
 		if err != nil {
 			return err
 		}
+		r.r = rc
 		if _, err := io.CopyN(io.Discard, rc, r.off); err != nil {
-			_ = rc.Close()
 			if errors.Is(err, io.EOF) {
 				return fmt.Errorf("read %s: it is shorter than the %d bytes read before it was opened again", r.name, r.off)
 			}
 			return err
 		}
-		r.r = rc
-		return nil
+		n, err = rc.Read(p)
+		r.off += int64(n)
+		if n > 0 {
+			return nil
+		}
+		return err
 	})
-	if err != nil {
+	if err != nil && err != io.EOF {
+		_ = r.r.Close()
 		r.r = io.NopCloser(errReader{err})
 	}
-	return err
+	return n, err
 }
 
 func (r *retryReader) Close() error { return r.r.Close() }
