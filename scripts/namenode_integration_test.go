@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gostream/gostream/internal/yarnctl"
-	"github.com/gostream/gostream/testcluster"
+	"github.com/gostream/gostream/internal/yarntest"
 )
 
 // nnOutage is how long TestIntegrationNameNodeOutage keeps the NameNode
@@ -31,12 +31,13 @@ func nnOutage(t *testing.T) time.Duration {
 // nameNode kills and starts the test cluster's NameNode; whatever
 // happens to the test, the NameNode runs again when it ends.
 type nameNode struct {
-	t  *testing.T
-	tc *testcluster.Cluster
+	t   *testing.T
+	env *yarntest.Env
 }
 
-func newNameNode(t *testing.T, tc *testcluster.Cluster) *nameNode {
-	n := &nameNode{t: t, tc: tc}
+func newNameNode(t *testing.T, env *yarntest.Env) *nameNode {
+	n := &nameNode{t: t, env: env}
+	tc := env.Cluster
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
@@ -52,7 +53,7 @@ func newNameNode(t *testing.T, tc *testcluster.Cluster) *nameNode {
 
 func (n *nameNode) kill() {
 	n.t.Helper()
-	if err := n.tc.KillDaemon(n.t.Context(), "nn"); err != nil {
+	if err := n.env.Cluster.KillDaemon(n.t.Context(), "nn"); err != nil {
 		n.t.Fatal(err)
 	}
 	n.t.Logf("NameNode killed")
@@ -62,10 +63,10 @@ func (n *nameNode) start() {
 	n.t.Helper()
 	ctx, cancel := context.WithTimeout(n.t.Context(), 2*time.Minute)
 	defer cancel()
-	if err := n.tc.StartDaemon(ctx, "nn"); err != nil {
+	if err := n.env.Cluster.StartDaemon(ctx, "nn"); err != nil {
 		n.t.Fatal(err)
 	}
-	if err := n.tc.WaitReady(ctx); err != nil {
+	if err := n.env.Cluster.WaitReady(ctx); err != nil {
 		n.t.Fatal(err)
 	}
 	n.t.Logf("NameNode started again, HDFS ready")
@@ -107,7 +108,7 @@ func TestIntegrationNameNodeOutage(t *testing.T) {
 	o := newOpsIT(t)
 	a := o.newApp("rc")
 	outage := nnOutage(t)
-	nn := newNameNode(t, o.Cluster)
+	nn := newNameNode(t, o.Env)
 	a.start("reliablecount", []string{"--num-executors", "2", "--conf", "spark.yarn.maxAppAttempts=4"},
 		"-save", o.URL("rc/out/words"))
 	r := a.WaitRunning(1, 2*time.Minute)
