@@ -109,7 +109,11 @@ func TestIntegrationNameNodeOutage(t *testing.T) {
 	a := o.newApp("rc")
 	outage := nnOutage(t)
 	nn := newNameNode(t, o.Env)
-	a.start("reliablecount", []string{"--num-executors", "2", "--conf", "spark.yarn.maxAppAttempts=4"},
+	// The batches an outage held back are a backlog at the stop: give the
+	// graceful stop time for them (issue 11, item 2, is that a stop that
+	// gives up must say so).
+	a.start("reliablecount", []string{"--num-executors", "2", "--conf", "spark.yarn.maxAppAttempts=4",
+		"--conf", "gostream.streaming.gracefulStopTimeout=" + (outage + time.Minute).String()},
 		"-save", o.URL("rc/out/words"))
 	r := a.WaitRunning(1, 2*time.Minute)
 	a.progress(r.TrackingURL)
