@@ -14,7 +14,6 @@ import (
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
-	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/procenv"
 )
 
@@ -88,7 +87,7 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup) e
 	}
 	ec.Heartbeat, ec.Timeout = c.Duration(conf.ExecutorHeartbeatInterval), c.Duration(conf.NetworkTimeout)
 	// The graphs rebuilt here share one set of HDFS connections.
-	files := &hdfsstore.Resolver{}
+	files := engine.StorageResolver(c, slog.Default())
 	defer files.Close()
 	x := engine.NewExecutor(c, batch, setup, engine.WithResolver(files))
 	ec.ServeReceiver, ec.Tasks = x.ServeReceiver, x.TaskRunner

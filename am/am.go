@@ -51,8 +51,8 @@ type Config struct {
 	// NodeManager launcher.
 	Scheduler Scheduler
 	Launcher  Launcher
-	// RemoveStaging removes the staging directory (default: through
-	// hdfsstore).
+	// RemoveStaging removes the staging directory (nil: through HDFS,
+	// waiting out transient faults for gostream.hadoop.storageRetryTimeout).
 	RemoveStaging func(ctx context.Context, dir string) error
 	// Attempts lists the application's attempts as the RM reports them
 	// (default: a ResourceManager client of the container's site files).
@@ -136,9 +136,6 @@ func (cfg Config) withDefaults() (_ Config, stop func()) {
 	}
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 30 * time.Second
-	}
-	if cfg.RemoveStaging == nil {
-		cfg.RemoveStaging = removeStaging
 	}
 	if cfg.Attempts == nil {
 		cfg.Attempts = rmAttempts(cfg.Getenv)

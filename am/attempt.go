@@ -11,7 +11,6 @@ import (
 
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
-	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoopconf"
 	"github.com/gostream/gostream/internal/yarn"
 )
@@ -263,7 +262,14 @@ func (a *attempt) unregister(status yarn.FinalStatus, diag string) error {
 	if a.conf.Bool(conf.YarnPreserveStagingFiles) || a.env.StagingDir == "" {
 		return nil
 	}
-	if err := a.cfg.RemoveStaging(fctx, a.env.StagingDir); err != nil {
+	// HDFS may be what failed the attempt: wait for it as the driver would.
+	sctx, scancel := context.WithTimeout(context.Background(), a.cfg.CallTimeout+a.conf.Duration(conf.StorageRetryTimeout))
+	defer scancel()
+	remove := a.cfg.RemoveStaging
+	if remove == nil {
+		remove = a.removeStaging
+	}
+	if err := remove(sctx, a.env.StagingDir); err != nil {
 		a.log.Warn("could not remove the staging directory", "dir", a.env.StagingDir, "err", err)
 	}
 	return nil
@@ -363,9 +369,10 @@ func fatal(err error) outcome {
 }
 
 // removeStaging removes the staging directory through a resolver of its
-// own: the AM touches HDFS this once.
-func removeStaging(ctx context.Context, dir string) error {
-	r := &hdfsstore.Resolver{}
+// own (the AM touches HDFS this once), waiting out transient faults as the
+// driver does.
+func (a *attempt) removeStaging(ctx context.Context, dir string) error {
+	r := engine.StorageResolver(a.conf, a.log)
 	defer r.Close()
 	fsys, p, err := r.ForPath(ctx, dir)
 	if err != nil {

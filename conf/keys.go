@@ -33,6 +33,7 @@ const (
 	CheckpointLeaseRenewal  = "gostream.streaming.checkpoint.lease.renewInterval"
 	StopMarker              = "gostream.streaming.stopMarker"
 	StopMarkerPollInterval  = "gostream.streaming.stopMarker.pollInterval"
+	StorageRetryTimeout     = "gostream.hadoop.storageRetryTimeout"
 
 	// Driver, executors and the network between them.
 	NetworkTimeout                   = "gostream.network.timeout"
@@ -200,6 +201,8 @@ var sections = []section{
 			doc: "path of a marker file (usually on HDFS); when it disappears the driver stops gracefully; empty = no marker"},
 		{name: StopMarkerPollInterval, kind: kindDuration, def: "5s", min: ms,
 			doc: "how often the driver checks that the stop marker still exists"},
+		{name: StorageRetryTimeout, kind: kindDuration, def: "3m", unit: sec,
+			doc: "how long a call on HDFS (checkpoints, the write-ahead log, outputs, the stop marker, recovery) that fails for a transient reason (NameNode down, restarting, in safe mode or failing over; a DataNode unreachable) is retried before it fails; 0 = no retry"},
 	}},
 	{"Driver and executors", []key{
 		{name: NetworkTimeout, kind: kindDuration, def: "120s", unit: sec, min: ms, spark: sp("spark.network.timeout"),

@@ -33,6 +33,7 @@ type Context struct {
 
 	graph     graph
 	graphErrs []error
+	pathErrs  []error // paths of the graph that could not be resolved
 	remember  time.Duration
 	blocks    *blockTracker
 	bus       *listenerBus
@@ -131,7 +132,7 @@ func NewContext(c *conf.Conf, batch time.Duration, opts ...Option) (*Context, er
 		o(ssc)
 	}
 	if ssc.resolver == nil {
-		ssc.resolver, ssc.ownResolver = &hdfsstore.Resolver{}, true
+		ssc.resolver, ssc.ownResolver = StorageResolver(c, ssc.log), true
 	}
 	if ssc.env.Backend == nil {
 		policy := task.Policy{MaxFailures: s.maxFailures, Retrying: ssc.logRetry}
@@ -175,7 +176,7 @@ func (c *Context) Env() *rdd.Env { return c.env }
 // a context made with NewContext does not: use GetOrCreate.
 func (c *Context) Checkpoint(dir string) {
 	if _, _, err := c.fileSystem(dir); err != nil {
-		c.graphError(fmt.Errorf("checkpoint directory %s: %w", dir, err))
+		c.pathError(fmt.Errorf("checkpoint directory %s: %w", dir, err))
 		return
 	}
 	c.settings.checkpointDir = dir
@@ -191,12 +192,27 @@ func (c *Context) Remember(d time.Duration) { c.remember = d }
 // AddListener registers l for the context's events.
 func (c *Context) AddListener(l Listener) { c.bus.add(l) }
 
-// Err returns the errors found while building the graph, if any.
-func (c *Context) Err() error { return errors.Join(c.graphErrs...) }
+// Err returns the errors found while building the graph, if any: mistakes
+// in the graph, and paths it names that could not be resolved.
+func (c *Context) Err() error {
+	var errs []error
+	if len(c.graphErrs) > 0 {
+		errs = append(errs, fmt.Errorf("invalid streaming graph: %w", errors.Join(c.graphErrs...)))
+	}
+	if len(c.pathErrs) > 0 {
+		errs = append(errs, fmt.Errorf("cannot use the application's storage: %w", errors.Join(c.pathErrs...)))
+	}
+	return errors.Join(errs...)
+}
 
 // graphError records a mistake found while building the graph; Start
 // reports them all.
 func (c *Context) graphError(err error) { c.graphErrs = append(c.graphErrs, err) }
+
+// pathError records a path of the graph that cannot be resolved (a bad
+// URL, a Hadoop configuration without a NameNode): not a mistake in the
+// graph, though Start reports it with them.
+func (c *Context) pathError(err error) { c.pathErrs = append(c.pathErrs, err) }
 
 // partitions resolves an optional partition count.
 func (c *Context) partitions(n []int) int {
@@ -216,6 +232,13 @@ func WithFileSystem(fsys hdfsstore.FS) Option { return func(s *Context) { s.fsOv
 // contexts (an executor) shares one set of HDFS connections. Without it the
 // context makes its own resolver and closes it when it stops.
 func WithResolver(r *hdfsstore.Resolver) Option { return func(s *Context) { s.resolver = r } }
+
+// StorageResolver is the resolver a process of the application resolves its
+// paths with: its HDFS calls wait out transient faults for
+// gostream.hadoop.storageRetryTimeout, logging to log.
+func StorageResolver(c *conf.Conf, log *slog.Logger) *hdfsstore.Resolver {
+	return &hdfsstore.Resolver{RetryTimeout: c.Duration(conf.StorageRetryTimeout), RetrySetting: conf.StorageRetryTimeout, Logger: log}
+}
 
 // resolveTimeout bounds resolving a path, which may connect to a NameNode.
 const resolveTimeout = time.Minute
@@ -343,7 +366,7 @@ func (c *Context) initRemember() {
 
 func (c *Context) validate() error {
 	if err := c.Err(); err != nil {
-		return fmt.Errorf("invalid streaming graph: %w", err)
+		return err
 	}
 	if len(c.graph.outputs) == 0 {
 		return errors.New("no output operations registered, so nothing to execute: add Print, SaveAsTextFiles, ForeachRDD or ForeachPartition")
@@ -507,11 +530,12 @@ func (c *Context) Stop(graceful bool) {
 	c.releaseLease()
 	c.bus.stop()
 	c.closeResolver()
+	// Logged before done closes: a process may exit as soon as it does.
+	c.log.Info("streaming context stopped", "graceful", graceful, "complete", incomplete == nil)
 	c.mu.Lock()
 	c.state = stopped
 	close(c.done)
 	c.mu.Unlock()
-	c.log.Info("streaming context stopped", "graceful", graceful, "complete", incomplete == nil)
 }
 
 // closeResolver closes the context's HDFS connections, unless they are the

@@ -25,7 +25,7 @@ import (
 func TextFileStream(ssc *Context, dir string) *DStream[string] {
 	fsys, root, err := ssc.fileSystem(dir)
 	if err != nil {
-		ssc.graphError(fmt.Errorf("textFileStream %s: %w", dir, err))
+		ssc.pathError(fmt.Errorf("textFileStream %s: %w", dir, err))
 	}
 	fstream := &fileStream{fsys: fsys, dir: root, selected: map[int64][]string{}, seen: map[string]int64{}}
 	n := &node{kind: "textFileStream", params: fmt.Sprintf("dir=%q", dir), slide: ssc.batch,

@@ -120,7 +120,7 @@ func (d *DStream[T]) ForeachPartition(f func(ctx context.Context, batchTime time
 func (d *DStream[T]) SaveAsTextFiles(prefix, suffix string) {
 	fsys, root, err := d.ssc.fileSystem(prefix)
 	if err != nil {
-		d.ssc.graphError(fmt.Errorf("saveAsTextFiles %s: %w", prefix, err))
+		d.ssc.pathError(fmt.Errorf("saveAsTextFiles %s: %w", prefix, err))
 		return
 	}
 	dirs := func(t time.Time) (dir, tmp string) {
@@ -159,7 +159,14 @@ func (d *DStream[T]) SaveAsTextFiles(prefix, suffix string) {
 // mid-write, or after its own error); the finished attempt is renamed into place.
 const partAttempts = "_attempts"
 
+// A transient storage fault writes it again, whole, under a new name.
 func writePart[T any](ctx context.Context, fsys hdfsstore.FS, dir, part string, items iter.Seq[T]) error {
+	return hdfsstore.Retry(ctx, fsys, "write", path.Join(dir, part), func(ctx context.Context) error {
+		return writePartOnce(ctx, fsys, dir, part, items)
+	})
+}
+
+func writePartOnce[T any](ctx context.Context, fsys hdfsstore.FS, dir, part string, items iter.Seq[T]) error {
 	name := path.Join(dir, partAttempts, part+"-"+rand.Text())
 	w, err := fsys.Create(ctx, name)
 	if err != nil {

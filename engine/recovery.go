@@ -91,7 +91,7 @@ func diffLines(old, new []string) (removed, added []string) {
 // directory, if any, and prepares the context to continue from it.
 func (c *Context) recoverCheckpoint(ctx context.Context) error {
 	if err := c.Err(); err != nil {
-		return fmt.Errorf("invalid streaming graph: %w", err)
+		return err
 	}
 	if err := c.takeLease(ctx); err != nil {
 		return err
@@ -101,7 +101,7 @@ func (c *Context) recoverCheckpoint(ctx context.Context) error {
 		return fmt.Errorf("checkpoint directory %s: %w", c.settings.checkpointDir, err)
 	}
 	c.ckptFS = fsys
-	rctx, cancel := context.WithTimeout(ctx, max(c.settings.networkTimeout, 30*time.Second))
+	rctx, cancel := context.WithTimeout(ctx, c.settings.storageTimeout(c.settings.networkTimeout))
 	defer cancel()
 	ck, skipped, err := hdfsstore.ReadLatestCheckpoint(rctx, fsys, dir)
 	for _, s := range skipped {
@@ -244,7 +244,7 @@ func (c *Context) openReceiverWAL(ctx context.Context) error {
 			l.OnReceiverError(ReceiverInfo{StreamID: -1, Name: "write-ahead log", Active: true, LastErr: err})
 		})
 	}
-	w, err := openReceiverWAL(ctx, fsys, dir, c.clock, max(c.settings.networkTimeout, 30*time.Second), reportErr)
+	w, err := openReceiverWAL(ctx, fsys, dir, c.clock, c.settings.storageTimeout(c.settings.networkTimeout), reportErr)
 	if err != nil {
 		return err
 	}
@@ -300,7 +300,7 @@ func (c *Context) startCheckpointing() error {
 		return err
 	}
 	if c.settings.receiverWAL {
-		ctx, cancel := context.WithTimeout(context.Background(), max(c.settings.networkTimeout, 30*time.Second))
+		ctx, cancel := context.WithTimeout(context.Background(), c.settings.storageTimeout(c.settings.networkTimeout))
 		err := c.openReceiverWAL(ctx)
 		cancel()
 		if err != nil {
@@ -344,7 +344,7 @@ func (c *Context) loadBlock(b *receivedBlock) (any, error) {
 			return nil, err
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), max(c.settings.networkTimeout, 30*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), c.settings.storageTimeout(c.settings.networkTimeout))
 	defer cancel()
 	return c.blocks.load(ctx, fsys, b)
 }

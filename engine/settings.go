@@ -28,6 +28,7 @@ type settings struct {
 	stopMarkerPoll      time.Duration
 	leaseTimeout        time.Duration // the checkpoint directory's lease (lease.go)
 	leaseRenewal        time.Duration
+	storageRetry        time.Duration // how long HDFS calls wait out transient faults
 }
 
 func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
@@ -49,6 +50,7 @@ func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
 		stopMarkerPoll:      c.Duration(conf.StopMarkerPollInterval),
 		leaseTimeout:        c.Duration(conf.CheckpointLeaseTimeout),
 		leaseRenewal:        c.Duration(conf.CheckpointLeaseRenewal),
+		storageRetry:        c.Duration(conf.StorageRetryTimeout),
 	}
 	if s.leaseTimeout < 2*s.leaseRenewal {
 		return s, fmt.Errorf("%s=%s must be at least twice %s=%s: a live driver's lease must not expire between two renewals",
@@ -73,6 +75,12 @@ func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
 func (s settings) maxPendingBlocks(batch time.Duration) int {
 	perBatch := int((batch + s.blockInterval - 1) / s.blockInterval)
 	return s.blockQueueSize + 2*perBatch
+}
+
+// storageTimeout bounds driver-side storage work that would take at most
+// d when storage answers: d plus the wait for it to come back.
+func (s settings) storageTimeout(d time.Duration) time.Duration {
+	return max(d, 30*time.Second) + s.storageRetry
 }
 
 // GracefulStopTimeout is how long a graceful stop may take with

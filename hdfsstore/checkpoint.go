@@ -68,6 +68,25 @@ func WriteCheckpoint(ctx context.Context, fsys FS, dir string, batchTime time.Ti
 	}
 	ms := batchTime.UnixMilli()
 	final := path.Join(dir, CheckpointName(batchTime))
+	err := Retry(ctx, fsys, "write checkpoint", final, func(ctx context.Context) error {
+		return putCheckpoint(ctx, fsys, dir, batchTime, payload)
+	})
+	if err != nil {
+		return err
+	}
+	if retain > 0 {
+		if err := pruneCheckpoints(ctx, fsys, dir, retain, ms); err != nil {
+			return &PruneError{Dir: dir, Err: err}
+		}
+	}
+	return nil
+}
+
+// putCheckpoint does steps 1–3 of WriteCheckpoint; it may run again after a
+// transient fault.
+func putCheckpoint(ctx context.Context, fsys FS, dir string, batchTime time.Time, payload []byte) error {
+	ms := batchTime.UnixMilli()
+	final := path.Join(dir, CheckpointName(batchTime))
 	tmp := path.Join(dir, TempPrefix+CheckpointName(batchTime))
 	if err := fsys.MkdirAll(ctx, dir, 0o755); err != nil {
 		return fmt.Errorf("write checkpoint %s: %w", final, err)
@@ -106,12 +125,6 @@ func WriteCheckpoint(ctx context.Context, fsys FS, dir string, batchTime time.Ti
 	}
 	if err := fsys.Rename(ctx, tmp, final); err != nil {
 		return fmt.Errorf("write checkpoint %s: %w", final, err)
-	}
-
-	if retain > 0 {
-		if err := pruneCheckpoints(ctx, fsys, dir, retain, ms); err != nil {
-			return &PruneError{Dir: dir, Err: err}
-		}
 	}
 	return nil
 }

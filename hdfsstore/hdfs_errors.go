@@ -55,16 +55,17 @@ func (e *hdfsError) Unwrap() []error {
 
 // Java exception classes the NameNode returns, by what they mean here.
 var exceptionClasses = map[string]error{
-	"java.io.FileNotFoundException":                                fs.ErrNotExist,
-	"org.apache.hadoop.security.AccessControlException":            fs.ErrPermission,
-	"org.apache.hadoop.fs.FileAlreadyExistsException":              fs.ErrExist,
-	"org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException": fs.ErrExist,
-	"org.apache.hadoop.fs.PathIsNotEmptyDirectoryException":        syscall.ENOTEMPTY,
-	"org.apache.hadoop.fs.ParentNotDirectoryException":             syscall.ENOTDIR,
-	"org.apache.hadoop.hdfs.server.namenode.SafeModeException":     ErrSafeMode,
-	"org.apache.hadoop.ipc.StandbyException":                       ErrUnavailable,
-	"org.apache.hadoop.HadoopIllegalArgumentException":             fs.ErrInvalid,
-	"org.apache.hadoop.fs.InvalidPathException":                    fs.ErrInvalid,
+	"java.io.FileNotFoundException":                                    fs.ErrNotExist,
+	"org.apache.hadoop.security.AccessControlException":                fs.ErrPermission,
+	"org.apache.hadoop.fs.FileAlreadyExistsException":                  fs.ErrExist,
+	"org.apache.hadoop.hdfs.protocol.AlreadyBeingCreatedException":     fs.ErrExist,
+	"org.apache.hadoop.fs.PathIsNotEmptyDirectoryException":            syscall.ENOTEMPTY,
+	"org.apache.hadoop.fs.ParentNotDirectoryException":                 syscall.ENOTDIR,
+	"org.apache.hadoop.hdfs.server.namenode.SafeModeException":         ErrSafeMode,
+	"org.apache.hadoop.ipc.StandbyException":                           ErrUnavailable,
+	"org.apache.hadoop.hdfs.server.namenode.NotReplicatedYetException": ErrUnavailable,
+	"org.apache.hadoop.HadoopIllegalArgumentException":                 fs.ErrInvalid,
+	"org.apache.hadoop.fs.InvalidPathException":                        fs.ErrInvalid,
 }
 
 // classify turns an error of the HDFS client into one that errors.Is can
@@ -86,6 +87,8 @@ func classify(err error) error {
 			class = ErrSafeMode // e.g. wrapped in a RetriableException
 		case strings.Contains(msg, "could only be written to 0 of the"):
 			class = ErrUnavailable // no DataNode could take a block
+		case remote.Exception() == "org.apache.hadoop.ipc.RetriableException":
+			class = ErrUnavailable // the NameNode asks to be called again (e.g. starting up)
 		}
 		return &hdfsError{class: class, msg: remote.Exception() + ": " + msg, cause: err}
 	}
@@ -99,7 +102,8 @@ func classify(err error) error {
 	var nerr net.Error
 	if errors.As(err, &nerr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, os.ErrDeadlineExceeded) || strings.Contains(err.Error(), "no available namenodes") {
+		errors.Is(err, os.ErrDeadlineExceeded) || strings.Contains(err.Error(), "no available namenodes") ||
+		strings.Contains(strings.ToLower(err.Error()), "no available datanodes") { // none holds the block yet (a restarted NameNode) or any more
 		return &hdfsError{class: ErrUnavailable, msg: err.Error(), cause: err}
 	}
 	return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"path"
 	"path/filepath"
@@ -32,6 +33,15 @@ type Resolver struct {
 	User string
 	// DialTimeout and OpTimeout are passed to HDFSOptions (0: defaults).
 	DialTimeout, OpTimeout time.Duration
+	// RetryTimeout, when positive, makes the HDFS file systems ForPath
+	// returns wait out transient faults (RetryPolicy) for up to this long
+	// per call: then a NameNode that does not answer when the path is
+	// resolved is connected to by the first call that finds it back.
+	// RetrySetting names the key that set it, for errors; Logger gets the
+	// retries (nil: slog.Default()).
+	RetryTimeout time.Duration
+	RetrySetting string
+	Logger       *slog.Logger
 
 	conns conns[connKey, *HDFS]
 }
@@ -61,7 +71,8 @@ var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
 //
 // The HDFS connection is made (and checked) here, so a cluster that is down
 // or a wrong address is reported now, naming the address tried, within the
-// dial and call timeouts. Connections are shared: one per set of NameNode
+// dial and call timeouts; with a RetryTimeout, only a fault that waiting
+// cannot mend is (the calls wait for the others). Connections are shared: one per set of NameNode
 // addresses and user, kept until Close. They authenticate as
 // internal/hadoop/security decides: a configuration asking for Kerberos
 // fails with its ErrKerberosUnsupported (and ErrConfig).
@@ -91,7 +102,7 @@ func (r *Resolver) ForPath(ctx context.Context, p string) (FS, string, error) {
 				return nil, "", fmt.Errorf("resolve %s: fs.defaultFS in %s: %w", p, conf.Describe(), err)
 			}
 		}
-		fsys, err := r.hdfs(ctx, conf, authority)
+		fsys, _, err := r.hdfs(ctx, conf, authority)
 		if err != nil {
 			return nil, "", fmt.Errorf("resolve %s: %w", p, err)
 		}
@@ -124,13 +135,13 @@ func (r *Resolver) ForPath(ctx context.Context, p string) (FS, string, error) {
 		if authority == "" {
 			return nil, "", fmt.Errorf("resolve %s: fs.defaultFS %q in %s names no NameNode (%w)", p, def, conf.Describe(), ErrConfig)
 		}
-		fsys, err := r.hdfs(ctx, conf, authority)
+		fsys, user, err := r.hdfs(ctx, conf, authority)
 		if err != nil {
 			return nil, "", fmt.Errorf("resolve %s (fs.defaultFS %s from %s): %w", p, def, conf.Describe(), err)
 		}
 		name := p
 		if !strings.HasPrefix(name, "/") {
-			name = path.Join("/user", fsys.User(), name)
+			name = path.Join("/user", user, name)
 		}
 		return fsys, cleanAbs(name), nil
 	case def == "" || strings.HasPrefix(def, "file:"):
@@ -152,15 +163,18 @@ func (r *Resolver) hadoopConf() (*hadoopconf.Conf, error) {
 	return hadoopconf.LoadFromEnv()
 }
 
-// hdfs returns the shared connection for authority, making it when needed.
-func (r *Resolver) hdfs(ctx context.Context, conf *hadoopconf.Conf, authority string) (*HDFS, error) {
+// hdfs returns the file system for authority and the user it acts as: the
+// shared connection, made when needed, or with a RetryTimeout a retryFS
+// that gets it at each try. A connection that fails for a transient reason
+// is then only logged here.
+func (r *Resolver) hdfs(ctx context.Context, conf *hadoopconf.Conf, authority string) (FS, string, error) {
 	login, err := security.NewLogin(conf, r.User)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	addrs, err := conf.NameNodes(authority)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	opts := HDFSOptions{
 		Addresses:           addrs,
@@ -171,7 +185,22 @@ func (r *Resolver) hdfs(ctx context.Context, conf *hadoopconf.Conf, authority st
 		UseDatanodeHostname: conf.UseDatanodeHostname(),
 	}
 	key := connKey{addrs: strings.Join(addrs, ","), authority: authority, user: login.User, useDatanodeHostname: opts.UseDatanodeHostname}
-	return r.conns.get(ctx, key, func(ctx context.Context) (*HDFS, error) { return NewHDFS(ctx, opts) })
+	connect := func(ctx context.Context) (FS, error) {
+		h, err := r.conns.get(ctx, key, func(ctx context.Context) (*HDFS, error) { return NewHDFS(ctx, opts) })
+		if err != nil {
+			return nil, err
+		}
+		return h, nil
+	}
+	fsys, err := connect(ctx)
+	if r.RetryTimeout <= 0 || (err != nil && !IsTransient(err)) {
+		return fsys, login.User, err
+	}
+	policy := &RetryPolicy{Timeout: r.RetryTimeout, Setting: r.RetrySetting, Logger: r.Logger}
+	if err != nil {
+		policy.logger().Warn("HDFS cannot be reached now; calls on it will wait for it", "fs", "hdfs://"+authority, "timeout", r.RetryTimeout, "err", err)
+	}
+	return &retryFS{name: "hdfs://" + authority, policy: policy, connect: connect}, login.User, nil
 }
 
 // parseHDFSURI splits hdfs://authority/path. The path is cleaned and absolute.

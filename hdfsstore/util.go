@@ -41,24 +41,28 @@ func ReadFile(ctx context.Context, fsys FS, name string) ([]byte, error) {
 // WriteFileAtomic makes name hold data, all or nothing: it writes a temporary
 // sibling, commits it, then renames it over name. A crash leaves either the old
 // file or the new one, plus at most a stray temporary file (".tmp-" prefix).
+// On a file system with a retry policy the whole is tried again after a
+// transient fault.
 func WriteFileAtomic(ctx context.Context, fsys FS, name string, data []byte) error {
-	tmp := path.Join(path.Dir(name), TempPrefix+path.Base(name))
-	if err := fsys.RemoveAll(ctx, tmp); err != nil {
-		return fmt.Errorf("clear stale %s: %w", tmp, err)
-	}
-	w, err := fsys.Create(ctx, tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(data); err != nil {
-		_ = w.Abort(ctx)
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := w.Commit(ctx); err != nil {
-		_ = w.Abort(ctx)
-		return err
-	}
-	return fsys.Rename(ctx, tmp, name)
+	return Retry(ctx, fsys, "write", name, func(ctx context.Context) error {
+		tmp := path.Join(path.Dir(name), TempPrefix+path.Base(name))
+		if err := fsys.RemoveAll(ctx, tmp); err != nil {
+			return fmt.Errorf("clear stale %s: %w", tmp, err)
+		}
+		w, err := fsys.Create(ctx, tmp)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(data); err != nil {
+			_ = w.Abort(ctx)
+			return fmt.Errorf("write %s: %w", tmp, err)
+		}
+		if err := w.Commit(ctx); err != nil {
+			_ = w.Abort(ctx)
+			return err
+		}
+		return fsys.Rename(ctx, tmp, name)
+	})
 }
 
 // TempPrefix starts the names of files that are not yet in place; listings of

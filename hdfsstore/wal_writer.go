@@ -65,6 +65,9 @@ const segmentBufferSize = 256 << 10
 // into place could replace a segment that a concurrent (zombie) writer of the
 // same stream committed under that name. Exclusive Create allocates names
 // atomically instead, and the trailer tells a complete segment from a torn one.
+//
+// On a file system with a retry policy, a segment that fails for a
+// transient reason is written again whole, under a new name.
 func (w *WAL) WriteSegment(ctx context.Context, start, end time.Time, records [][]byte) (SegmentRef, error) {
 	for i, r := range records {
 		if uint64(len(r)) > MaxRecordSize {
@@ -72,6 +75,15 @@ func (w *WAL) WriteSegment(ctx context.Context, start, end time.Time, records []
 				w.stream, i, len(r), uint64(MaxRecordSize))
 		}
 	}
+	var ref SegmentRef
+	err := Retry(ctx, w.fsys, "write WAL segment", path.Join(w.dir, w.stream), func(ctx context.Context) (err error) {
+		ref, err = w.writeSegment(ctx, start, end, records)
+		return err
+	})
+	return ref, err
+}
+
+func (w *WAL) writeSegment(ctx context.Context, start, end time.Time, records [][]byte) (SegmentRef, error) {
 	name, p, fw, err := w.create(ctx, start, end)
 	if err != nil {
 		return SegmentRef{}, err

@@ -51,6 +51,7 @@ var outputFormat = "plain"
 
 type config struct {
 	out, acked, checkpoint string
+	save                   string
 	rate, chunk, words     int
 	batch, duration        time.Duration
 	sinkDelay              time.Duration
@@ -70,6 +71,7 @@ func main() {
 	flag.DurationVar(&cfg.duration, "duration", 0, "stop gracefully after this long (0 = until stopped)")
 	flag.DurationVar(&cfg.sinkDelay, "sink-delay", 0, "each batch's output waits this long first, as a slow sink would (to try a stop with a backlog)")
 	flag.BoolVar(&cfg.window, "window", false, "also count the words of the last 10 batches (changes the graph)")
+	flag.StringVar(&cfg.save, "save", "", "also save every batch's words with SaveAsTextFiles under this prefix, from the executors (changes the graph)")
 	flag.Parse()
 	if cfg.rate <= 0 || cfg.chunk <= 0 || cfg.words <= 0 || cfg.batch <= 0 || cfg.duration < 0 || cfg.sinkDelay < 0 {
 		fmt.Fprintln(os.Stderr, "reliablecount: -rate, -chunk, -words and -batch must be positive, -duration and -sink-delay 0 or more")
@@ -112,6 +114,9 @@ func build(ssc *engine.Context, cfg config) error {
 	})
 	if cfg.window {
 		engine.CountByValue(pairs.Window(10*cfg.batch, cfg.batch)).Print(5)
+	}
+	if cfg.save != "" {
+		pairs.SaveAsTextFiles(cfg.save, "")
 	}
 	if cfg.duration > 0 {
 		time.AfterFunc(cfg.duration, func() {
