@@ -236,12 +236,18 @@ func (c *Context) openReceiverWAL(ctx context.Context) error {
 		return err
 	}
 	reportErr := func(err error) {
-		c.log.Warn("receiver write-ahead log", "err", err)
+		if derr := (*DamagedBlockError)(nil); errors.As(err, &derr) {
+			c.log.Error("receiver write-ahead log: skipped a damaged block", "segment", derr.Err.Path,
+				"stream", derr.Stream, "batch", derr.BatchMs, "records", derr.Records, "err", err)
+		} else {
+			c.log.Warn("receiver write-ahead log", "err", err)
+		}
 		c.bus.post(func(l Listener) {
 			l.OnReceiverError(ReceiverInfo{StreamID: -1, Name: "write-ahead log", Active: true, LastErr: err})
 		})
 	}
-	w, err := openReceiverWAL(ctx, fsys, dir, c.clock, max(c.settings.networkTimeout, 30*time.Second), reportErr)
+	w, err := openReceiverWAL(ctx, fsys, dir, c.clock, max(c.settings.networkTimeout, 30*time.Second),
+		c.conf.Bool(conf.ReceiverWALSkipDamaged), reportErr)
 	if err != nil {
 		return err
 	}
@@ -323,8 +329,9 @@ func (c *Context) checkpointedRDDs(t time.Time) map[*node]any {
 	return m
 }
 
-// loadBlock returns a block's data, reading it back from the WAL if needed.
-func (c *Context) loadBlock(b *receivedBlock) (any, error) {
+// loadBlock returns a block of batch bt's data, reading it back from the WAL
+// if needed.
+func (c *Context) loadBlock(b *receivedBlock, bt time.Time) (any, error) {
 	if !b.recovered {
 		return b.data, nil
 	}
@@ -337,5 +344,5 @@ func (c *Context) loadBlock(b *receivedBlock) (any, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), max(c.settings.networkTimeout, 30*time.Second))
 	defer cancel()
-	return c.blocks.load(ctx, fsys, b)
+	return c.blocks.load(ctx, fsys, b, bt)
 }
