@@ -31,6 +31,9 @@ const (
 	// ProblemTempFile: a file of a WAL stream still has its temporary
 	// name, so it was never put in place.
 	ProblemTempFile
+	// ProblemMissing: a file another one refers to (a checkpoint's state
+	// snapshot) is not there.
+	ProblemMissing
 )
 
 func (p Problem) String() string {
@@ -51,6 +54,8 @@ func (p Problem) String() string {
 		return "record reference mismatch"
 	case ProblemTempFile:
 		return "temporary file"
+	case ProblemMissing:
+		return "missing"
 	default:
 		return fmt.Sprintf("Problem(%d)", int(p))
 	}
