@@ -18,6 +18,13 @@ import (
 // configuration.
 func WithConf(c *conf.Conf) Option { return func(s *Context) { s.confOverride = c } }
 
+// WithConfDefault gives key the value when the configuration does not set
+// it: an application's own default (reliablecount turns the write-ahead log
+// on with it), which the operator can still override with the key.
+func WithConfDefault(key, value string) Option {
+	return func(s *Context) { s.confDefaults = append(s.confDefaults, [2]string{key, value}) }
+}
+
 // GetOrCreate is Spark's StreamingContext.getOrCreate: it makes a context
 // whose checkpoint directory is checkpointDir and runs setup on it to build
 // the graph. When the directory holds a checkpoint, the context continues

@@ -69,12 +69,19 @@ type run struct {
 
 func start(t *testing.T, example string, args ...string) *run {
 	t.Helper()
+	return startEnv(t, nil, example, args...)
+}
+
+// startEnv is start with env (NAME=value) added to the environment.
+func startEnv(t *testing.T, env []string, example string, args ...string) *run {
+	t.Helper()
 	r := &run{cmd: exec.Command(filepath.Join(binDir, example), args...), done: make(chan error, 1)}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "GOSTREAM_") {
 			r.cmd.Env = append(r.cmd.Env, kv)
 		}
 	}
+	r.cmd.Env = append(r.cmd.Env, env...)
 	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -212,8 +219,9 @@ func TestFileStream(t *testing.T) {
 }
 
 // TestReliableCount runs the reliable count twice on one checkpoint
-// directory with the receiver WAL: the second run resends from the offset
-// the WAL kept, and the state counts every acknowledged record once.
+// directory, as its doc comment says, without configuration: the receiver
+// WAL is on by default, so the second run resends from the offset the WAL
+// kept, and the state counts every acknowledged record once.
 func TestReliableCount(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -221,10 +229,12 @@ func TestReliableCount(t *testing.T) {
 		"-checkpoint", filepath.Join(dir, "checkpoint"), "-batch", "200ms", "-rate", "2000", "-chunk", "20", "-words", "7", "-duration", "2s"}
 	for i := range 2 {
 		r := start(t, "reliablecount", args...)
-		r.cmd.Env = append(r.cmd.Env, "GOSTREAM_STREAMING_RECEIVER_WRITEAHEADLOG_ENABLE=true")
 		r.wait(t)
 		if i == 1 && !strings.Contains(r.stderr.String(), "resending from offset") {
 			t.Errorf("the second run did not resume:\n%s", r.stderr.String())
+		}
+		if _, err := os.Stat(filepath.Join(dir, "checkpoint", "receivedData")); err != nil {
+			t.Errorf("run %d wrote no receiver write-ahead log: %v", i+1, err)
 		}
 		acked, err := os.ReadFile(filepath.Join(dir, "acked"))
 		if err != nil {
@@ -261,5 +271,19 @@ func TestBadFlagsExit2(t *testing.T) {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
 			t.Errorf("%s -batch -1s: %v, want exit status 2\nstderr:\n%s", e, err, r.stderr.String())
 		}
+	}
+}
+
+// TestReliableCountWALCanBeTurnedOff: the example's default is the
+// operator's to override.
+func TestReliableCountWALCanBeTurnedOff(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := startEnv(t, []string{"GOSTREAM_STREAMING_RECEIVER_WRITEAHEADLOG_ENABLE=false"}, "reliablecount",
+		"-out", filepath.Join(dir, "state"), "-acked", filepath.Join(dir, "acked"),
+		"-checkpoint", filepath.Join(dir, "checkpoint"), "-batch", "200ms", "-rate", "2000", "-chunk", "20", "-duration", "1s")
+	r.wait(t)
+	if _, err := os.Stat(filepath.Join(dir, "checkpoint", "receivedData")); !os.IsNotExist(err) {
+		t.Errorf("with the write-ahead log turned off, receivedData: %v, want none", err)
 	}
 }
