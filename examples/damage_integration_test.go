@@ -23,7 +23,7 @@ import (
 // reliableRun runs examples/reliablecount (the WAL on, its default) with its
 // checkpoint, state and acknowledged offset on the test cluster's HDFS, and
 // returns its exit error and output.
-func reliableRun(t *testing.T, y *yarntest.Env, duration string, env ...string) (error, string) {
+func reliableRun(t *testing.T, y *yarntest.Env, duration string, env ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
@@ -37,7 +37,7 @@ func reliableRun(t *testing.T, y *yarntest.Env, duration string, env ...string) 
 	}
 	cmd.Env = append(cmd.Env, append([]string{"HADOOP_CONF_DIR=" + y.Cluster.HadoopConfDir}, env...)...)
 	out, err := cmd.CombinedOutput()
-	return err, string(out)
+	return string(out), err
 }
 
 // countsAndAcked reads the state file's total and the acknowledged offset.
@@ -103,7 +103,7 @@ func list(t *testing.T, y *yarntest.Env, dir string) []string {
 func TestIntegrationDamagedSnapshotFallsBack(t *testing.T) {
 	y := yarntest.New(t)
 	// The snapshot interval is 10 batches: the first one is at batch 10.
-	if err, out := reliableRun(t, y, "13s"); err != nil {
+	if out, err := reliableRun(t, y, "13s"); err != nil {
 		t.Fatalf("first run: %v\n%s", err, out)
 	}
 	snaps := list(t, y, "checkpoint/state")
@@ -113,7 +113,7 @@ func TestIntegrationDamagedSnapshotFallsBack(t *testing.T) {
 	newest := snaps[len(snaps)-1]
 	damage(t, y, y.Path("checkpoint/state/"+newest))
 
-	err, out := reliableRun(t, y, "4s")
+	out, err := reliableRun(t, y, "4s")
 	if err != nil {
 		t.Fatalf("restart with a damaged snapshot: %v\n%s", err, out)
 	}
@@ -134,7 +134,7 @@ func TestIntegrationDamagedWALSegment(t *testing.T) {
 	y := yarntest.New(t)
 	// Shorter than the snapshot interval: the restart recomputes the state
 	// from every batch's blocks, read back from the WAL.
-	if err, out := reliableRun(t, y, "4s"); err != nil {
+	if out, err := reliableRun(t, y, "4s"); err != nil {
 		t.Fatalf("first run: %v\n%s", err, out)
 	}
 	segs := list(t, y, "checkpoint/receivedData/0")
@@ -144,7 +144,7 @@ func TestIntegrationDamagedWALSegment(t *testing.T) {
 	seg := path.Join(y.Path("checkpoint/receivedData/0"), segs[len(segs)/2])
 	damage(t, y, seg)
 
-	err, out := reliableRun(t, y, "4s")
+	out, err := reliableRun(t, y, "4s")
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
 		t.Fatalf("restart with a damaged WAL segment: %v, want a non-zero exit\n%s", err, out)
@@ -160,7 +160,7 @@ func TestIntegrationDamagedWALSegment(t *testing.T) {
 		t.Errorf("the final error does not name the segment, its records and the way forward:\n%s\n\nall output:\n%s", final, out)
 	}
 
-	err, out = reliableRun(t, y, "4s", "GOSTREAM_STREAMING_RECEIVER_WRITEAHEADLOG_SKIPDAMAGED=true")
+	out, err = reliableRun(t, y, "4s", "GOSTREAM_STREAMING_RECEIVER_WRITEAHEADLOG_SKIPDAMAGED=true")
 	if err != nil {
 		t.Fatalf("run with skipDamaged: %v\n%s", err, out)
 	}
