@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -21,26 +22,27 @@ import (
 // GOSTREAM_ROLE until the application stops, then exits the process
 // (non-zero on failure). Every role runs setup's graph: the driver (local or
 // in the YARN application master) runs it; executors rebuild it to run
-// receivers and shuffle map tasks.
-func Main(batch time.Duration, setup engine.Setup) {
-	os.Exit(run(context.Background(), batch, setup))
+// receivers and shuffle map tasks. opts apply to every context a role makes
+// (e.g. engine.WithConfDefault, the application's own defaults).
+func Main(batch time.Duration, setup engine.Setup, opts ...engine.Option) {
+	os.Exit(run(context.Background(), batch, setup, opts))
 }
 
 // run runs the role and returns the process's exit status.
-func run(ctx context.Context, batch time.Duration, setup engine.Setup) int {
+func run(ctx context.Context, batch time.Duration, setup engine.Setup, opts []engine.Option) int {
 	switch role := os.Getenv(procenv.Role); role {
 	case "", procenv.RoleDriver:
 		run := engine.Run
 		if os.Getenv(procenv.DriverListenFD) != "" {
 			run = runClientDriver // gostream-submit --master yarn --deploy-mode client
 		}
-		if err := run(ctx, batch, setup); err != nil {
+		if err := run(ctx, batch, setup, opts...); err != nil {
 			fmt.Fprintln(os.Stderr, "gostream:", err)
 			return 1
 		}
 		return 0
 	case procenv.RoleAM:
-		err := am.Run(ctx, am.Config{Driver: driver(batch, setup), Batch: batch})
+		err := am.Run(ctx, am.Config{Driver: driver(batch, setup, opts), Batch: batch})
 		if err == nil {
 			return 0
 		}
@@ -51,7 +53,7 @@ func run(ctx context.Context, batch time.Duration, setup engine.Setup) int {
 		}
 		return 1
 	case procenv.RoleExecutor:
-		if err := runExecutor(ctx, batch, setup); err != nil {
+		if err := runExecutor(ctx, batch, setup, opts); err != nil {
 			fmt.Fprintln(os.Stderr, "gostream executor:", err)
 			return 1
 		}
@@ -64,19 +66,19 @@ func run(ctx context.Context, batch time.Duration, setup engine.Setup) int {
 
 // driver runs the application's driver inside the application master, its
 // receivers and shuffle map tasks on the executors.
-func driver(batch time.Duration, setup engine.Setup) am.DriverFunc {
+func driver(batch time.Duration, setup engine.Setup, appOpts []engine.Option) am.DriverFunc {
 	return func(ctx context.Context, c *conf.Conf, l engine.Listener, execs am.Executors, opts ...engine.Option) error {
 		return engine.RunConf(ctx, c, batch, func(ssc *engine.Context) error {
 			ssc.AddListener(l)
 			return setup(ssc)
-		}, append([]engine.Option{engine.WithLogger(slog.Default()), engine.WithReceiverHost(execs), engine.WithTaskHost(execs)}, opts...)...)
+		}, slices.Concat([]engine.Option{engine.WithLogger(slog.Default()), engine.WithReceiverHost(execs), engine.WithTaskHost(execs)}, appOpts, opts)...)
 	}
 }
 
 // runExecutor runs a YARN executor until its driver goes away or a signal
 // arrives. It runs the receivers and map tasks the driver places on it,
 // rebuilt by setup as in the driver.
-func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup) error {
+func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup, opts []engine.Option) error {
 	c, err := conf.Load(conf.Sources{Environ: os.Environ(), NoDefaultPropertiesFile: true})
 	if err != nil {
 		return err
@@ -89,7 +91,7 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup) e
 	// The graphs rebuilt here share one set of HDFS connections.
 	files := engine.StorageResolver(c, slog.Default())
 	defer files.Close()
-	x := engine.NewExecutor(c, batch, setup, engine.WithResolver(files))
+	x := engine.NewExecutor(c, batch, setup, append([]engine.Option{engine.WithResolver(files)}, opts...)...)
 	ec.ServeReceiver, ec.Tasks = x.ServeReceiver, x.TaskRunner
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -100,7 +102,7 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup) e
 // receivers and map tasks on the YARN executors that the application master (submitted by
 // gostream-submit) launches: they connect to the endpoint on the listening
 // socket gostream-submit passed down.
-func runClientDriver(ctx context.Context, batch time.Duration, setup engine.Setup) error {
+func runClientDriver(ctx context.Context, batch time.Duration, setup engine.Setup, opts ...engine.Option) error {
 	c, err := conf.Load(conf.Sources{Environ: os.Environ(), NoDefaultPropertiesFile: true})
 	if err != nil {
 		return err
@@ -114,5 +116,6 @@ func runClientDriver(ctx context.Context, batch time.Duration, setup engine.Setu
 	if err := dconf.Set(conf.Master, fmt.Sprintf("local[%d]", c.Int(conf.DriverCores))); err != nil {
 		return err
 	}
-	return engine.RunConf(ctx, dconf, batch, setup, engine.WithLogger(slog.Default()), engine.WithReceiverHost(ep), engine.WithTaskHost(ep))
+	return engine.RunConf(ctx, dconf, batch, setup,
+		append([]engine.Option{engine.WithLogger(slog.Default()), engine.WithReceiverHost(ep), engine.WithTaskHost(ep)}, opts...)...)
 }

@@ -39,6 +39,20 @@ func (c *Conf) Set(key, value string) error {
 	return c.setFrom(key, value, "")
 }
 
+// SetDefault sets key to value unless a layer above the defaults (or Set)
+// already set it: an application's own default, which the operator's
+// configuration still overrides. It checks key and value as Set does.
+func (c *Conf) SetDefault(key, value string) error {
+	_, canon, e := resolve(key)
+	if e != nil {
+		return e
+	}
+	if _, ok := c.set[canon]; ok {
+		return nil
+	}
+	return c.setFrom(key, value, "the application's default")
+}
+
 func (c *Conf) setFrom(name, raw, source string) error {
 	k, canon, e := resolve(name)
 	if e != nil {

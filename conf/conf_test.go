@@ -165,3 +165,23 @@ func TestWriteHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestSetDefaultYieldsToTheOperator(t *testing.T) {
+	c := Defaults()
+	if err := c.Set("spark.streaming.receiver.writeAheadLog.enable", "false"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetDefault(ReceiverWALEnable, "true"); err != nil || c.Bool(ReceiverWALEnable) {
+		t.Errorf("SetDefault over a set key: err %v, value %v; want the set value (false) kept", err, c.Bool(ReceiverWALEnable))
+	}
+	c = Defaults()
+	if err := c.SetDefault(ReceiverWALEnable, "true"); err != nil || !c.Bool(ReceiverWALEnable) || !c.IsSet(ReceiverWALEnable) {
+		t.Errorf("SetDefault over an unset key: err %v, value %v; want true, set", err, c.Bool(ReceiverWALEnable))
+	}
+	if err := c.SetDefault("gostream.no.such.key", "1"); err == nil {
+		t.Error("SetDefault of an unknown key: no error")
+	}
+	if err := c.SetDefault(BlockInterval, "soon"); err == nil {
+		t.Error("SetDefault with a malformed value: no error")
+	}
+}

@@ -18,6 +18,7 @@ const (
 	ReceiverMaxRate               = "gostream.streaming.receiver.maxRate"
 	BlockQueueSize                = "gostream.streaming.blockQueueSize"
 	ReceiverWALEnable             = "gostream.streaming.receiver.writeAheadLog.enable"
+	ReceiverWALSkipDamaged        = "gostream.streaming.receiver.writeAheadLog.skipDamaged"
 	ReceiverRestartDelay          = "gostream.streaming.receiverRestartDelay"
 	ConcurrentJobs                = "gostream.streaming.concurrentJobs"
 	GracefulStopTimeout           = "gostream.streaming.gracefulStopTimeout"
@@ -172,6 +173,8 @@ var sections = []section{
 			doc: "finished blocks a receiver may hold before storing them; a full queue makes the receiver wait"},
 		{name: ReceiverWALEnable, kind: kindBool, def: "false", spark: sp("spark.streaming.receiver.writeAheadLog.enable"),
 			doc: "write received blocks to the write-ahead log under the checkpoint directory before acknowledging them (no loss of received data)"},
+		{name: ReceiverWALSkipDamaged, kind: kindBool, def: "false",
+			doc: "after a restart, skip the blocks of damaged write-ahead log segments (their records are lost; each skip is logged and reported with its record count) instead of stopping the application"},
 		{name: ReceiverRestartDelay, kind: kindDuration, def: "2s", unit: ms, spark: sp("spark.streaming.receiverRestartDelay"),
 			doc: "wait before restarting a receiver that stopped with an error"},
 		{name: ConcurrentJobs, kind: kindInt, def: "1", min: 1, spark: sp("spark.streaming.concurrentJobs"),

@@ -19,6 +19,7 @@ type receivedBlock struct {
 	offset    *string                // a reliable receiver's position after this block
 	meta      *blockMeta             // where the write-ahead log holds it
 	recovered bool                   // came back from the log: holds no pending token
+	skipped   bool                   // its segment is damaged and skipDamaged is set: read as empty
 }
 
 // blockTracker holds received blocks until a batch takes them, then until

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/hdfsstore"
 )
 
@@ -40,12 +41,13 @@ import (
 // The checkpointer cleans segments and log records only once no retained
 // checkpoint needs them (checkpointer.clean).
 type receiverWAL struct {
-	fsys      hdfsstore.FS
-	dataDir   string
-	log       *hdfsstore.Log
-	clock     Clock
-	timeout   time.Duration
-	reportErr func(error)
+	fsys        hdfsstore.FS
+	dataDir     string
+	log         *hdfsstore.Log
+	clock       Clock
+	timeout     time.Duration
+	reportErr   func(error)
+	skipDamaged bool // gostream.streaming.receiver.writeAheadLog.skipDamaged
 
 	mu   sync.Mutex
 	wals map[int]*hdfsstore.WAL
@@ -64,13 +66,13 @@ type logRecord struct {
 
 const blockLogName = "blocks"
 
-func openReceiverWAL(ctx context.Context, fsys hdfsstore.FS, dir string, clock Clock, timeout time.Duration, reportErr func(error)) (*receiverWAL, error) {
+func openReceiverWAL(ctx context.Context, fsys hdfsstore.FS, dir string, clock Clock, timeout time.Duration, skipDamaged bool, reportErr func(error)) (*receiverWAL, error) {
 	log, err := hdfsstore.OpenLog(ctx, fsys, path.Join(dir, "receivedBlockMetadata"), blockLogName)
 	if err != nil {
 		return nil, fmt.Errorf("receiver write-ahead log in %s: %w", dir, err)
 	}
 	return &receiverWAL{fsys: fsys, dataDir: path.Join(dir, "receivedData"), log: log, clock: clock,
-		timeout: timeout, reportErr: reportErr, wals: map[int]*hdfsstore.WAL{}}, nil
+		timeout: timeout, skipDamaged: skipDamaged, reportErr: reportErr, wals: map[int]*hdfsstore.WAL{}}, nil
 }
 
 func (w *receiverWAL) stream(id int) (*hdfsstore.WAL, error) {
@@ -143,18 +145,61 @@ func (t *blockTracker) registerDecoder(stream int, decode func([]byte) (any, err
 	t.decoders[stream] = decode
 }
 
-// load reads a recovered block's data back from the WAL.
-func (t *blockTracker) load(ctx context.Context, fsys hdfsstore.FS, b *receivedBlock) (any, error) {
+// DamagedBlockError: a block the write-ahead log committed, and its
+// receiver was told was stored, cannot be read back after a restart because
+// its segment is damaged. It unwraps to the segment's *hdfsstore.CorruptError.
+type DamagedBlockError struct {
+	Stream  int
+	BatchMs int64 // the batch that reads the block
+	Records int   // records the block holds
+	Skipped bool  // skipDamaged is set: the batch went on without them
+	Err     *hdfsstore.CorruptError
+}
+
+func (e *DamagedBlockError) Error() string {
+	damage := fmt.Sprintf("write-ahead log segment %s is damaged (%s at offset %d", e.Err.Path, e.Err.Problem, e.Err.Offset)
+	if e.Err.Detail != "" {
+		damage += ": " + e.Err.Detail
+	}
+	damage += ")"
+	if e.Skipped {
+		return fmt.Sprintf("skipped %d records of stream %d in batch %d (%s=true): %s; they are lost",
+			e.Records, e.Stream, e.BatchMs, conf.ReceiverWALSkipDamaged, damage)
+	}
+	return fmt.Sprintf("%s: it holds a block of %d records of stream %d, taken by batch %d; "+
+		"the segment was committed and its records acknowledged, so they are lost unless the file is restored. "+
+		"Restore it from a backup and restart, or set %s=true to go on without them (each skipped block is logged and reported with its record count)",
+		damage, e.Records, e.Stream, e.BatchMs, conf.ReceiverWALSkipDamaged)
+}
+
+func (e *DamagedBlockError) Unwrap() error { return e.Err }
+
+// load reads a recovered block's data back from the WAL for batch bt. A
+// block whose segment is damaged fails with a *DamagedBlockError, or, with
+// skipDamaged, is reported once and read as empty (nil data).
+func (t *blockTracker) load(ctx context.Context, fsys hdfsstore.FS, b *receivedBlock, bt time.Time) (any, error) {
 	t.mu.Lock()
-	data, meta, decode := b.data, b.meta, t.decoders[b.streamID]
+	data, meta, decode, skipped := b.data, b.meta, t.decoders[b.streamID], b.skipped
 	t.mu.Unlock()
-	if data != nil {
+	if data != nil || skipped {
 		return data, nil
 	}
 	if meta == nil || decode == nil {
 		return nil, fmt.Errorf("block of stream %d has neither data nor a write-ahead log record", b.streamID)
 	}
 	raw, err := hdfsstore.ReadRecord(ctx, fsys, meta.Ref)
+	if ce := (*hdfsstore.CorruptError)(nil); errors.As(err, &ce) {
+		derr := &DamagedBlockError{Stream: b.streamID, BatchMs: bt.UnixMilli(), Records: meta.Records, Err: ce}
+		if !t.wal.skipDamaged {
+			return nil, derr
+		}
+		derr.Skipped = true
+		t.mu.Lock()
+		b.skipped = true
+		t.mu.Unlock()
+		t.wal.reportErr(derr)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read block of stream %d back from the write-ahead log: %w", b.streamID, err)
 	}

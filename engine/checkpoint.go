@@ -326,13 +326,28 @@ func (c *checkpointer) write() {
 	}
 	c.failures = 0
 	c.names[c.lastGen] = true
-	c.history = append(c.history, c.needs(c.lastGen))
-	// A checkpoint name may hold its previous copy as .bk: keep the needs of
-	// two writes per retained name.
-	if limit := 2*c.retain + 2; len(c.history) > limit {
-		c.history = c.history[len(c.history)-limit:]
-	}
+	c.history = retainedNeeds(append(c.history, c.needs(c.lastGen)), c.retain)
 	c.clean(ctx)
+}
+
+// retainedNeeds keeps the needs of the checkpoint files the directory still
+// holds: the newest retain names, and of each its last two writes (the file
+// and its .bk). A name may be written more than twice (batches completing
+// while a later one is generated), so counting writes would not do.
+func retainedNeeds(history []ckptNeeds, retain int) []ckptNeeds {
+	writes := map[int64]int{}
+	var kept []ckptNeeds
+	for i := len(history) - 1; i >= 0; i-- {
+		h := history[i]
+		if writes[h.name] == 0 && len(writes) == retain {
+			break // names only grow: every earlier entry is of a pruned name
+		}
+		if writes[h.name]++; writes[h.name] <= 2 {
+			kept = append(kept, h)
+		}
+	}
+	slices.Reverse(kept)
+	return kept
 }
 
 // clean removes snapshots, WAL segments and metadata records older than

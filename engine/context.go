@@ -56,6 +56,7 @@ type Context struct {
 	genCond   *sync.Cond
 
 	confOverride *conf.Conf           // WithConf
+	confDefaults [][2]string          // WithConfDefault: key, value
 	ckpt         *checkpointer        // nil without a checkpoint directory
 	recovered    *checkpointData      // the checkpoint Start continues from, if any
 	ckptFS       hdfsstore.FS         // the checkpoint directory's file system
@@ -108,6 +109,14 @@ func NewContext(c *conf.Conf, batch time.Duration, opts ...Option) (*Context, er
 	}
 	if c == nil {
 		c = conf.Defaults()
+	}
+	if len(scratch.confDefaults) > 0 {
+		c = c.Clone()
+		for _, kv := range scratch.confDefaults {
+			if err := c.SetDefault(kv[0], kv[1]); err != nil {
+				return nil, fmt.Errorf("the application's default: %w", err)
+			}
+		}
 	}
 	if batch <= 0 {
 		return nil, fmt.Errorf("batch duration %s: must be positive, e.g. 1s", batch)

@@ -40,7 +40,7 @@ func Main(batch time.Duration, setup Setup) {
 
 // Run is Main without the exit: it returns when the application stops or
 // ctx ends.
-func Run(ctx context.Context, batch time.Duration, setup Setup) error {
+func Run(ctx context.Context, batch time.Duration, setup Setup, opts ...Option) error {
 	role := os.Getenv(procenv.Role)
 	switch role {
 	case "", procenv.RoleDriver:
@@ -55,7 +55,7 @@ func Run(ctx context.Context, batch time.Duration, setup Setup) error {
 	if err != nil {
 		return err
 	}
-	return RunConf(ctx, c, batch, setup, WithLogger(slog.Default()))
+	return RunConf(ctx, c, batch, setup, append([]Option{WithLogger(slog.Default())}, opts...)...)
 }
 
 // RunConf runs the driver with a resolved configuration c (a local master):

@@ -74,7 +74,7 @@ func ReceiverStream[T any](ssc *Context, name string, r Receiver[T]) *DStream[T]
 		blocks := ssc.blocks.blocksOf(t, n.id)
 		chunks := make([][]T, len(blocks))
 		for i, b := range blocks {
-			data, err := ssc.loadBlock(b)
+			data, err := ssc.loadBlock(b, t)
 			if err != nil {
 				return nil, err
 			}

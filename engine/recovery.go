@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"slices"
 	"strings"
@@ -16,6 +17,13 @@ import (
 // WithConf gives GetOrCreate (or NewContext, overriding its argument) a
 // configuration.
 func WithConf(c *conf.Conf) Option { return func(s *Context) { s.confOverride = c } }
+
+// WithConfDefault gives key the value when the configuration does not set
+// it: an application's own default (reliablecount turns the write-ahead log
+// on with it), which the operator can still override with the key.
+func WithConfDefault(key, value string) Option {
+	return func(s *Context) { s.confDefaults = append(s.confDefaults, [2]string{key, value}) }
+}
 
 // GetOrCreate is Spark's StreamingContext.getOrCreate: it makes a context
 // whose checkpoint directory is checkpointDir and runs setup on it to build
@@ -103,9 +111,28 @@ func (c *Context) recoverCheckpoint(ctx context.Context) error {
 	c.ckptFS = fsys
 	rctx, cancel := context.WithTimeout(ctx, c.settings.storageTimeout(c.settings.networkTimeout))
 	defer cancel()
-	ck, skipped, err := hdfsstore.ReadLatestCheckpoint(rctx, fsys, dir)
+	// The newest checkpoint whose state snapshots are all intact: each is
+	// read and verified before the context commits to it.
+	var (
+		d      *checkpointData
+		name   string // the file read: after a fallback, an older one or a .bk
+		states []any  // d.Snapshots decoded
+	)
+	skipped, err := hdfsstore.ReadCheckpoints(rctx, fsys, dir, func(ck hdfsstore.Checkpoint) error {
+		cd, err := unmarshalCheckpoint(ck.Path, ck.Payload)
+		if err != nil {
+			return err
+		}
+		if cd.Fingerprint == c.graph.fingerprint() {
+			if states, err = c.readSnapshots(rctx, cd); err != nil {
+				return fmt.Errorf("checkpoint %s: %w", ck.Path, err)
+			}
+		}
+		d, name = cd, ck.Path
+		return nil
+	})
 	for _, s := range skipped {
-		c.log.Warn("checkpoint damaged, trying an older one", "err", s) // s names the file
+		c.log.Warn("checkpoint unusable, trying an older one", "err", s) // s names the file and what is wrong
 	}
 	if errors.Is(err, hdfsstore.ErrNoCheckpoint) {
 		c.log.Info("no checkpoint: starting afresh", "dir", dir)
@@ -119,11 +146,9 @@ func (c *Context) recoverCheckpoint(ctx context.Context) error {
 		}
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("recover from checkpoint: %w", err)
+	if ce := (*hdfsstore.CorruptError)(nil); errors.As(err, &ce) {
+		return damagedCheckpoint(dir, skipped)
 	}
-	name := ck.Path // the file read: after a fallback, perhaps the .bk of the newest batch
-	d, err := unmarshalCheckpoint(name, ck.Payload)
 	if err != nil {
 		return fmt.Errorf("recover from checkpoint: %w", err)
 	}
@@ -141,13 +166,67 @@ func (c *Context) recoverCheckpoint(ctx context.Context) error {
 			"movedTo", aside, "changes", strings.Join(append(prefixAll("- ", removed), prefixAll("+ ", added)...), "; "))
 		return nil
 	}
-	if err := c.restore(rctx, d); err != nil {
+	if err := c.restore(rctx, d, states); err != nil {
 		return fmt.Errorf("recover from checkpoint %s: %w", name, err)
 	}
 	c.recovered = d
 	c.log.Info("recovering from checkpoint", "checkpoint", name, "lastCompleted", d.LastCompletedMs,
 		"pending", len(d.PendingMs), "zero", d.ZeroMs)
 	return nil
+}
+
+// DamagedCheckpointError: no checkpoint of the directory can be used,
+// because each one, or a state snapshot it refers to, is damaged or missing.
+// It unwraps to the *hdfsstore.CorruptError of every damaged file.
+type DamagedCheckpointError struct {
+	Dir     string
+	Damaged []*hdfsstore.CorruptError // one per file
+}
+
+func (e *DamagedCheckpointError) Error() string {
+	files := make([]string, len(e.Damaged))
+	for i, ce := range e.Damaged {
+		files[i] = fmt.Sprintf("%s %s (%s)", ce.Kind, ce.Path, ce.Problem)
+	}
+	return fmt.Sprintf("recover from checkpoint: no checkpoint in %s can be used, because these files are damaged: %s; "+
+		"restore them from a backup and restart, or move the checkpoint directory aside to start afresh "+
+		"(without its state, and without the receiver write-ahead log's unprocessed blocks, which live there too)",
+		e.Dir, strings.Join(files, ", "))
+}
+
+func (e *DamagedCheckpointError) Unwrap() []error {
+	errs := make([]error, len(e.Damaged))
+	for i, ce := range e.Damaged {
+		errs[i] = ce
+	}
+	return errs
+}
+
+// damagedCheckpoint makes the error of a directory whose every checkpoint
+// was skipped, naming each damaged file once.
+func damagedCheckpoint(dir string, skipped []error) error {
+	e := &DamagedCheckpointError{Dir: dir}
+	seen := map[string]bool{}
+	var walk func(err error)
+	walk = func(err error) {
+		switch x := err.(type) {
+		case *hdfsstore.CorruptError:
+			if !seen[x.Path] {
+				seen[x.Path] = true
+				e.Damaged = append(e.Damaged, x)
+			}
+		case interface{ Unwrap() []error }:
+			for _, err := range x.Unwrap() {
+				walk(err)
+			}
+		case interface{ Unwrap() error }:
+			walk(x.Unwrap())
+		}
+	}
+	for _, s := range skipped {
+		walk(s)
+	}
+	return e
 }
 
 func prefixAll(p string, lines []string) []string {
@@ -183,18 +262,56 @@ func (c *Context) discardCheckpoint(ctx context.Context, fsys hdfsstore.FS, dir 
 	return aside, nil
 }
 
-// restore puts back what the checkpoint saved: zero time, input progress,
-// state snapshots and receiver blocks. A snapshot may be older than the last
-// completed batch (checkpoint_interval.go): the first batch generated after
-// the restart asks each state for its previous RDD down to the snapshot, so
-// the completed batches after it are recomputed for the state only.
-func (c *Context) restore(ctx context.Context, d *checkpointData) error {
-	c.graph.zero = time.UnixMilli(d.ZeroMs)
-	c.initRemember() // the tracker keeps the recovered batches windows still read
+// readSnapshots reads and decodes the state snapshots d refers to, in
+// order. Snapshots that are missing or damaged fail with their
+// *hdfsstore.CorruptErrors joined, each naming its file (recovery then tries
+// an older checkpoint); other failures are returned as they are.
+func (c *Context) readSnapshots(ctx context.Context, d *checkpointData) ([]any, error) {
+	byID := c.nodesByID()
+	states := make([]any, len(d.Snapshots))
+	var damaged []error
+	for i, s := range d.Snapshots {
+		n := byID[s.Node]
+		if n == nil {
+			return nil, fmt.Errorf("the checkpoint holds state of operator #%d, which does not exist", s.Node)
+		}
+		b, err := hdfsstore.ReadFile(ctx, c.ckptFS, s.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			damaged = append(damaged, &hdfsstore.CorruptError{Kind: hdfsstore.KindSnapshot, Path: s.Path,
+				Problem: hdfsstore.ProblemMissing, Detail: fmt.Sprintf("state of %s (#%d) at %d", n.kind, n.id, s.TimeMs)})
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("state of %s (#%d) at %d: %w", n.kind, n.id, s.TimeMs, err)
+		}
+		states[i], err = n.typed.decode(s.Path, b)
+		if ce := (*hdfsstore.CorruptError)(nil); errors.As(err, &ce) {
+			damaged = append(damaged, ce)
+		} else if err != nil {
+			return nil, fmt.Errorf("state of %s (#%d) at %d in %s: %w", n.kind, n.id, s.TimeMs, s.Path, err)
+		}
+	}
+	return states, errors.Join(damaged...)
+}
+
+func (c *Context) nodesByID() map[int]*node {
 	byID := map[int]*node{}
 	for _, n := range c.graph.nodes {
 		byID[n.id] = n
 	}
+	return byID
+}
+
+// restore puts back what the checkpoint saved: zero time, input progress,
+// state snapshots (states: d.Snapshots read by readSnapshots) and receiver
+// blocks. A snapshot may be older than the last completed batch
+// (checkpoint_interval.go): the first batch generated after the restart asks
+// each state for its previous RDD down to the snapshot, so the completed
+// batches after it are recomputed for the state only.
+func (c *Context) restore(ctx context.Context, d *checkpointData, states []any) error {
+	c.graph.zero = time.UnixMilli(d.ZeroMs)
+	c.initRemember() // the tracker keeps the recovered batches windows still read
+	byID := c.nodesByID()
 	for id, raw := range d.Inputs {
 		n := byID[id]
 		if n == nil || n.input == nil || n.input.restoreProgress == nil {
@@ -204,20 +321,8 @@ func (c *Context) restore(ctx context.Context, d *checkpointData) error {
 			return err
 		}
 	}
-	for _, s := range d.Snapshots {
-		n := byID[s.Node]
-		if n == nil {
-			return fmt.Errorf("the checkpoint holds state of operator #%d, which does not exist", s.Node)
-		}
-		b, err := hdfsstore.ReadFile(ctx, c.ckptFS, s.Path)
-		if err != nil {
-			return fmt.Errorf("state of %s (#%d) at %d: %w", n.kind, n.id, s.TimeMs, err)
-		}
-		r, err := n.typed.decode(b)
-		if err != nil {
-			return fmt.Errorf("state of %s (#%d) at %d in %s: %w", n.kind, n.id, s.TimeMs, s.Path, err)
-		}
-		n.restoreRDD(s.TimeMs, r)
+	for i, s := range d.Snapshots {
+		byID[s.Node].restoreRDD(s.TimeMs, states[i])
 	}
 	if c.settings.receiverWAL {
 		if err := c.openReceiverWAL(ctx); err != nil {
@@ -239,12 +344,18 @@ func (c *Context) openReceiverWAL(ctx context.Context) error {
 		return err
 	}
 	reportErr := func(err error) {
-		c.log.Warn("receiver write-ahead log", "err", err)
+		if derr := (*DamagedBlockError)(nil); errors.As(err, &derr) {
+			c.log.Error("receiver write-ahead log: skipped a damaged block", "segment", derr.Err.Path,
+				"stream", derr.Stream, "batch", derr.BatchMs, "records", derr.Records, "err", err)
+		} else {
+			c.log.Warn("receiver write-ahead log", "err", err)
+		}
 		c.bus.post(func(l Listener) {
 			l.OnReceiverError(ReceiverInfo{StreamID: -1, Name: "write-ahead log", Active: true, LastErr: err})
 		})
 	}
-	w, err := openReceiverWAL(ctx, fsys, dir, c.clock, c.settings.storageTimeout(c.settings.networkTimeout), reportErr)
+	w, err := openReceiverWAL(ctx, fsys, dir, c.clock, c.settings.storageTimeout(c.settings.networkTimeout),
+		c.conf.Bool(conf.ReceiverWALSkipDamaged), reportErr)
 	if err != nil {
 		return err
 	}
@@ -332,8 +443,9 @@ func (c *Context) checkpointedRDDs(t time.Time) map[*node]any {
 	return m
 }
 
-// loadBlock returns a block's data, reading it back from the WAL if needed.
-func (c *Context) loadBlock(b *receivedBlock) (any, error) {
+// loadBlock returns a block of batch bt's data, reading it back from the WAL
+// if needed.
+func (c *Context) loadBlock(b *receivedBlock, bt time.Time) (any, error) {
 	if !b.recovered {
 		return b.data, nil
 	}
@@ -346,5 +458,5 @@ func (c *Context) loadBlock(b *receivedBlock) (any, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.settings.storageTimeout(c.settings.networkTimeout))
 	defer cancel()
-	return c.blocks.load(ctx, fsys, b)
+	return c.blocks.load(ctx, fsys, b, bt)
 }

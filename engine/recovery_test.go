@@ -333,7 +333,7 @@ func TestRecoveryBadCheckpointDirectories(t *testing.T) {
 			var skipped, read []string
 			for _, r := range rec.Records() {
 				switch r.Message {
-				case "checkpoint damaged, trying an older one":
+				case "checkpoint unusable, trying an older one":
 					skipped = append(skipped, r.Attrs["err"])
 				case "recovering from checkpoint":
 					read = append(read, r.Attrs["checkpoint"])

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"slices"
@@ -124,7 +125,11 @@ func (s *jobScheduler) runJob(ctx context.Context, j *job) {
 	}
 	err := runProtected(ctx, j.run)
 	if err != nil {
-		err = fmt.Errorf("batch %d, output operation %d (%s): %w", set.info.BatchTime.UnixMilli(), j.opID, j.name, err)
+		if derr := (*DamagedBlockError)(nil); errors.As(err, &derr) {
+			err = derr // it names its batch and segment; the operators it passed through add nothing
+		} else {
+			err = fmt.Errorf("batch %d, output operation %d (%s): %w", set.info.BatchTime.UnixMilli(), j.opID, j.name, err)
+		}
 	}
 	j.info.End, j.info.Err = s.ssc.clock.Now(), err
 	if !j.forced {

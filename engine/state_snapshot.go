@@ -10,6 +10,7 @@ import (
 	"iter"
 
 	"github.com/gostream/gostream/engine/rdd"
+	"github.com/gostream/gostream/hdfsstore"
 )
 
 // A state snapshot is one generated RDD of one node saved whole, so that
@@ -27,7 +28,10 @@ const (
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // snapshotCodec builds the encode/decode hooks of a node whose elements are T.
-func snapshotCodec[T any](env *rdd.Env) (func(ctx context.Context, r any) ([]byte, error), func([]byte) (any, error)) {
+// decode reports a file that is not a whole snapshot (bad magic, truncated,
+// a checksum mismatch) as an *hdfsstore.CorruptError naming it, which
+// recovery tells from other failures: it tries an older checkpoint.
+func snapshotCodec[T any](env *rdd.Env) (func(ctx context.Context, r any) ([]byte, error), func(name string, b []byte) (any, error)) {
 	encode := func(ctx context.Context, r any) ([]byte, error) {
 		rr, ok := r.(*RDD[T])
 		if !ok {
@@ -58,13 +62,19 @@ func snapshotCodec[T any](env *rdd.Env) (func(ctx context.Context, r any) ([]byt
 		}
 		return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli)), nil
 	}
-	decode := func(b []byte) (any, error) {
-		if len(b) < len(snapshotMagic)+1+4 || string(b[:4]) != snapshotMagic {
-			return nil, fmt.Errorf("%w: not a state snapshot", errCodec)
+	decode := func(name string, b []byte) (any, error) {
+		damaged := func(p hdfsstore.Problem, detail string) error {
+			return &hdfsstore.CorruptError{Kind: hdfsstore.KindSnapshot, Path: name, Problem: p, Detail: detail}
+		}
+		if n := min(len(b), len(snapshotMagic)); string(b[:n]) != snapshotMagic[:n] {
+			return nil, damaged(hdfsstore.ProblemBadMagic, fmt.Sprintf("starts with %q, want %q", b[:n], snapshotMagic))
+		}
+		if len(b) < len(snapshotMagic)+1+4 {
+			return nil, damaged(hdfsstore.ProblemTruncated, fmt.Sprintf("%d bytes, shorter than a snapshot's header and checksum", len(b)))
 		}
 		body, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
-		if crc32.Checksum(body, castagnoli) != sum {
-			return nil, fmt.Errorf("%w: state snapshot checksum mismatch", errCodec)
+		if crc := crc32.Checksum(body, castagnoli); crc != sum {
+			return nil, damaged(hdfsstore.ProblemChecksum, fmt.Sprintf("%d bytes, stored CRC %#08x, computed %#08x (truncated or overwritten)", len(b), sum, crc))
 		}
 		if body[4] != snapshotVersion {
 			return nil, fmt.Errorf("%w: state snapshot version %d, this binary reads %d", ErrCheckpointVersion, body[4], snapshotVersion)

@@ -17,7 +17,7 @@ type typedRDD struct {
 	force func(ctx context.Context, r any) error
 	// encode and decode are a state snapshot's format (state_snapshot.go).
 	encode func(ctx context.Context, r any) ([]byte, error)
-	decode func([]byte) (any, error)
+	decode func(name string, b []byte) (any, error)
 	// rddAt is the node's RDD at t (generated once), nil when none.
 	rddAt  func(t time.Time) (any, error)
 	parts  func(r any) int

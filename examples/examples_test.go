@@ -74,7 +74,7 @@ func start(t *testing.T, example string, args ...string) *run {
 	return startEnv(t, nil, example, args...)
 }
 
-// startEnv is start with variables added to the clean environment.
+// startEnv is start with variables (NAME=value) added to the clean environment.
 func startEnv(t *testing.T, env []string, example string, args ...string) *run {
 	t.Helper()
 	r := &run{cmd: exec.Command(filepath.Join(binDir, example), args...), done: make(chan error, 1)}
@@ -221,18 +221,22 @@ func TestFileStream(t *testing.T) {
 }
 
 // TestReliableCount runs the reliable count twice on one checkpoint
-// directory with the receiver WAL: the second run resends from the offset
-// the WAL kept, and the state counts every acknowledged record once.
+// directory, as its doc comment says, without configuration: the receiver
+// WAL is on by default, so the second run resends from the offset the WAL
+// kept, and the state counts every acknowledged record once.
 func TestReliableCount(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	args := []string{"-out", filepath.Join(dir, "state"), "-acked", filepath.Join(dir, "acked"),
 		"-checkpoint", filepath.Join(dir, "checkpoint"), "-batch", "200ms", "-rate", "2000", "-chunk", "20", "-words", "7", "-duration", "2s"}
 	for i := range 2 {
-		r := startEnv(t, []string{"GOSTREAM_STREAMING_RECEIVER_WRITEAHEADLOG_ENABLE=true"}, "reliablecount", args...)
+		r := start(t, "reliablecount", args...)
 		r.wait(t)
 		if i == 1 && !strings.Contains(r.stderr.String(), "resending from offset") {
 			t.Errorf("the second run did not resume:\n%s", r.stderr.String())
+		}
+		if _, err := os.Stat(filepath.Join(dir, "checkpoint", "receivedData")); err != nil {
+			t.Errorf("run %d wrote no receiver write-ahead log: %v", i+1, err)
 		}
 		acked, err := os.ReadFile(filepath.Join(dir, "acked"))
 		if err != nil {
@@ -321,5 +325,19 @@ func TestBadFlagsExit2(t *testing.T) {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
 			t.Errorf("%s -batch -1s: %v, want exit status 2\nstderr:\n%s", e, err, r.stderr.String())
 		}
+	}
+}
+
+// TestReliableCountWALCanBeTurnedOff: the example's default is the
+// operator's to override.
+func TestReliableCountWALCanBeTurnedOff(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := startEnv(t, []string{"GOSTREAM_STREAMING_RECEIVER_WRITEAHEADLOG_ENABLE=false"}, "reliablecount",
+		"-out", filepath.Join(dir, "state"), "-acked", filepath.Join(dir, "acked"),
+		"-checkpoint", filepath.Join(dir, "checkpoint"), "-batch", "200ms", "-rate", "2000", "-chunk", "20", "-duration", "1s")
+	r.wait(t)
+	if _, err := os.Stat(filepath.Join(dir, "checkpoint", "receivedData")); !os.IsNotExist(err) {
+		t.Errorf("with the write-ahead log turned off, receivedData: %v, want none", err)
 	}
 }

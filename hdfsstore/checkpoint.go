@@ -233,13 +233,24 @@ type Checkpoint struct {
 //     *CorruptErrors (not ErrNoCheckpoint: state exists but is unreadable);
 //   - listing or read errors other than "not found" (permission, I/O), as
 //     they are: a flaky file system must not look like a missing checkpoint.
-func ReadLatestCheckpoint(ctx context.Context, fsys FS, dir string) (_ Checkpoint, skipped []error, err error) {
+func ReadLatestCheckpoint(ctx context.Context, fsys FS, dir string) (ck Checkpoint, skipped []error, err error) {
+	skipped, err = ReadCheckpoints(ctx, fsys, dir, func(c Checkpoint) error { ck = c; return nil })
+	return ck, skipped, err
+}
+
+// ReadCheckpoints is ReadLatestCheckpoint with a say in the choice: it calls
+// use with each readable checkpoint, newest first, until use accepts one
+// (returns nil). When use returns an error wrapping a *CorruptError (the
+// checkpoint is intact but a file it refers to is damaged), that error joins
+// skipped and the next checkpoint is tried; any other error of use stops the
+// search and is returned. The errors are ReadLatestCheckpoint's.
+func ReadCheckpoints(ctx context.Context, fsys FS, dir string, use func(Checkpoint) error) (skipped []error, err error) {
 	infos, err := fsys.ReadDir(ctx, dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Checkpoint{}, nil, fmt.Errorf("read checkpoint: directory %s: %w (%w)", dir, ErrNoCheckpoint, err)
+		return nil, fmt.Errorf("read checkpoint: directory %s: %w (%w)", dir, ErrNoCheckpoint, err)
 	}
 	if err != nil {
-		return Checkpoint{}, nil, fmt.Errorf("read checkpoint in %s: %w", dir, err)
+		return nil, fmt.Errorf("read checkpoint in %s: %w", dir, err)
 	}
 	var cands []checkpointFile
 	for _, info := range infos {
@@ -248,7 +259,7 @@ func ReadLatestCheckpoint(ctx context.Context, fsys FS, dir string) (_ Checkpoin
 		}
 	}
 	if len(cands) == 0 {
-		return Checkpoint{}, nil, fmt.Errorf("read checkpoint: %w in %s", ErrNoCheckpoint, dir)
+		return nil, fmt.Errorf("read checkpoint: %w in %s", ErrNoCheckpoint, dir)
 	}
 	slices.SortFunc(cands, func(a, b checkpointFile) int {
 		switch {
@@ -271,21 +282,22 @@ func ReadLatestCheckpoint(ctx context.Context, fsys FS, dir string) (_ Checkpoin
 			continue
 		}
 		if err != nil {
-			return Checkpoint{}, skipped, fmt.Errorf("read checkpoint %s: %w", p, err)
+			return skipped, fmt.Errorf("read checkpoint %s: %w", p, err)
 		}
 		payload, err := parseCheckpoint(p, c.ms, data)
-		var ce *CorruptError
-		switch {
-		case err == nil:
-			return Checkpoint{Path: p, BatchTime: time.UnixMilli(c.ms).UTC(), Payload: payload}, skipped, nil
-		case errors.As(err, &ce):
-			skipped = append(skipped, err)
-		default: // *VersionError
-			return Checkpoint{}, skipped, err
+		if err == nil {
+			err = use(Checkpoint{Path: p, BatchTime: time.UnixMilli(c.ms).UTC(), Payload: payload})
+			if err == nil {
+				return skipped, nil
+			}
 		}
+		if ce := (*CorruptError)(nil); !errors.As(err, &ce) {
+			return skipped, err // a *VersionError, or use's reason to stop
+		}
+		skipped = append(skipped, err)
 	}
-	return Checkpoint{}, skipped, fmt.Errorf("read checkpoint in %s: all %d checkpoint files are damaged; "+
-		"restore them from a backup, or move the directory aside to start without this state: %w",
+	return skipped, fmt.Errorf("read checkpoint in %s: none of its %d checkpoint files can be used; "+
+		"restore the damaged files named below from a backup, or move the directory aside to start without this state:\n%w",
 		dir, len(cands), errors.Join(skipped...))
 }
 

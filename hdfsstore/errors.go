@@ -31,6 +31,9 @@ const (
 	// ProblemTempFile: a file of a WAL stream still has its temporary
 	// name, so it was never put in place.
 	ProblemTempFile
+	// ProblemMissing: a file another one refers to (a checkpoint's state
+	// snapshot) is not there.
+	ProblemMissing
 )
 
 func (p Problem) String() string {
@@ -51,6 +54,8 @@ func (p Problem) String() string {
 		return "record reference mismatch"
 	case ProblemTempFile:
 		return "temporary file"
+	case ProblemMissing:
+		return "missing"
 	default:
 		return fmt.Sprintf("Problem(%d)", int(p))
 	}
@@ -61,30 +66,36 @@ func (p Problem) String() string {
 // verified; for a WAL segment, Records says how many records that is, and the
 // reader returns them along with the error.
 type CorruptError struct {
-	Kind    string // "WAL segment" or "checkpoint"
+	Kind    string // "WAL segment", "checkpoint" or KindSnapshot
 	Path    string
 	Offset  int64 // first byte that could not be verified
 	Records int   // WAL only: good records before Offset
 	Problem Problem
 	Detail  string // specifics, e.g. "record length 512 exceeds the 20 bytes left"
+	// Committed: the damaged part was committed, so what it held was
+	// acknowledged (a record the metadata log refers to, a state snapshot):
+	// it is lost unless the file is restored.
+	Committed bool
 }
 
 func (e *CorruptError) Error() string {
 	msg := fmt.Sprintf("%s %s: %s at offset %d", e.Kind, e.Path, e.Problem, e.Offset)
-	if e.Kind == kindSegment && e.Problem != ProblemTempFile {
+	if e.Kind == kindSegment && e.Problem != ProblemTempFile && !e.Committed { // ReadRecord counts no records
 		msg += fmt.Sprintf(" after %d good records", e.Records)
 	}
 	if e.Detail != "" {
 		msg += ": " + e.Detail
 	}
-	switch e.Problem {
-	case ProblemTruncated:
+	switch {
+	case e.Committed:
+		msg += " (it was committed: what it held is lost unless the file is restored from a backup)"
+	case e.Problem == ProblemTruncated:
 		if e.Kind == kindSegment {
 			msg += " (a writer that crashed before committing leaves this; nothing in it was acknowledged)"
 		}
-	case ProblemBadMagic:
+	case e.Problem == ProblemBadMagic:
 		msg += fmt.Sprintf(" (not a gostream %s; move it out of the directory)", e.Kind)
-	case ProblemTempFile:
+	case e.Problem == ProblemTempFile:
 		msg += " (never committed; the cleaner removes it)"
 	}
 	return msg
@@ -109,4 +120,7 @@ func (e *VersionError) Error() string {
 const (
 	kindSegment    = "WAL segment"
 	kindCheckpoint = "checkpoint"
+	// KindSnapshot is the Kind of a damaged state snapshot, which the
+	// engine reads and verifies.
+	KindSnapshot = "state snapshot"
 )

@@ -32,7 +32,8 @@ func ReadSegment(ctx context.Context, fsys FS, name string) ([]Record, error) {
 // ReadRecord reads the one record ref points at, checking the segment header
 // and the record's CRC but nothing else in the segment. The engine uses it for
 // records it knows were committed (their refs are in its metadata log), so a
-// torn tail elsewhere in the segment does not matter.
+// torn tail elsewhere in the segment does not matter; and so a damaged
+// record's *CorruptError is marked Committed.
 func ReadRecord(ctx context.Context, fsys FS, ref RecordRef) ([]byte, error) {
 	if err := ref.validate(); err != nil {
 		return nil, err
@@ -50,34 +51,37 @@ func ReadRecord(ctx context.Context, fsys FS, ref RecordRef) ([]byte, error) {
 		return nil, fmt.Errorf("read WAL record %v: %w", ref, err)
 	}
 	if err := checkSegmentHeader(ref.Segment, hdr[:n]); err != nil {
+		if ce := (*CorruptError)(nil); errors.As(err, &ce) {
+			ce.Committed = true
+		}
 		return nil, err
 	}
 
 	corrupt := func(p Problem, detail string) error {
-		return &CorruptError{Kind: kindSegment, Path: ref.Segment, Offset: ref.Offset, Problem: p, Detail: detail}
+		return &CorruptError{Kind: kindSegment, Path: ref.Segment, Offset: ref.Offset, Problem: p, Detail: detail, Committed: true}
 	}
 	// Check the size first when the reader knows it (os.File and HDFS readers
 	// do, without a round trip), so a bad ref cannot make us allocate gigabytes.
 	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
 		if info, err := st.Stat(); err == nil && info.Size() < ref.Offset+recordHeaderSize+int64(ref.Length) {
-			return nil, corrupt(ProblemTruncated, fmt.Sprintf("record %v ends past the segment's %d bytes", ref, info.Size()))
+			return nil, corrupt(ProblemTruncated, fmt.Sprintf("its %d-byte record ends past the segment's %d bytes", ref.Length, info.Size()))
 		}
 	}
 	buf := make([]byte, recordHeaderSize+int(ref.Length))
 	n, err = pr.readAt(buf, ref.Offset)
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, corrupt(ProblemTruncated, fmt.Sprintf("record %v: segment ends %d bytes into it", ref, n))
+		return nil, corrupt(ProblemTruncated, fmt.Sprintf("the segment ends %d bytes into its %d-byte record", n, ref.Length))
 	case err != nil:
 		return nil, fmt.Errorf("read WAL record %v: %w", ref, err)
 	}
 	if l := binary.BigEndian.Uint32(buf); l != ref.Length {
-		return nil, corrupt(ProblemRefMismatch, fmt.Sprintf("record %v: length field says %d", ref, l))
+		return nil, corrupt(ProblemRefMismatch, fmt.Sprintf("the record's length field says %d, its reference %d", l, ref.Length))
 	}
 	payload := buf[recordHeaderSize:]
 	stored := binary.BigEndian.Uint32(buf[4:])
 	if crc := crc32.Update(crc32.Checksum(buf[:4], crcTable), crcTable, payload); crc != stored {
-		return nil, corrupt(ProblemChecksum, fmt.Sprintf("record %v: stored CRC %#08x, computed %#08x", ref, stored, crc))
+		return nil, corrupt(ProblemChecksum, fmt.Sprintf("the record's stored CRC is %#08x, computed %#08x", stored, crc))
 	}
 	return payload, nil
 }

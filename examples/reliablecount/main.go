@@ -4,9 +4,10 @@
 //
 // The source numbers its records (record i is the word "w<i mod -words>")
 // and stores them in blocks with StoreBlockWithOffset: with the receiver
-// write-ahead log on (gostream.streaming.receiver.writeAheadLog.enable), a
-// block is acknowledged only once it is in the log, with the offset after
-// it. A restarted driver (a new YARN attempt) recovers the offset of the
+// write-ahead log on (gostream.streaming.receiver.writeAheadLog.enable, which
+// this application turns on by default: engine.WithConfDefault; set it to
+// false to run without it, and without the zero-loss guarantee), a block is
+// acknowledged only once it is in the log, with the offset after it. A restarted driver (a new YARN attempt) recovers the offset of the
 // last logged block (RecoveredOffset) and the source resends from there, as
 // a Kafka or Kinesis source would from its committed position. After each
 // acknowledged block the source records the offset in -acked, so that the
@@ -18,8 +19,7 @@
 // one "word count" line per word, sorted.
 //
 //	go run ./examples/reliablecount -duration 20s
-//	go run ./cmd/gostream-submit --master 'local[2]' \
-//	    --conf gostream.streaming.receiver.writeAheadLog.enable=true ./examples/reliablecount
+//	go run ./cmd/gostream-submit --master 'local[2]' ./examples/reliablecount
 //
 // On YARN, give HDFS paths: -out hdfs:///apps/rc/state -acked hdfs:///apps/rc/acked
 // and --conf gostream.streaming.checkpoint.directory=hdfs:///apps/rc/checkpoint.
@@ -78,7 +78,8 @@ func main() {
 		os.Exit(2)
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
-	gostream.Main(cfg.batch, func(ssc *engine.Context) error { return build(ssc, cfg) })
+	gostream.Main(cfg.batch, func(ssc *engine.Context) error { return build(ssc, cfg) },
+		engine.WithConfDefault("gostream.streaming.receiver.writeAheadLog.enable", "true")) // zero loss unless the operator says otherwise
 }
 
 // build defines the streaming graph.
