@@ -121,7 +121,9 @@ func (e *ClientDriverError) Error() string {
 
 // Killed tells whether a signal stopped the driver and nothing else went
 // wrong.
-func (e *ClientDriverError) Killed() bool { return e.End != nil && e.End.Err == "" && e.End.Signal != "" }
+func (e *ClientDriverError) Killed() bool {
+	return e.End != nil && e.End.Err == "" && e.End.Signal != ""
+}
 
 // ClientDriverEnd is what the client-mode driver tells the application
 // master when it ends with err (nil: stopped by itself), after signal sig
