@@ -337,9 +337,7 @@ func TestDecide(t *testing.T) {
 // With a validity interval, an attempt at the maximum is the last only if
 // the RM counts enough failed attempts within the interval.
 func TestRunLastAttemptWithValidityInterval(t *testing.T) {
-	fail := func(context.Context, *conf.Conf, engine.Listener, Executors, ...engine.Option) error {
-		return errors.New("batch failed")
-	}
+	fail := func(context.Context, *conf.Conf, engine.Listener, Executors, ...engine.Option) error { return errors.New("batch failed") }
 	env := amEnv(2)
 	env["GOSTREAM_YARN_AM_ATTEMPTFAILURESVALIDITYINTERVAL"] = "1m"
 	attempt1Ended := func(ago time.Duration, err error) func(*Config) {
