@@ -113,7 +113,7 @@ func runYARNClient(ctx context.Context, y yarnCluster, c *conf.Conf, app *applic
 		}
 	case <-time.After(c.Duration(conf.NetworkTimeout)):
 		logf("%s did not end after its driver: killing it", id)
-		if _, kerr := y.Kill(context.WithoutCancel(ctx), id, "its client-mode driver ended", c.String(conf.YarnStagingDir), time.Minute); kerr != nil {
+		if _, kerr := y.Kill(context.WithoutCancel(ctx), id, fmt.Sprintf("its client-mode driver ended (exit status %d) but the application master did not end the application", status), c.String(conf.YarnStagingDir), time.Minute); kerr != nil {
 			logf("warning: %v", kerr)
 		}
 	}
