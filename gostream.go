@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -38,7 +39,7 @@ func run(ctx context.Context, batch time.Duration, setup engine.Setup, opts []en
 		}
 		if err := run(ctx, batch, setup, opts...); err != nil {
 			fmt.Fprintln(os.Stderr, "gostream:", err)
-			return 1
+			return exitCode(err)
 		}
 		return 0
 	case procenv.RoleAM:
@@ -116,6 +117,39 @@ func runClientDriver(ctx context.Context, batch time.Duration, setup engine.Setu
 	if err := dconf.Set(conf.Master, fmt.Sprintf("local[%d]", c.Int(conf.DriverCores))); err != nil {
 		return err
 	}
-	return engine.RunConf(ctx, dconf, batch, setup,
-		append([]engine.Option{engine.WithLogger(slog.Default()), engine.WithReceiverHost(ep), engine.WithTaskHost(ep)}, opts...)...)
+	var stoppedBy atomic.Value // the os.Signal that stopped the driver, if one did
+	err = engine.RunConf(ctx, dconf, batch, setup, slices.Concat([]engine.Option{engine.WithLogger(slog.Default()),
+		engine.WithReceiverHost(ep), engine.WithTaskHost(ep), engine.WithOnSignal(func(sig os.Signal) { stoppedBy.Store(sig) })}, opts)...)
+	sig, _ := stoppedBy.Load().(os.Signal)
+	// The application master ends the application as the driver did; a
+	// driver that cannot tell it leaves a link that ends without a word,
+	// which the AM does not call a success either.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.Duration(conf.NetworkTimeout))
+	defer cancel()
+	if rerr := ep.ReportEnd(rctx, am.ClientDriverEnd(err, sig)); rerr != nil {
+		slog.Warn("could not tell the application master how the driver ended: unless the application has ended already, it ends FAILED", "err", rerr)
+	}
+	if err == nil && sig != nil {
+		return &stoppedBySignal{sig: sig}
+	}
+	return err
+}
+
+// stoppedBySignal: the client-mode driver stopped because of sig, which
+// ends its YARN application KILLED; its process exits 128+sig, as the
+// shell reports a process a signal killed.
+type stoppedBySignal struct{ sig os.Signal }
+
+func (e *stoppedBySignal) Error() string {
+	return fmt.Sprintf("stopped by a signal (%s): the YARN application ends KILLED", e.sig)
+}
+
+// exitCode is the driver's exit status when it ends with err.
+func exitCode(err error) int {
+	if s, ok := errors.AsType[*stoppedBySignal](err); ok {
+		if n, ok := s.sig.(syscall.Signal); ok {
+			return 128 + int(n)
+		}
+	}
+	return 1
 }

@@ -19,7 +19,6 @@ import (
 
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
-	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
@@ -545,64 +544,4 @@ func statusJSON(t *testing.T, env map[string]string) map[string]any {
 		t.Fatal(err)
 	}
 	return st
-}
-
-// TestClientModeLostExecutorIsReplaced: in client mode the driver's
-// endpoint is in the submitter's process; it names the executors it
-// declares lost over the AM's link, and the AM stops their containers and
-// replaces them as in cluster mode.
-func TestClientModeLostExecutorIsReplaced(t *testing.T) {
-	ep, err := container.Listen(container.EndpointOptions{Addr: "127.0.0.1:0", Secret: "s", Timeout: 300 * time.Millisecond,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ep.Close()
-	env := amEnv(1)
-	env[procenv.ClientDriver], env[procenv.ExecutorSecret] = fmt.Sprintf("127.0.0.1:%d", ep.Port()), "s"
-	env["GOSTREAM_NETWORK_TIMEOUT"], env["GOSTREAM_EXECUTOR_HEARTBEATINTERVAL"] = "300ms", "50ms"
-	l := &fakeLauncher{}
-	var environ []string
-	for k, v := range env {
-		environ = append(environ, k+"="+v)
-	}
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(t.Context(), Config{Driver: func(context.Context, *conf.Conf, engine.Listener, Executors, ...engine.Option) error { return nil },
-			Args: []string{}, Getenv: func(k string) string { return env[k] }, Environ: environ,
-			Logger: slog.New(slog.DiscardHandler), Signals: make(chan os.Signal), Scheduler: &fakeRM{}, Launcher: l,
-			RemoveStaging: func(context.Context, string) error { return nil }})
-	}()
-	launched := func() int { l.mu.Lock(); defer l.mu.Unlock(); return len(l.launched) }
-	for launched() < 2 {
-		time.Sleep(10 * time.Millisecond)
-	}
-	// Executor 1 registers, then stops answering: the driver declares it
-	// lost after its 300 ms timeout.
-	ctx, cancel := context.WithCancel(t.Context())
-	frozen := make(chan struct{})
-	go func() {
-		defer close(frozen)
-		_ = container.RunExecutor(ctx, container.ExecutorConfig{DriverAddress: env[procenv.ClientDriver], Secret: "s", ID: "1",
-			Heartbeat: time.Hour, Timeout: time.Hour, Logger: slog.New(slog.DiscardHandler)})
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		l.mu.Lock()
-		stopped, n := len(l.stopped), len(l.launched)
-		l.mu.Unlock()
-		if stopped == 1 && n == 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stopped %d containers and launched %d executors, want 1 stopped and a third launched", stopped, n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	<-frozen
-	ep.Close() // the driver ends: so does the application
-	if err := <-done; err != nil {
-		t.Fatalf("AM after the client-mode driver left: %v", err)
-	}
 }

@@ -308,12 +308,17 @@ func decide(driverErr, allocErr error, signaled bool, attempt, maxAttempts int, 
 		diag := fmt.Sprintf("attempt %d of %d: %v", attempt, maxAttempts, driverErr)
 		return outcome{unregister: true, status: yarn.FinalFailed, diag: diag, code: 1, err: errors.New(diag)}
 	}
-	var graph *engine.GraphChangedError
-	var confErr *conf.Error
-	unrecoverable := errors.As(driverErr, &graph) || errors.As(driverErr, &confErr) || errors.Is(driverErr, ErrUnrecoverable)
+	if client, ok := errors.AsType[*ClientDriverError](driverErr); ok { // no attempt restarts a driver that runs in gostream-submit
+		status := yarn.FinalFailed
+		if client.Killed() {
+			status = yarn.FinalKilled
+		}
+		diag := fmt.Sprintf("attempt %d of %d: %v", attempt, maxAttempts, driverErr)
+		return outcome{unregister: true, status: status, diag: diag, code: 1, err: errors.New(diag)}
+	}
 	why := "a new attempt would fail the same way"
-	last := unrecoverable
-	if !unrecoverable {
+	last := unrecoverable(driverErr)
+	if !last {
 		last, why = isLast()
 	}
 	if last {
@@ -321,6 +326,14 @@ func decide(driverErr, allocErr error, signaled bool, attempt, maxAttempts int, 
 		return outcome{unregister: true, status: yarn.FinalFailed, diag: diag, code: 1, err: errors.New(diag)}
 	}
 	return outcome{code: 1, err: fmt.Errorf("attempt %d of %d failed, YARN will start the next: the driver: %w", attempt, maxAttempts, driverErr)}
+}
+
+// unrecoverable tells whether a new attempt would meet the driver's err
+// again: a checkpoint of another graph, a bad configuration.
+func unrecoverable(err error) bool {
+	var graph *engine.GraphChangedError
+	var confErr *conf.Error
+	return errors.As(err, &graph) || errors.As(err, &confErr) || errors.Is(err, ErrUnrecoverable)
 }
 
 // lastAttempt tells whether YARN starts no attempt after this one if it

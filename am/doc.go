@@ -37,6 +37,11 @@
 //     with the batches and records left and whether the write-ahead log
 //     keeps them as diagnostics — the operator asked for the end, so no new
 //     attempt, but it was not a clean one;
+//   - in client mode (the driver runs in gostream-submit; the AM keeps a link
+//     to it) the driver says how it ended before closing the link: SUCCEEDED
+//     when it stopped by itself, FAILED at once with its error (no attempt
+//     can restart it), KILLED when a signal stopped it, and FAILED when the
+//     link ends without a word (ClientDriverError);
 //   - SIGTERM (YARN kills the container, or the application is killed): the
 //     AM exits without unregistering, even when the driver stopped gracefully
 //     (gostream.streaming.stopGracefullyOnShutdown) and that stop gave up.

@@ -44,6 +44,16 @@
 //	driver → executor  forget_shuffles {batch}: drop map outputs of earlier batches
 //	driver → executor  cancel_task {run}: the driver stopped waiting for the task
 //	driver → AM        executor_lost {executor_id}: to the client-mode AM's link
+//	driver → AM        driver_ended {end:{err,unrecoverable,signal}}: how the
+//	                   client-mode driver ended (DriverEnd), replied before it closes the link
+//
+// The client-mode AM and the driver run the same application binary (the
+// one gostream-submit staged and runs), so they speak the same protocol.
+// Still, each side copes with the other's age: a side refuses a request it
+// does not know with an error reply and goes on (an older AM refuses
+// driver_ended, and then ends the application as it always did), and an
+// AM that hears no driver_ended before the link ends (an older driver, or
+// one killed) calls the application FAILED, never SUCCEEDED.
 //
 // Receivers run on executors (Endpoint.RunReceiver is the engine's
 // cluster.ReceiverHost; the executor runs the ServeReceiver of the

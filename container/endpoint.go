@@ -225,6 +225,17 @@ func (e *Endpoint) setLauncher(x *executorConn, on bool) {
 	}
 }
 
+// launcherConns are the client-mode AM's connections.
+func (e *Endpoint) launcherConns() []*executorConn {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []*executorConn
+	for x := range e.launchers {
+		out = append(out, x)
+	}
+	return out
+}
+
 // declareLost records that executor id is lost, so that it may not come
 // back with stale state (its tasks and receivers run elsewhere now), and
 // tells whoever replaces it: OnLost, and the client-mode AM (in the
@@ -232,11 +243,8 @@ func (e *Endpoint) setLauncher(x *executorConn, on bool) {
 func (e *Endpoint) declareLost(id string, err error) {
 	e.mu.Lock()
 	e.lost[id] = time.Now()
-	var launchers []*executorConn
-	for x := range e.launchers {
-		launchers = append(launchers, x)
-	}
 	e.mu.Unlock()
+	launchers := e.launcherConns()
 	if e.onLost != nil {
 		e.onLost(id, err)
 	}

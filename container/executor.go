@@ -46,6 +46,9 @@ type ExecutorConfig struct {
 	// OnExecutorLost, for the Launcher, is called with the id of each
 	// executor the driver declares lost.
 	OnExecutorLost func(id string)
+	// OnDriverEnded, for the Launcher, is called with how the driver ended
+	// when it says so, before it closes the connection.
+	OnDriverEnded func(DriverEnd)
 }
 
 // ExecutorConfigFromEnv reads the executor's environment.
@@ -133,7 +136,7 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	hbDone := make(chan error, 1)
 	go func() { hbDone <- c.heartbeat(connCtx, p, conn) }()
 	var handlers sync.WaitGroup
-	err = p.read(executorHandler(recv, tasks, c.OnExecutorLost), &handlers)
+	err = p.read(executorHandler(recv, tasks, c), &handlers)
 	cancel()
 	recv.wg.Wait()
 	handlers.Wait()
@@ -143,16 +146,22 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	return c.ended(ctx, "connection", err)
 }
 
-// executorHandler routes the driver's requests; onLost, when set, hears
-// of lost executors.
-func executorHandler(recv *executorReceivers, tasks *executorTasks, onLost func(id string)) handler {
+// executorHandler routes the driver's requests; the launcher's hooks in c
+// hear of lost executors and of the driver's end.
+func executorHandler(recv *executorReceivers, tasks *executorTasks, c ExecutorConfig) handler {
 	return func(m message) (message, error) {
 		switch m.Op {
 		case opExecutorLost:
-			if onLost == nil {
+			if c.OnExecutorLost == nil {
 				return message{}, fmt.Errorf("%s sent to an executor, not the application master", m.Op)
 			}
-			onLost(m.ExecutorID)
+			c.OnExecutorLost(m.ExecutorID)
+			return message{}, nil
+		case opDriverEnded:
+			if c.OnDriverEnded == nil || m.End == nil {
+				return message{}, fmt.Errorf("%s sent to an executor, not the application master, or without how it ended", m.Op)
+			}
+			c.OnDriverEnded(*m.End)
 			return message{}, nil
 		case opRunReceiver:
 			return recv.start(m)

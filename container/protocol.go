@@ -37,20 +37,21 @@ type message struct {
 
 	// After the handshake: requests carry Seq and Op, replies Reply plus
 	// their payload (Data, Key), or Error when the request failed.
-	Seq       int64   `json:"seq,omitempty"`
-	Reply     int64   `json:"reply,omitempty"`
-	Op        string  `json:"op,omitempty"`
-	Heartbeat int64   `json:"heartbeat,omitempty"`
-	Run       int64   `json:"run,omitempty"`    // a receiver or task run, numbered by the driver
-	Stream    int     `json:"stream,omitempty"` // the receiver's stream id
-	Name      string  `json:"name,omitempty"`
-	Offset    *string `json:"offset,omitempty"`
-	Data      []byte  `json:"-"`                  // records, a task's spec, an input partition, a bucket: raw after the line
-	DataLen   int     `json:"data_len,omitempty"` // how many bytes of Data follow the line
-	Report    string  `json:"report,omitempty"`
-	Key       string  `json:"key,omitempty"`       // a map output on its executor
-	Partition int     `json:"partition,omitempty"` // a reduce partition of a map output
-	Batch     int64   `json:"batch,omitempty"`     // a batch time, in ms
+	Seq       int64      `json:"seq,omitempty"`
+	Reply     int64      `json:"reply,omitempty"`
+	Op        string     `json:"op,omitempty"`
+	Heartbeat int64      `json:"heartbeat,omitempty"`
+	Run       int64      `json:"run,omitempty"`    // a receiver or task run, numbered by the driver
+	Stream    int        `json:"stream,omitempty"` // the receiver's stream id
+	Name      string     `json:"name,omitempty"`
+	Offset    *string    `json:"offset,omitempty"`
+	Data      []byte     `json:"-"`                  // records, a task's spec, an input partition, a bucket: raw after the line
+	DataLen   int        `json:"data_len,omitempty"` // how many bytes of Data follow the line
+	Report    string     `json:"report,omitempty"`
+	Key       string     `json:"key,omitempty"`       // a map output on its executor
+	Partition int        `json:"partition,omitempty"` // a reduce partition of a map output
+	Batch     int64      `json:"batch,omitempty"`     // a batch time, in ms
+	End       *DriverEnd `json:"end,omitempty"`       // driver_ended: how the client-mode driver ended
 }
 
 // Operations after the handshake.
@@ -68,6 +69,7 @@ const (
 	opForgetShuffles = "forget_shuffles" // driver → executor: Batch (drop map outputs of earlier batches)
 	opCancelTask     = "cancel_task"     // driver → executor: Run (the driver no longer waits for it)
 	opExecutorLost   = "executor_lost"   // driver → client-mode AM: ExecutorID, declared lost
+	opDriverEnded    = "driver_ended"    // driver → client-mode AM: End, before the driver closes the link
 	opFetchBucket    = "fetch_bucket"    // on a shuffle connection: Key, Partition; replied with Data
 )
 

@@ -71,6 +71,8 @@ type Context struct {
 	leaseApp     string                      // WithApplicationAttempt
 	leaseAttempt int                         //
 	lease        atomic.Pointer[leaseKeeper] // the checkpoint directory's lease, once taken (lease.go)
+
+	onSignal func(os.Signal) // WithOnSignal (main.go)
 }
 
 type contextState int

@@ -83,6 +83,11 @@ func RunConf(ctx context.Context, c *conf.Conf, batch time.Duration, setup Setup
 	return runDriver(ctx, ssc)
 }
 
+// WithOnSignal calls f with the signal (SIGINT, SIGTERM) that stops a
+// driver run by RunConf, before it stops: a driver stopped that way did not
+// end by itself, which the client-mode driver tells the application master.
+func WithOnSignal(f func(os.Signal)) Option { return func(s *Context) { s.onSignal = f } }
+
 // runDriver starts ssc and waits for it to stop: by itself, by ctx, or by
 // SIGINT/SIGTERM (gracefully when gostream.streaming.stopGracefullyOnShutdown).
 func runDriver(ctx context.Context, ssc *Context) error {
@@ -114,6 +119,9 @@ func runDriver(ctx context.Context, ssc *Context) error {
 	case sig := <-sigs:
 		graceful := ssc.settings.stopOnShutdown
 		ssc.log.Info("signal received: stopping", "signal", sig, "graceful", graceful)
+		if ssc.onSignal != nil {
+			ssc.onSignal(sig)
+		}
 		ssc.Stop(graceful)
 	case <-ctx.Done():
 		ssc.Stop(false)

@@ -51,12 +51,14 @@
 // child process, as with a local master (its exit status is
 // gostream-submit's), its receivers on executors that an application master
 // (sized by gostream.yarn.am.memory and .cores) launches and that connect
-// back to gostream.driver.host; the application ends, SUCCEEDED, once the
-// driver has gone, as in Spark.
+// back to gostream.driver.host; the driver tells the AM how it ended, and the
+// application ends as it did (SUCCEEDED only when it stopped by itself, where
+// Spark calls any end of the driver a success).
 //
 // Exit status: 0 success (or help, --help-conf, --version; on YARN: the
 // application ended SUCCEEDED, or was submitted without waiting); 1 the
 // application could not be started, or on YARN it ended otherwise; 2 bad
 // command line, configuration or application, nothing was run; with a local
-// master or in client mode, otherwise the application's own status.
+// master or in client mode, otherwise the application's own status (in
+// client mode 1 also when it is 0 but YARN recorded no success).
 package main

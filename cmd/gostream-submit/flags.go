@@ -215,7 +215,9 @@ Exit status:
        FAILED or KILLED, or following it was interrupted
   2    bad command line, configuration or application (nothing was run)
   N    local master or client mode: the application's own exit status; 128+S
-       if signal S killed it
+       if signal S killed it (client mode: also when a signal stopped its
+       driver, which ends the YARN application KILLED; 1 when the driver
+       exited 0 but the application did not end SUCCEEDED)
 
 Examples:
   gostream-submit --master 'local[4]' ./examples/wordcount -duration 30s

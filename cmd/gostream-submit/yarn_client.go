@@ -21,8 +21,10 @@ import (
 // runYARNClient runs --deploy-mode client: the driver runs here, as a child
 // process as with a local master, and an application master submitted to
 // YARN launches its executors, which connect back to the driver and run its
-// receivers. gostream-submit exits with the driver's status; the
-// application ends, SUCCEEDED, once the driver has gone (as in Spark).
+// receivers. The driver tells the application master how it ended, and
+// the application ends as it did: SUCCEEDED only when it stopped by
+// itself. gostream-submit exits with the driver's status, or 1 when that is
+// 0 but YARN did not record a success.
 func runYARNClient(ctx context.Context, y yarnCluster, c *conf.Conf, app *application, appArgs, environ []string, std stdio, sigs <-chan os.Signal, logf func(string, ...any)) (int, error) {
 	// The executors need the driver's address before the driver starts:
 	// listen here and hand the socket down.
@@ -106,9 +108,12 @@ func runYARNClient(ctx context.Context, y yarnCluster, c *conf.Conf, app *applic
 	select {
 	case r := <-ended:
 		logf("%s ended: %s, final status %s", id, r.State, r.FinalStatus)
+		if status == exitOK && err == nil && r.State.Terminal() && r.FinalStatus != yarn.FinalSucceeded {
+			status, err = exitStartFailed, fmt.Errorf("application %s ended %s after its driver exited 0: %s", id, r.FinalStatus, r.Diagnostics)
+		}
 	case <-time.After(c.Duration(conf.NetworkTimeout)):
 		logf("%s did not end after its driver: killing it", id)
-		if _, kerr := y.Kill(context.WithoutCancel(ctx), id, "its client-mode driver ended", c.String(conf.YarnStagingDir), time.Minute); kerr != nil {
+		if _, kerr := y.Kill(context.WithoutCancel(ctx), id, fmt.Sprintf("its client-mode driver ended (exit status %d) but the application master did not end the application", status), c.String(conf.YarnStagingDir), time.Minute); kerr != nil {
 			logf("warning: %v", kerr)
 		}
 	}
