@@ -68,6 +68,7 @@ type Context struct {
 
 	leaseApp     string                      // WithApplicationAttempt
 	leaseAttempt int                         //
+	appEnded     ApplicationEnded            // WithApplicationEnded
 	lease        atomic.Pointer[leaseKeeper] // the checkpoint directory's lease, once taken (lease.go)
 }
 
