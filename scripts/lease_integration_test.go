@@ -109,16 +109,13 @@ func TestIntegrationZombieAttemptIsFenced(t *testing.T) {
 	}
 	a.waitAcked(n) // attempt 2 runs
 
+	frozenLog := containerLog(t, o, a, zombie)
 	a.Thaw(zombie, time.Minute) // the zombie must exit by itself
-	logs, err := o.Cluster.ContainerLogs(a.ID.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var zlog string
-	for _, cl := range logs {
-		if cl.ContainerID == zombie {
-			zlog = string(cl.Files["stderr"])
-		}
+	zlog := containerLog(t, o, a, zombie)
+	// Without the fence the zombie completed a dozen batches here (outputs,
+	// WAL records, checkpoints) beside attempt 2.
+	if before, after := strings.Count(frozenLog, `msg="batch completed"`), strings.Count(zlog, `msg="batch completed"`); after != before {
+		t.Errorf("the zombie completed %d batches after the thaw, want none", after-before)
 	}
 	fenced := regexp.MustCompile(`another driver took over the checkpoint directory: stopping.*attempt 2 .*took over`)
 	if !fenced.MatchString(zlog) {
@@ -140,4 +137,20 @@ func TestIntegrationZombieAttemptIsFenced(t *testing.T) {
 	a.stop()
 	m := a.checkExactlyOnce(false)
 	t.Logf("%d records acknowledged and counted exactly once through the zombie attempt", m)
+}
+
+// containerLog is the stderr of one of a's containers, as written so far.
+func containerLog(t *testing.T, o *opsIT, a *app, container string) string {
+	t.Helper()
+	logs, err := o.Cluster.ContainerLogs(a.ID.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range logs {
+		if cl.ContainerID == container {
+			return string(cl.Files["stderr"])
+		}
+	}
+	t.Fatalf("no log of %s", container)
+	return ""
 }
