@@ -185,3 +185,30 @@ func rmAttempts(getenv func(string) string) func(context.Context, yarn.Applicati
 		return rm.ApplicationAttempts(ctx, app)
 	}
 }
+
+// rmApplicationEnded asks the ResourceManager, as rmAttempts does, whether
+// the application holding the checkpoint directory's lease has ended
+// (engine.WithApplicationEnded): the driver asks this once, when it finds
+// the lease held by another application.
+func rmApplicationEnded(getenv func(string) string) engine.ApplicationEnded {
+	return func(ctx context.Context, app string) (bool, error) {
+		id, err := yarn.ParseApplicationID(app)
+		if err != nil {
+			return false, err
+		}
+		hc, err := hadoopconf.LoadEnv(getenv)
+		if err != nil {
+			return false, err
+		}
+		rm, err := client.New(ctx, hc)
+		if err != nil {
+			return false, err
+		}
+		defer rm.Close()
+		r, err := rm.ApplicationReport(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		return r.State.Terminal(), nil
+	}
+}

@@ -70,6 +70,7 @@ type Context struct {
 
 	leaseApp     string                      // WithApplicationAttempt
 	leaseAttempt int                         //
+	appEnded     ApplicationEnded            // WithApplicationEnded
 	lease        atomic.Pointer[leaseKeeper] // the checkpoint directory's lease, once taken (lease.go)
 
 	onSignal func(os.Signal) // WithOnSignal (main.go)

@@ -22,7 +22,9 @@ import (
 // first checks that no newer holder took the lease over (Context.FileSystem
 // wraps them with hdfsstore.Fenced); a driver that finds itself fenced stops
 // with an error naming the new holder. A new YARN attempt of the same
-// application takes over at once; any other driver waits for the holder to
+// application takes over at once, and so does any driver from a holder known
+// to be gone (a local run whose process is gone, an application YARN has
+// ended: WithApplicationEnded); otherwise a driver waits for the holder to
 // release the lease or for it to expire.
 
 // WithApplicationAttempt names the YARN application attempt the driver
@@ -32,6 +34,25 @@ import (
 func WithApplicationAttempt(app string, attempt int) Option {
 	return func(s *Context) { s.leaseApp, s.leaseAttempt = app, attempt }
 }
+
+// ApplicationEnded reports whether the YARN application app (an id such as
+// application_1700000000000_0001) has ended: FINISHED, FAILED or KILLED. An
+// error means it cannot tell.
+type ApplicationEnded func(ctx context.Context, app string) (bool, error)
+
+// WithApplicationEnded lets the driver ask YARN about the application
+// holding its checkpoint directory's lease: one that has ended can no longer
+// renew it (a killed application never releases it), so its lease is taken
+// over at once instead of after gostream.streaming.checkpoint.lease.timeout.
+// The AM passes it; engine itself does not speak YARN.
+func WithApplicationEnded(ended ApplicationEnded) Option {
+	return func(s *Context) { s.appEnded = ended }
+}
+
+// appEndedTimeout bounds asking about a lease holder's application: an RM
+// that does not answer in time means "cannot tell", and the lease's
+// acquisition still has time for its own file system calls.
+const appEndedTimeout = 10 * time.Second
 
 // leaseKeeper holds the context's lease and renews it on its goroutine,
 // which the context owns (takeLease starts it, releaseLease stops it).
@@ -58,7 +79,7 @@ func (c *Context) takeLease(ctx context.Context) error {
 	}
 	lctx, cancel := context.WithTimeout(ctx, max(c.settings.networkTimeout, 30*time.Second))
 	defer cancel()
-	l, err := hdfsstore.AcquireLease(lctx, fsys, dir, me, hdfsstore.LeaseOptions{Expiry: c.settings.leaseTimeout, Dead: localRunGone})
+	l, err := hdfsstore.AcquireLease(lctx, fsys, dir, me, hdfsstore.LeaseOptions{Expiry: c.settings.leaseTimeout, Dead: c.holderGone})
 	if errors.Is(err, hdfsstore.ErrLeaseHeld) {
 		return fmt.Errorf("checkpoint directory %w (after %s, %s); two drivers on one checkpoint directory would overwrite each other's checkpoints: use another directory for a second application",
 			err, c.settings.leaseTimeout, conf.CheckpointLeaseTimeout)
@@ -92,14 +113,36 @@ func (c *Context) leaseHolder() (hdfsstore.LeaseHolder, error) {
 		Host: host, PID: os.Getpid(), Since: time.Now()}, nil
 }
 
-// localRunGone reports a local run on this host whose process is gone (or
-// is this one: a run before it had the same pid), whose lease need not
-// expire. YARN attempts are judged by their application and the timeout:
-// their pids live in containers.
-func localRunGone(h hdfsstore.LeaseHolder) bool {
-	if h.App != "" {
+// holderGone reports a lease holder known to be gone, whose lease need not
+// expire: a YARN application that has ended (asked through
+// WithApplicationEnded; an answer that does not come means alive), or a
+// local run whose process is gone.
+func (c *Context) holderGone(ctx context.Context, h hdfsstore.LeaseHolder) bool {
+	if h.App == "" {
+		return localRunGone(h)
+	}
+	if c.appEnded == nil {
 		return false
 	}
+	ctx, cancel := context.WithTimeout(ctx, appEndedTimeout)
+	defer cancel()
+	ended, err := c.appEnded(ctx, h.App)
+	if err != nil {
+		c.log.Warn("cannot ask YARN whether the checkpoint directory lease's holder has ended; its lease is kept until it expires",
+			"dir", c.settings.checkpointDir, "holder", h.String(), "err", err)
+		return false
+	}
+	if ended {
+		c.log.Info("the checkpoint directory lease's holder has ended: taking its lease over",
+			"dir", c.settings.checkpointDir, "holder", h.String())
+	}
+	return ended
+}
+
+// localRunGone reports a local run on this host whose process is gone (or
+// is this one: a run before it had the same pid). YARN attempts' pids live
+// in containers: they are judged by their application.
+func localRunGone(h hdfsstore.LeaseHolder) bool {
 	if host, err := os.Hostname(); err != nil || host != h.Host {
 		return false
 	}

@@ -65,3 +65,38 @@ func TestCheckpointDirectoryLeaseReleased(t *testing.T) {
 		t.Fatalf("after the holder stopped: %v", err)
 	}
 }
+
+// A holder whose YARN application has ended (killed: its lease never
+// released) is taken over at once by another application; one that YARN
+// says runs, or that YARN cannot be asked about, keeps its lease. The first
+// driver here stands for the killed application's zombie: it is fenced.
+func TestCheckpointDirectoryLeaseOfEndedApplication(t *testing.T) {
+	dir := t.TempDir()
+	first, err := leaseApp(t, dir, engine.WithApplicationAttempt("application_1_0001", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	yarnSays := func(ended bool, err error) engine.Option {
+		return engine.WithApplicationEnded(func(_ context.Context, app string) (bool, error) {
+			asked = append(asked, app)
+			return ended, err
+		})
+	}
+	for _, opt := range []engine.Option{yarnSays(false, nil), yarnSays(false, errors.New("connection refused"))} {
+		if _, err := leaseApp(t, dir, engine.WithApplicationAttempt("application_1_0002", 1), opt); !errors.Is(err, hdfsstore.ErrLeaseHeld) {
+			t.Fatalf("a second application while the first runs (or YARN cannot tell): %v, want refused", err)
+		}
+	}
+	if _, err := leaseApp(t, dir, engine.WithApplicationAttempt("application_1_0002", 1), yarnSays(true, nil)); err != nil {
+		t.Fatalf("a second application after the first ended: %v, want the lease taken over", err)
+	}
+	if len(asked) != 3 || asked[2] != "application_1_0001" {
+		t.Errorf("YARN was asked about %v, want application_1_0001 three times", asked)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if err := first.AwaitTermination(ctx); !errors.Is(err, hdfsstore.ErrFenced) || !strings.Contains(err.Error(), "application_1_0002 attempt 1") {
+		t.Fatalf("the ended application's driver ended with %v, want it fenced by application_1_0002", err)
+	}
+}

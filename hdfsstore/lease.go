@@ -94,8 +94,10 @@ type LeaseOptions struct {
 	// Expiry: a lease not renewed this long may be taken by anyone.
 	Expiry time.Duration
 	// Dead, if set, reports a holder known to be gone (a local run whose
-	// process no longer exists), whose lease is taken at once.
-	Dead func(LeaseHolder) bool
+	// process no longer exists, a YARN application that has ended), whose
+	// lease is taken at once. It is asked only about a holder whose lease
+	// has not expired, and false means "alive, or cannot tell".
+	Dead func(context.Context, LeaseHolder) bool
 }
 
 // Lease is the right to write into a directory, held as the newest epoch
@@ -130,14 +132,14 @@ func AcquireLease(ctx context.Context, fsys FS, dir string, me LeaseHolder, opt 
 	if epoch > 0 {
 		var rerr error
 		holder, rerr = readHolder(ctx, fsys, epochPath(ldir, epoch))
-		free := rerr == nil && (holder.Released || me.succeeds(holder) || (opt.Dead != nil && opt.Dead(holder)))
+		free := rerr == nil && (holder.Released || me.succeeds(holder))
 		if !free {
 			now, err := fsNow(ctx, fsys, ldir)
 			if err != nil {
 				return nil, fmt.Errorf("lease of %s: %w", dir, err)
 			}
 			age := max(now.Sub(info.ModTime()), 0)
-			if age < opt.Expiry {
+			if age < opt.Expiry && (rerr != nil || opt.Dead == nil || !opt.Dead(ctx, holder)) {
 				return nil, &LeaseHeldError{Dir: dir, Epoch: epoch, Holder: holder, Age: age, ExpiresIn: opt.Expiry - age}
 			}
 		}

@@ -127,7 +127,7 @@ func TestLeaseReleasedOrDeadTakenOver(t *testing.T) {
 	if _, err := hdfsstore.AcquireLease(ctx, fsys, dir, holder("", 0, "two"), minute); err != nil {
 		t.Fatalf("a released lease: %v, want it taken", err)
 	}
-	dead := hdfsstore.LeaseOptions{Expiry: time.Minute, Dead: func(h hdfsstore.LeaseHolder) bool { return h.Run == "two" }}
+	dead := hdfsstore.LeaseOptions{Expiry: time.Minute, Dead: func(_ context.Context, h hdfsstore.LeaseHolder) bool { return h.Run == "two" }}
 	if _, err := hdfsstore.AcquireLease(ctx, fsys, dir, holder("", 0, "three"), dead); err != nil {
 		t.Fatalf("a dead holder's lease: %v, want it taken", err)
 	}

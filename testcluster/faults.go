@@ -80,6 +80,31 @@ func (c *Cluster) RestartDaemon(ctx context.Context, d string) error {
 	return c.WaitReady(ctx)
 }
 
+// FreezeDaemon SIGSTOPs daemon d's own process (not a NodeManager's YARN
+// containers), as a machine that stops answering would look to the rest of
+// the cluster: a frozen NodeManager stops heartbeating, so the RM declares
+// its node lost (yarn.nm.liveness-monitor.expiry-interval-ms, 10 s here)
+// and cannot have its containers killed, which keep running. ThawDaemon
+// wakes it.
+func (c *Cluster) FreezeDaemon(ctx context.Context, d string) error {
+	return c.signalDaemon(ctx, "freeze", d, syscall.SIGSTOP)
+}
+
+// ThawDaemon SIGCONTs daemon d's process frozen by FreezeDaemon.
+func (c *Cluster) ThawDaemon(ctx context.Context, d string) error {
+	return c.signalDaemon(ctx, "thaw", d, syscall.SIGCONT)
+}
+
+func (c *Cluster) signalDaemon(ctx context.Context, what, d string, sig syscall.Signal) error {
+	if err := c.checkDaemon(d); err != nil {
+		return err
+	}
+	if err := c.runner.signalDaemon(ctx, d, sig); err != nil {
+		return fmt.Errorf("%s %s (%s runner): %w", what, d, c.Runner, err)
+	}
+	return nil
+}
+
 // DaemonRunning reports whether daemon d's process is alive.
 func (c *Cluster) DaemonRunning(ctx context.Context, d string) (bool, error) {
 	if err := c.checkDaemon(d); err != nil {

@@ -23,6 +23,9 @@ type runner interface {
 	start(ctx context.Context, daemon string) error
 	// running reports whether the daemon's process is alive.
 	running(ctx context.Context, daemon string) (bool, error)
+	// signalDaemon sends sig to a daemon's own processes, not to the YARN
+	// containers a NodeManager runs.
+	signalDaemon(ctx context.Context, daemon string, sig syscall.Signal) error
 	// signalContainer sends sig to the processes of a YARN container
 	// running on NodeManager nm and returns their pids.
 	signalContainer(ctx context.Context, nm NodeManager, containerID string, sig syscall.Signal) ([]int, error)
@@ -73,6 +76,21 @@ func (r *dockerRunner) running(ctx context.Context, d string) (bool, error) {
 		return false, err
 	}
 	return strings.TrimSpace(out) == "true", nil
+}
+
+// signalDaemon signals the daemon's JVM inside its container: the java
+// process that is not a YARN container's (those have CONTAINER_ID).
+func (r *dockerRunner) signalDaemon(ctx context.Context, d string, sig syscall.Signal) error {
+	script := `for p in /proc/[0-9]*; do
+  case $(readlink "$p/exe" 2>/dev/null) in */java) ;; *) continue ;; esac
+  grep -qz "^CONTAINER_ID=" "$p/environ" 2>/dev/null && continue
+  kill -` + strconv.Itoa(int(sig)) + ` "${p#/proc/}" && echo "${p#/proc/}"
+done; true`
+	out, err := run(ctx, "docker", "exec", r.prefix+d, "bash", "-c", script)
+	if err == nil && strings.TrimSpace(out) == "" {
+		err = fmt.Errorf("no daemon process found in container %s%s", r.prefix, d)
+	}
+	return err
 }
 
 // signalContainer runs the /proc scan inside the NodeManager's container
@@ -164,6 +182,19 @@ func alive(pid int) bool {
 		return false
 	}
 	return s[i+2] != 'Z' && s[i+2] != 'X'
+}
+
+// signalDaemon signals the daemon's process group: YARN containers run in
+// sessions of their own, so a NodeManager's are left alone.
+func (r *processRunner) signalDaemon(ctx context.Context, d string, sig syscall.Signal) error {
+	pid, err := r.pid(d)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(-pid, sig); err != nil {
+		return fmt.Errorf("process group %d: %w", pid, err)
+	}
+	return nil
 }
 
 func (r *processRunner) signalContainer(ctx context.Context, nm NodeManager, id string, sig syscall.Signal) ([]int, error) {
