@@ -18,6 +18,9 @@ type fencedFS struct {
 	fence func(context.Context) error
 }
 
+// Unwrap returns the file system beneath the fence (for Retry).
+func (f *fencedFS) Unwrap() FS { return f.FS }
+
 func (f *fencedFS) Create(ctx context.Context, name string) (Writer, error) {
 	w, err := f.FS.Create(ctx, name)
 	if err != nil {

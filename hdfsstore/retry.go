@@ -128,12 +128,20 @@ func (p *RetryPolicy) Do(ctx context.Context, op, name string, fn func(ctx conte
 }
 
 // Retry runs fn under fsys's retry policy when fsys has one (a Resolver
-// with a RetryTimeout gives its HDFS file systems one), else once. Use it
-// for work of several steps that is safe to redo as a whole, such as
-// writing a file: a failed Write or Commit cannot be retried alone.
+// with a RetryTimeout gives its HDFS file systems one), else once; the
+// policy is found beneath wrappers that Unwrap (Fenced). Use it for work of
+// several steps that is safe to redo as a whole, such as writing a file: a
+// failed Write or Commit cannot be retried alone.
 func Retry(ctx context.Context, fsys FS, op, name string, fn func(ctx context.Context) error) error {
-	if r, ok := fsys.(*retryFS); ok {
-		return r.policy.Do(ctx, op, name, fn)
+	for fsys != nil {
+		if r, ok := fsys.(*retryFS); ok {
+			return r.policy.Do(ctx, op, name, fn)
+		}
+		w, ok := fsys.(interface{ Unwrap() FS })
+		if !ok {
+			break
+		}
+		fsys = w.Unwrap()
 	}
 	return fn(ctx)
 }

@@ -228,6 +228,28 @@ func (f *flakyFS) Open(ctx context.Context, name string) (io.ReadCloser, error) 
 	return &failAfter{r: r, n: 3}, nil
 }
 
+// Create's writers fail their Commit while fails["commit"] lasts, as a
+// write whose DataNode went away does.
+func (f *flakyFS) Create(ctx context.Context, name string) (Writer, error) {
+	w, err := f.FS.Create(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &flakyWriter{Writer: w, f: f}, nil
+}
+
+type flakyWriter struct {
+	Writer
+	f *flakyFS
+}
+
+func (w *flakyWriter) Commit(ctx context.Context) error {
+	if w.f.fail("commit") {
+		return errDown
+	}
+	return w.Writer.Commit(ctx)
+}
+
 // failAfter reads n bytes, then fails transiently.
 type failAfter struct {
 	r io.ReadCloser
@@ -286,6 +308,23 @@ func TestRetryFS(t *testing.T) {
 	}
 	if b, err := ReadFile(ctx, fsys, dir+"/d"); err != nil || string(b) != "x" {
 		t.Errorf("d: %q, %v", b, err)
+	}
+}
+
+// TestRetryBeneathFence: the engine fences every file system it retries on;
+// work redone whole still finds the policy beneath the fence.
+func TestRetryBeneathFence(t *testing.T) {
+	var log bytes.Buffer
+	p, _ := testPolicy(time.Minute, &log)
+	dir := filepath.ToSlash(t.TempDir())
+	flaky := &flakyFS{FS: NewLocal(), fails: map[string]int{"commit": 2}}
+	fenceChecks := 0
+	fsys := Fenced(newRetryFS(flaky, p), func(context.Context) error { fenceChecks++; return nil })
+	if err := WriteFileAtomic(t.Context(), fsys, dir+"/d", []byte("x")); err != nil {
+		t.Fatalf("atomic write through failed commits beneath a fence: %v", err)
+	}
+	if b, err := ReadFile(t.Context(), fsys, dir+"/d"); err != nil || string(b) != "x" || fenceChecks == 0 {
+		t.Errorf("d: %q, %v, %d fence checks", b, err, fenceChecks)
 	}
 }
 

@@ -188,7 +188,7 @@ func TestIntegrationFaultSoak(t *testing.T) {
 	}
 	o := newOpsIT(t)
 	s := &soak{t: t, a: o.newApp("soak"), rng: rand.New(rand.NewPCG(seed, 0)), injected: map[string]int{}}
-	s.a.start("reliablecount", []string{"--num-executors", "2", "--conf", "gostream.network.timeout=10s",
+	s.a.start("reliablecount", []string{"--num-executors", "2", "--conf", "gostream.network.timeout=10s", "--conf", "gostream.executor.heartbeatInterval=1s",
 		"--conf", "spark.yarn.maxAppAttempts=2",
 		"--conf", "spark.yarn.am.attemptFailuresValidityInterval=" + soakValidity.String()})
 	s.a.WaitRunning(1, 3*time.Minute)
