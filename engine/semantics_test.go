@@ -1,11 +1,16 @@
 package engine_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/engine/rdd"
 	"github.com/gostream/gostream/engine/streamtest"
@@ -78,4 +83,80 @@ func TestTransformAndUnionOffTheSlideAreNoError(t *testing.T) {
 	}
 	h.Advance(4)
 	checkBatches(t, h, out, [][]string{nil, {"1", "2", "2", "4"}, nil, {"3", "4", "6", "8"}})
+}
+
+// failedBatches records the failed batches listeners are told about.
+type failedBatches struct {
+	engine.NopListener
+	mu     sync.Mutex
+	failed []engine.BatchInfo
+}
+
+func (l *failedBatches) OnBatchCompleted(b engine.BatchInfo) {
+	if b.Err != nil {
+		l.mu.Lock()
+		l.failed = append(l.failed, b)
+		l.mu.Unlock()
+	}
+}
+
+// TestOnBatchFailure: by default a failed batch stops the context with its
+// error; with gostream.streaming.onBatchFailure=continue (Spark's
+// behaviour) listeners get it as a completed batch carrying its error, the
+// next batches run, and AwaitTermination reports the error once the context
+// is stopped.
+func TestOnBatchFailure(t *testing.T) {
+	errRefused := errors.New("sink refused the batch")
+	for _, mode := range []string{conf.BatchFailureStop, conf.BatchFailureContinue} {
+		t.Run(mode, func(t *testing.T) {
+			h := streamtest.New(t, time.Second, streamtest.WithConf(conf.OnBatchFailure, mode))
+			in, q := streamtest.Input[int](h)
+			var written []int
+			in.ForeachRDD(func(ctx context.Context, bt time.Time, r *engine.RDD[int]) error {
+				if bt.Equal(h.BatchTime(1)) {
+					return errRefused
+				}
+				items, err := r.Collect(ctx)
+				written = append(written, items...)
+				return err
+			})
+			failed := &failedBatches{}
+			h.Ctx.AddListener(failed)
+			h.Start()
+			for i := 1; i <= 4; i++ {
+				q.Push(i)
+			}
+			err := h.TryAdvance(4)
+			if mode == conf.BatchFailureStop {
+				if !errors.Is(err, errRefused) {
+					t.Fatalf("the failed batch must stop the context with its error; got %v", err)
+				}
+				if !slices.Equal(written, []int{1}) {
+					t.Errorf("batches after the failed one ran: wrote %v", written)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("the batches after the failed one must run: %v", err)
+			}
+			if !slices.Equal(written, []int{1, 3, 4}) {
+				t.Errorf("wrote %v, want [1 3 4]", written)
+			}
+			select {
+			case <-h.Ctx.Done():
+				t.Fatal("the context stopped on a failed batch")
+			default:
+			}
+			h.Ctx.Stop(false)
+			if err := h.Ctx.AwaitTermination(context.Background()); !errors.Is(err, errRefused) ||
+				!strings.Contains(err.Error(), fmt.Sprint(h.BatchTime(1).UnixMilli())) {
+				t.Errorf("after a stop, AwaitTermination must report the failed batch's error; got %v", err)
+			}
+			failed.mu.Lock()
+			defer failed.mu.Unlock()
+			if len(failed.failed) != 1 || !failed.failed[0].BatchTime.Equal(h.BatchTime(1)) || !errors.Is(failed.failed[0].Err, errRefused) {
+				t.Errorf("listeners must get the failed batch once, with its error: %+v", failed.failed)
+			}
+		})
+	}
 }
