@@ -77,7 +77,8 @@ func (s *State[S]) Remove() {
 }
 
 // IsTimingOut reports whether this call is the last one for an idle key: it
-// had no data for the StateSpec's timeout and its state is about to go.
+// had no data for longer than the StateSpec's timeout and its state is
+// about to go.
 func (s *State[S]) IsTimingOut() bool { return s.timingOut }
 
 // StateSpec describes a MapWithState operator.
