@@ -21,6 +21,7 @@ const (
 	ReceiverWALSkipDamaged        = "gostream.streaming.receiver.writeAheadLog.skipDamaged"
 	ReceiverRestartDelay          = "gostream.streaming.receiverRestartDelay"
 	ConcurrentJobs                = "gostream.streaming.concurrentJobs"
+	OnBatchFailure                = "gostream.streaming.onBatchFailure"
 	GracefulStopTimeout           = "gostream.streaming.gracefulStopTimeout"
 	StopGracefullyOnShutdown      = "gostream.streaming.stopGracefullyOnShutdown"
 	FileStreamMinRememberDuration = "gostream.streaming.fileStream.minRememberDuration"
@@ -82,6 +83,9 @@ const (
 
 	GraphChangeFail    = "fail"
 	GraphChangeDiscard = "discard"
+
+	BatchFailureStop     = "stop"
+	BatchFailureContinue = "continue"
 )
 
 // kind is the type of a key's value.
@@ -179,6 +183,8 @@ var sections = []section{
 			doc: "wait before restarting a receiver that stopped with an error"},
 		{name: ConcurrentJobs, kind: kindInt, def: "1", min: 1, spark: sp("spark.streaming.concurrentJobs"),
 			doc: "batch jobs that may run at once; above 1, batches may complete out of order"},
+		{name: OnBatchFailure, kind: kindEnum, def: BatchFailureStop, enum: []string{BatchFailureStop, BatchFailureContinue},
+			doc: "when a batch fails: stop (the context stops with the batch's error, which a restart from the checkpoint runs again) or continue (as Spark: the failure is logged and reported to listeners and the status page, its data is not processed again, the next batches run, and the context reports the first such error when it stops)"},
 		{name: GracefulStopTimeout, kind: kindDuration, def: "0", unit: ms, spark: sp("spark.streaming.gracefulStopTimeout"),
 			doc: "how long a graceful stop waits without progress: it processes everything received, as long as it takes, and gives up only when no batch completes for this long (the wait restarts at every completed batch); giving up is not a clean stop (the application fails, saying how many batches and records were left and whether the write-ahead log keeps them); 0 = 10 × the batch duration"},
 		{name: StopGracefullyOnShutdown, kind: kindBool, def: "false", spark: sp("spark.streaming.stopGracefullyOnShutdown"),

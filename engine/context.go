@@ -45,6 +45,7 @@ type Context struct {
 	mu        sync.Mutex
 	state     contextState
 	err       error
+	batchErr  error // the first failed batch's, when failed batches do not stop the context
 	stopping  bool
 	done      chan struct{}
 	recvStop  context.CancelFunc // stops receivers
@@ -477,6 +478,16 @@ func (c *Context) batchCompleted(info BatchInfo) {
 	}
 }
 
+// batchFailed records the first error of a batch that failed without
+// stopping the context: the context reports it when it stops.
+func (c *Context) batchFailed(err error) {
+	c.mu.Lock()
+	if c.batchErr == nil {
+		c.batchErr = err
+	}
+	c.mu.Unlock()
+}
+
 // fail stops the context because of err (the first error wins).
 func (c *Context) fail(err error) {
 	c.mu.Lock()
@@ -597,13 +608,19 @@ func (c *Context) Done() <-chan struct{} { return c.done }
 
 // AwaitTermination blocks until the context stops or ctx ends, and returns
 // the error that stopped it: nil after a requested stop, a
-// *StopIncompleteError after a graceful stop that had to give up.
+// *StopIncompleteError after a graceful stop that had to give up. With
+// gostream.streaming.onBatchFailure=continue, a context stopped on request
+// returns the first failed batch's error, if any batch failed: the run was
+// not a success.
 func (c *Context) AwaitTermination(ctx context.Context) error {
 	select {
 	case <-c.done:
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		return c.err
+		if c.err != nil {
+			return c.err
+		}
+		return c.batchErr
 	case <-ctx.Done():
 		return ctx.Err()
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"iter"
 	"time"
@@ -78,6 +79,23 @@ func (d *DStream[T]) rddAt(t time.Time) (*RDD[T], error) {
 	d.n.generated[ms] = out
 	d.n.mu.Unlock()
 	return out, nil
+}
+
+// ErrNoRDD is wrapped by the error of a batch in which a stream that must
+// produce an RDD produced none: a Transform function that returned nil, or a
+// Union, Transform or join whose parent had no RDD at a batch time on its
+// slide. As in Spark, the batch fails instead of going on without the data.
+var ErrNoRDD = errors.New("no RDD")
+
+// parentRDD is the RDD of parent p at t, which an operator of p's slide
+// cannot do without: t is on that slide, so no RDD there means an operator
+// above lost the batch.
+func parentRDD[T any](p *DStream[T], t time.Time) (*RDD[T], error) {
+	r, err := p.rddAt(t)
+	if err == nil && r == nil {
+		return nil, fmt.Errorf("parent %s has no RDD for batch %d (%w)", p.label(), t.UnixMilli(), ErrNoRDD)
+	}
+	return r, err
 }
 
 // slice returns the RDDs of the stream's valid times in (from, to].
@@ -175,15 +193,13 @@ func (d *DStream[T]) Union(others ...*DStream[T]) *DStream[T] {
 		}
 	}
 	return newStream(d.ssc, n, func(t time.Time) (*RDD[T], error) {
-		var rs []*RDD[T]
-		for _, o := range all {
-			r, err := o.rddAt(t)
+		rs := make([]*RDD[T], len(all))
+		for i, o := range all {
+			r, err := parentRDD(o, t)
 			if err != nil {
 				return nil, err
 			}
-			if r != nil {
-				rs = append(rs, r)
-			}
+			rs[i] = r
 		}
 		return rdd.Union(d.ssc.env, rs...), nil
 	})
@@ -202,15 +218,21 @@ func (d *DStream[T]) Reduce(f func(T, T) T) *DStream[T] {
 }
 
 // Transform applies an arbitrary RDD-to-RDD function to each batch; f runs on
-// the driver when the batch is generated and gets the batch time.
+// the driver when the batch is generated and gets the batch time. f must
+// return an RDD (rdd.Empty for a batch without data): nil fails the batch
+// with ErrNoRDD, as Spark fails a transform function returning null.
 func Transform[T, U any](d *DStream[T], f func(r *RDD[T], batchTime time.Time) (*RDD[U], error)) *DStream[U] {
 	n := &node{kind: "transform", parents: []*node{d.n}, slide: d.n.slide}
 	return newStream(d.ssc, n, func(t time.Time) (*RDD[U], error) {
-		r, err := d.rddAt(t)
-		if r == nil || err != nil {
+		r, err := parentRDD(d, t)
+		if err != nil {
 			return nil, err
 		}
-		return f(r, t)
+		out, err := f(r, t)
+		if err == nil && out == nil {
+			return nil, fmt.Errorf("the transform function returned no RDD (%w); return rdd.Empty for a batch without data", ErrNoRDD)
+		}
+		return out, err
 	})
 }
 

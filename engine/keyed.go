@@ -43,18 +43,15 @@ func join2[K comparable, V, W, R any](a *DStream[Pair[K, V]], b *DStream[Pair[K,
 	}
 	n := &node{kind: kind, parents: []*node{a.n, b.n}, slide: a.n.slide, remoteOK: a.n.remoteOK && b.n.remoteOK}
 	return newStream(a.ssc, n, func(t time.Time) (*RDD[R], error) {
-		ra, err := a.rddAt(t)
+		ra, err := parentRDD(a, t)
 		if err != nil {
 			return nil, err
 		}
-		rb, err := b.rddAt(t)
+		rb, err := parentRDD(b, t)
 		if err != nil {
 			return nil, err
 		}
-		if ra == nil && rb == nil {
-			return nil, nil
-		}
-		return f(orEmpty(a.ssc, ra), orEmpty(a.ssc, rb)), nil
+		return f(ra, rb), nil
 	})
 }
 

@@ -73,6 +73,9 @@ type ReceiverInfo struct {
 type Listener interface {
 	OnBatchSubmitted(BatchInfo)
 	OnBatchStarted(BatchInfo)
+	// OnBatchCompleted: also for a failed batch (Err set) when
+	// gostream.streaming.onBatchFailure=continue; a failed batch that stops
+	// the context (the default) has no such event.
 	OnBatchCompleted(BatchInfo)
 	OnOutputOperationStarted(OutputOpInfo)
 	OnOutputOperationCompleted(OutputOpInfo)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/gostream/gostream/conf"
 )
 
 // job is one output operation (or state materialization) of one batch.
@@ -166,30 +168,42 @@ func runProtected(ctx context.Context, f func(context.Context) error) (err error
 }
 
 // complete finishes a batch: listeners, log line, and the memory it held.
-// A failed batch stops the context with its error (Spark's behaviour); it
-// is not marked done, so recovery from a checkpoint re-runs it.
+// By default a failed batch stops the context with its error; it is not
+// marked done, so recovery from a checkpoint re-runs it. With
+// gostream.streaming.onBatchFailure=continue (Spark's behaviour) it is
+// reported as a completed batch carrying its error and counted done: the
+// next batches run, and the context reports the error when it stops.
 func (s *jobScheduler) complete(set *jobSet) {
 	ssc := s.ssc
 	info := set.info
-	if info.Err != nil {
+	done := info.Err == nil || ssc.settings.continueOnFailure
+	switch {
+	case !done:
 		ssc.log.Error("batch failed", "batch", info.BatchTime.UnixMilli(), "err", info.Err)
 		ssc.fail(info.Err)
-	} else {
-		ssc.bus.post(func(l Listener) { l.OnBatchCompleted(info) })
+	case info.Err != nil:
+		ssc.log.Error("batch failed; its data will not be processed again, going on with the next batches ("+
+			conf.OnBatchFailure+"="+conf.BatchFailureContinue+")",
+			"batch", info.BatchTime.UnixMilli(), "records", info.NumRecords(), "err", info.Err)
+		ssc.batchFailed(info.Err)
+	default:
 		ssc.log.Info("batch completed", "batch", info.BatchTime.UnixMilli(), "records", info.NumRecords(),
 			"schedulingDelay", info.SchedulingDelay().Round(time.Millisecond),
 			"processingDelay", info.ProcessingDelay().Round(time.Millisecond),
 			"totalDelay", info.TotalDelay().Round(time.Millisecond))
+	}
+	if done {
+		ssc.bus.post(func(l Listener) { l.OnBatchCompleted(info) })
 		ssc.batchCompleted(info)
 	}
 	s.mu.Lock()
 	s.inFlight--
-	if info.Err == nil {
+	if done {
 		delete(s.pending, info.BatchTime.UnixMilli())
 	}
 	s.idle.Broadcast()
 	s.mu.Unlock()
-	if info.Err == nil {
+	if done {
 		select {
 		case s.progress <- struct{}{}:
 		default:

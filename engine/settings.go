@@ -18,6 +18,7 @@ type settings struct {
 	maxRate             int64
 	restartDelay        time.Duration
 	concurrentJobs      int
+	continueOnFailure   bool // a failed batch does not stop the context (Spark's behaviour)
 	gracefulStopTimeout time.Duration
 	stopOnShutdown      bool
 	networkTimeout      time.Duration
@@ -41,6 +42,7 @@ func readSettings(c *conf.Conf, batch time.Duration) (settings, error) {
 		maxRate:             int64(c.Int(conf.ReceiverMaxRate)),
 		restartDelay:        c.Duration(conf.ReceiverRestartDelay),
 		concurrentJobs:      c.Int(conf.ConcurrentJobs),
+		continueOnFailure:   c.String(conf.OnBatchFailure) == conf.BatchFailureContinue,
 		gracefulStopTimeout: GracefulStopTimeout(c, batch),
 		stopOnShutdown:      c.Bool(conf.StopGracefullyOnShutdown),
 		networkTimeout:      c.Duration(conf.NetworkTimeout),

@@ -77,7 +77,8 @@ func (s *State[S]) Remove() {
 }
 
 // IsTimingOut reports whether this call is the last one for an idle key: it
-// had no data for the StateSpec's timeout and its state is about to go.
+// had no data for longer than the StateSpec's timeout and its state is
+// about to go.
 func (s *State[S]) IsTimingOut() bool { return s.timingOut }
 
 // StateSpec describes a MapWithState operator.
@@ -86,7 +87,8 @@ type StateSpec[K comparable, V, S, M any] struct {
 	// once for a key that timed out (value absent, state.IsTimingOut()).
 	// What it returns is emitted on the mapped stream.
 	Func func(batchTime time.Time, key K, value Opt[V], state *State[S]) M
-	// Timeout removes keys that received no data for this long; 0: never.
+	// Timeout removes keys that received no data for longer than this (idle
+	// for exactly Timeout is kept, as in Spark); 0: never.
 	Timeout time.Duration
 	// NumPartitions of the state; 0: the default parallelism.
 	NumPartitions int
@@ -212,7 +214,8 @@ func mapStatePartitions[K comparable, V, S, M any](env *rdd.Env, prev *RDD[state
 		}
 		if spec.Timeout > 0 {
 			for k, e := range states {
-				if !seen[k] && !e.Updated.Add(spec.Timeout).After(t) {
+				// idle strictly longer than the timeout, as Spark's lastUpdated < t - timeout
+				if !seen[k] && t.Sub(e.Updated) > spec.Timeout {
 					call(k, Opt[V]{}, State[S]{value: e.Value, exists: true, timingOut: true})
 				}
 			}

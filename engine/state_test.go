@@ -242,12 +242,12 @@ func TestMapWithStateOncePerRecordUpdateRemove(t *testing.T) {
 	}
 }
 
-// TestMapWithStateTimeout: a key that got no data for the timeout is called
-// once with IsTimingOut (and no value) and then removed. Idleness counts
-// from the key's last data, whether or not the function updated the state
-// then. With a 3s timeout and 1s batches, a key whose last data came at
-// batch time T times out at T+3s ("no data for at least the timeout",
-// as Spark documents).
+// TestMapWithStateTimeout: a key that got no data for longer than the
+// timeout is called once with IsTimingOut (and no value) and then removed.
+// Idleness counts from the key's last data, whether or not the function
+// updated the state then. With a 3s timeout and 1s batches, a key whose
+// last data came at batch time T is kept at T+3s (idle for exactly the
+// timeout) and times out at T+4s: Spark's lastUpdated < batchTime - timeout.
 func TestMapWithStateTimeout(t *testing.T) {
 	var calls atomic.Int64
 	var updatesWhileTimingOut atomic.Int64
@@ -276,30 +276,36 @@ func TestMapWithStateTimeout(t *testing.T) {
 		{ki("a", 1), ki("b", 1), ki("c", 1)}, // 1
 		{ki("b", 1)},                         // 2
 		{ki("c", 0)},                         // 3: c read, not updated: still active
-		{ki("b", 1)},                         // 4: a idle since 1 → times out
-		{},                                   // 5
-		{ki("a", 5)},                         // 6: a is new again; c idle since 3 → times out
-		{},                                   // 7: b idle since 4 → times out
-		{ki("a", 1)},                         // 8
-		{},                                   // 9
+		{ki("b", 1)},                         // 4: a idle for exactly the timeout: kept
+		{},                                   // 5: a idle since 1 → times out
+		{},                                   // 6
+		{ki("a", 5)},                         // 7: a is new again; c idle since 3 → times out
+		{},                                   // 8: b idle since 4 → times out
+		{ki("a", 1)},                         // 9
 		{},                                   // 10
-		{ki("a", 1)},                         // 11: data at the very batch a would time out keeps it
+		{},                                   // 11
 		{},                                   // 12
-		{},                                   // 13
-		{},                                   // 14: a idle since 11 → times out
+		{ki("a", 1)},                         // 13: data at the very batch a would time out keeps it
+		{},                                   // 14
+		{},                                   // 15
+		{},                                   // 16
+		{},                                   // 17: a idle since 13 → times out
 	}
 	wantMapped := [][]string{
 		{"a:1", "b:1", "c:1"},
 		{"b:1"},
 		{"c:0"},
-		{"a:timeout(1)", "b:1"},
+		{"b:1"},
+		{"a:timeout(1)"},
 		{},
 		{"a:5", "c:timeout(1)"},
 		{"b:timeout(3)"},
 		{"a:1"},
 		{},
 		{},
+		{},
 		{"a:1"},
+		{},
 		{},
 		{},
 		{"a:timeout(7)"},
@@ -308,6 +314,7 @@ func TestMapWithStateTimeout(t *testing.T) {
 		{"(a,1)", "(b,1)", "(c,1)"},
 		{"(a,1)", "(b,2)", "(c,1)"},
 		{"(a,1)", "(b,2)", "(c,1)"},
+		{"(a,1)", "(b,3)", "(c,1)"},
 		{"(b,3)", "(c,1)"},
 		{"(b,3)", "(c,1)"},
 		{"(a,5)", "(b,3)"},
@@ -315,6 +322,8 @@ func TestMapWithStateTimeout(t *testing.T) {
 		{"(a,6)"},
 		{"(a,6)"},
 		{"(a,6)"},
+		{"(a,6)"},
+		{"(a,7)"},
 		{"(a,7)"},
 		{"(a,7)"},
 		{"(a,7)"},

@@ -111,6 +111,8 @@ func (h *Harness) Advance(n int) {
 }
 
 // TryAdvance is Advance returning the error of a failed batch instead.
+// With gostream.streaming.onBatchFailure=continue a failed batch does not
+// stop the context and counts as completed: listeners see its error.
 func (h *Harness) TryAdvance(n int) error {
 	for range n {
 		h.batches++
