@@ -86,11 +86,15 @@ func (f *fakeRM) Finish(_ context.Context, s yarn.FinalStatus, diag, _ string) e
 func (f *fakeRM) SetToken(token.Token) { f.mu.Lock(); f.tokenSet = true; f.mu.Unlock() }
 func (f *fakeRM) Close() error         { return nil }
 
-func (f *fakeRM) complete(id yarn.ContainerID, exit int32) {
+func (f *fakeRM) complete(id yarn.ContainerID, exit int32) { f.completeWith(id, exit, "") }
+
+// completeWith reports container id completed with the NodeManager's
+// diagnostics diag.
+func (f *fakeRM) completeWith(id yarn.ContainerID, exit int32, diag string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.completed = append(f.completed, &yarnpb.ContainerStatusProto{ContainerId: id.Proto(), ExitStatus: proto.Int32(exit),
-		State: yarnpb.ContainerStateProto_C_COMPLETE.Enum()})
+		State: yarnpb.ContainerStateProto_C_COMPLETE.Enum(), Diagnostics: proto.String(diag)})
 }
 
 type fakeLauncher struct {
@@ -259,6 +263,51 @@ func TestAllocatorLaunchesReplacesAndCountsFailures(t *testing.T) {
 	_, err := a.allocateOnce(ctx)
 	if !errors.Is(err, ErrTooManyExecutorFailures) {
 		t.Fatalf("got %v, want ErrTooManyExecutorFailures (failures %d)", err, a.failed)
+	}
+}
+
+// TestAllocatorSaysWhyExecutorsEnded: an executor killed by YARN for its
+// memory is shown with that reason, and when executor failures end the
+// application, its diagnostics name each failure's reason and what to raise.
+func TestAllocatorSaysWhyExecutorsEnded(t *testing.T) {
+	rm, l := &fakeRM{}, &fakeLauncher{}
+	a := newTestAllocator(rm, l, 2, 2, time.Minute, time.Now)
+	ctx := t.Context()
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	killed, preempted := a.containerOf(t, "1"), a.containerOf(t, "2")
+	rm.completeWith(killed, exitKilledExceededPMem, pmemDiag3)
+	rm.completeWith(preempted, exitPreempted, "Container preempted by scheduler")
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatalf("one failure of 2: %v", err)
+	}
+	_, ended, failed := a.snapshot()
+	if failed != 1 || len(ended) != 2 {
+		t.Fatalf("%d failures, ended %+v", failed, ended)
+	}
+	if e := ended[0]; e.ID != "1" || e.Container != killed.String() || e.ExitStatus != exitKilledExceededPMem || !e.Failure ||
+		!strings.Contains(e.Reason, "physical memory (1.1 GB of 1 GB used)") || e.Ended.IsZero() {
+		t.Errorf("memory kill shown as %+v", e)
+	}
+	if e := ended[1]; e.ID != "2" || e.Failure || !strings.Contains(e.Reason, "preempted") {
+		t.Errorf("preemption shown as %+v", e)
+	}
+
+	if _, err := a.allocateOnce(ctx); err != nil { // replaces both
+		t.Fatal(err)
+	}
+	rm.completeWith(a.containerOf(t, "3"), 1, "Exception from container-launch")
+	_, err := a.allocateOnce(ctx)
+	if !errors.Is(err, ErrTooManyExecutorFailures) {
+		t.Fatalf("got %v, want ErrTooManyExecutorFailures", err)
+	}
+	for _, want := range []string{"2 executor failures within 1m0s reached gostream.executor.maxNumFailures=2",
+		killed.String() + " (executor 1) killed by YARN for exceeding its physical memory (1.1 GB of 1 GB used): raise --executor-memory",
+		"(executor 3) exited with code 1"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("diagnostics %q lack %q", err, want)
+		}
 	}
 }
 
