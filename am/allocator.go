@@ -21,7 +21,8 @@ import (
 // (org.apache.hadoop.yarn.api.records.ContainerExitStatus).
 const (
 	exitSuccess                 = 0
-	exitAborted                 = -100 // released, or lost with its node
+	exitInvalid                 = -1000 // not ended yet
+	exitAborted                 = -100  // released, or lost with its node
 	exitPreempted               = -102
 	exitKilledByAppMaster       = -105
 	exitKilledByRM              = -106
@@ -58,6 +59,9 @@ type allocator struct {
 	requested  int // containers the RM believes we still want
 	nextID     int
 	released   map[yarn.ContainerID]bool
+	// nodeEnded: how the NodeManagers said lost executors' containers had
+	// ended before we released them (the RM then reports them released).
+	nodeEnded map[yarn.ContainerID]yarn.ContainerStatus
 
 	// wake cuts the wait before the next allocate call short: an executor
 	// was lost.
@@ -159,7 +163,8 @@ func (a *allocator) allocateOnce(ctx context.Context) (bool, error) {
 	a.mu.Unlock()
 	// Lost executors' containers are released in this call (the RM kills
 	// them if their NodeManager does not) and stopped after it.
-	for id := range stop {
+	for id, node := range stop {
+		a.askNode(ctx, id, node)
 		a.released[id] = true
 	}
 	defer a.stopContainers(ctx, stop)
@@ -221,6 +226,12 @@ func (a *allocator) completed(sts []*yarnpb.ContainerStatusProto) error {
 		lostExec, lost := a.lostExecs[id]
 		delete(a.lostExecs, id)
 		a.mu.Unlock()
+		if ns, ok := a.nodeEnded[id]; ok {
+			delete(a.nodeEnded, id)
+			if s.ExitStatus == exitAborted {
+				s.ExitStatus, s.Diagnostics = ns.ExitStatus, ns.Diagnostics
+			}
+		}
 		code := s.ExitStatus
 		if lost {
 			a.lostCompleted(lostExec, s)
@@ -271,6 +282,22 @@ func (a *allocator) lost(id string, cause error) {
 	}
 }
 
+// askNode asks the NodeManager at node how lost container id ended, if it
+// has: an executor killed for memory drops its connection as it dies, so
+// the driver declares it lost and we release its container, often before
+// the NodeManager reports the kill, and the RM then reports only "released"
+// (-100). A container still running (frozen) or a NodeManager that does
+// not answer leaves the RM's word.
+func (a *allocator) askNode(ctx context.Context, id yarn.ContainerID, node string) {
+	sctx, cancel := context.WithTimeout(ctx, a.callTimeout)
+	s, err := a.launcher.Status(sctx, id, node)
+	cancel()
+	if err != nil || s.ExitStatus == exitInvalid {
+		return
+	}
+	a.nodeEnded[id] = s
+}
+
 // stopContainers stops the containers of lost executors through their
 // NodeManagers (node addresses by container), which kills a frozen process
 // at once; the release already sent covers a NodeManager that cannot be
@@ -297,7 +324,7 @@ func (a *allocator) lostCompleted(e *Executor, s yarn.ContainerStatus) {
 		return
 	}
 	a.recordEnd(e, s, reason, true)
-	a.log.Warn("lost executor's container completed: counted as an executor failure: "+reason, "executor", e.ID, "container", s.ID, "node", e.Node, "exit", s.ExitStatus, "diagnostics", s.Diagnostics)
+	a.log.Warn("executor failed: "+reason, "executor", e.ID, "container", s.ID, "node", e.Node, "exit", s.ExitStatus, "declaredLost", true, "diagnostics", s.Diagnostics)
 }
 
 // recordEnd records executor e's container ending for the status page and,

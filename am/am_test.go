@@ -102,6 +102,7 @@ type fakeLauncher struct {
 	launched []string
 	stopped  []yarn.ContainerID
 	fail     bool
+	ended    map[yarn.ContainerID]yarn.ContainerStatus // what Status says of ended containers
 }
 
 func (l *fakeLauncher) UpdateTokens([]*yarnpb.NMTokenProto) {}
@@ -120,13 +121,21 @@ func (l *fakeLauncher) Stop(_ context.Context, id yarn.ContainerID, _ string) er
 	l.stopped = append(l.stopped, id)
 	return nil
 }
+func (l *fakeLauncher) Status(_ context.Context, id yarn.ContainerID, _ string) (yarn.ContainerStatus, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s, ok := l.ended[id]; ok {
+		return s, nil
+	}
+	return yarn.ContainerStatus{ID: id, State: "RUNNING", ExitStatus: exitInvalid}, nil
+}
 func (l *fakeLauncher) Close() error { return nil }
 
 func newTestAllocator(rm *fakeRM, l *fakeLauncher, target, maxFailures int, validity time.Duration, now func() time.Time) *allocator {
 	return &allocator{sched: rm, launcher: l, log: slog.New(slog.DiscardHandler), now: now, target: target,
 		resource: yarn.Resource{MemoryMB: 1408, VCores: 1}, maxFailures: maxFailures, failures: failureTracker{validity: validity},
 		heartbeat: 50 * time.Millisecond, initial: 5 * time.Millisecond, callTimeout: time.Second,
-		released: map[yarn.ContainerID]bool{}, running: map[yarn.ContainerID]*Executor{}, wake: make(chan struct{}, 1),
+		released: map[yarn.ContainerID]bool{}, nodeEnded: map[yarn.ContainerID]yarn.ContainerStatus{}, running: map[yarn.ContainerID]*Executor{}, wake: make(chan struct{}, 1),
 		lostExecs: map[yarn.ContainerID]*Executor{}, toStop: map[yarn.ContainerID]string{}}
 }
 
@@ -308,6 +317,40 @@ func TestAllocatorSaysWhyExecutorsEnded(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("diagnostics %q lack %q", err, want)
 		}
+	}
+}
+
+// TestAllocatorAsksTheNodeHowALostExecutorEnded: an executor killed for
+// memory is declared lost (its connection dropped) and released before the
+// RM hears of the kill, so the RM reports it released (-100); the reason is
+// the one its NodeManager gave when asked before the release. A frozen
+// executor's container (still running on its node) keeps the RM's word.
+func TestAllocatorAsksTheNodeHowALostExecutorEnded(t *testing.T) {
+	rm, l := &fakeRM{}, &fakeLauncher{ended: map[yarn.ContainerID]yarn.ContainerStatus{}}
+	a := newTestAllocator(rm, l, 2, 10, 0, time.Now)
+	ctx := t.Context()
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	killed, frozen := a.containerOf(t, "1"), a.containerOf(t, "2")
+	l.ended[killed] = yarn.ContainerStatus{ID: killed, State: "RUNNING", ExitStatus: exitKilledExceededPMem, Diagnostics: pmemDiag3}
+	a.lost("1", errors.New("connection closed"))
+	a.lost("2", errors.New("silent for 10s"))
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rm.completeWith(killed, exitAborted, "Container released by application")
+	rm.completeWith(frozen, exitAborted, "Container released by application")
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, ended, _ := a.snapshot()
+	if len(ended) != 2 || ended[0].ExitStatus != exitKilledExceededPMem || !strings.Contains(ended[0].Reason, "physical memory (1.1 GB of 1 GB used)") ||
+		ended[1].ExitStatus != exitAborted {
+		t.Fatalf("ended %+v: want executor 1 killed for memory, executor 2 released", ended)
+	}
+	if len(a.nodeEnded) != 0 {
+		t.Errorf("node statuses kept after the RM reported the containers: %v", a.nodeEnded)
 	}
 }
 

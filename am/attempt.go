@@ -92,7 +92,7 @@ func (a *attempt) newAllocator() *allocator {
 		failures:    failureTracker{validity: c.Duration(conf.ExecutorFailuresValidityInterval)},
 		heartbeat:   c.Duration(conf.YarnSchedulerHeartbeatInterval), initial: c.Duration(conf.YarnSchedulerInitialAllocationInterval),
 		callTimeout: a.cfg.CallTimeout,
-		released:    map[yarn.ContainerID]bool{}, running: map[yarn.ContainerID]*Executor{}, wake: make(chan struct{}, 1),
+		released:    map[yarn.ContainerID]bool{}, nodeEnded: map[yarn.ContainerID]yarn.ContainerStatus{}, running: map[yarn.ContainerID]*Executor{}, wake: make(chan struct{}, 1),
 		lostExecs: map[yarn.ContainerID]*Executor{}, toStop: map[yarn.ContainerID]string{},
 	}
 }

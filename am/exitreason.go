@@ -22,7 +22,7 @@ const (
 // memoryUsage finds the NodeManager's "Current usage: 1.1 GB of 1 GB
 // physical memory used; 2.5 GB of 2.1 GB virtual memory used" (the same in
 // Hadoop 2 and 3).
-var memoryUsage = regexp.MustCompile(`Current usage: ([0-9.]+ [KMGTP]?B) of ([0-9.]+ [KMGTP]?B) physical memory used; ([0-9.]+ [KMGTP]?B) of ([0-9.]+ [KMGTP]?B) virtual memory used`)
+var memoryUsage = regexp.MustCompile(`Current usage: (\S+ ?[KMGTPE]?B) of (\S+ ?[KMGTPE]?B) physical memory used; (\S+ ?[KMGTPE]?B) of (\S+ ?[KMGTPE]?B) virtual memory used`)
 
 // raiseMemory is what to change when an executor outgrows its container.
 const raiseMemory = "raise --executor-memory (gostream.executor.memory) or gostream.executor.memoryOverhead (spark.executor.memoryOverhead)"
