@@ -21,7 +21,8 @@ import (
 // (org.apache.hadoop.yarn.api.records.ContainerExitStatus).
 const (
 	exitSuccess                 = 0
-	exitAborted                 = -100 // released, or lost with its node
+	exitInvalid                 = -1000 // not ended yet
+	exitAborted                 = -100  // released, or lost with its node
 	exitPreempted               = -102
 	exitKilledByAppMaster       = -105
 	exitKilledByRM              = -106
@@ -58,6 +59,9 @@ type allocator struct {
 	requested  int // containers the RM believes we still want
 	nextID     int
 	released   map[yarn.ContainerID]bool
+	// nodeEnded: how the NodeManagers said lost executors' containers had
+	// ended before we released them (the RM then reports them released).
+	nodeEnded map[yarn.ContainerID]yarn.ContainerStatus
 
 	// wake cuts the wait before the next allocate call short: an executor
 	// was lost.
@@ -71,6 +75,22 @@ type allocator struct {
 	lostExecs map[yarn.ContainerID]*Executor
 	toStop    map[yarn.ContainerID]string
 	failed    int // total failures, for the status page
+	ended     []EndedExecutor
+}
+
+// retainedEndedExecutors is how many ended executors the status page shows.
+const retainedEndedExecutors = 20
+
+// EndedExecutor is an executor whose container completed, and why.
+type EndedExecutor struct {
+	ID         string    `json:"id"`
+	Container  string    `json:"container"`
+	Node       string    `json:"node"`
+	Ended      time.Time `json:"ended"`
+	ExitStatus int32     `json:"exit_status"`
+	Reason     string    `json:"reason"`
+	// Failure: it counts towards gostream.executor.maxNumFailures.
+	Failure bool `json:"failure"`
 }
 
 // Executor is an executor container.
@@ -81,14 +101,14 @@ type Executor struct {
 	Started   time.Time `json:"started"`
 }
 
-func (a *allocator) snapshot() (execs []Executor, failed int) {
+func (a *allocator) snapshot() (execs []Executor, ended []EndedExecutor, failed int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, e := range a.running {
 		execs = append(execs, *e)
 	}
 	sort.Slice(execs, func(i, j int) bool { return execs[i].Started.Before(execs[j].Started) })
-	return execs, a.failed
+	return execs, append([]EndedExecutor(nil), a.ended...), a.failed
 }
 
 // run heartbeats until ctx ends (nil) or the attempt must end (too many
@@ -143,7 +163,8 @@ func (a *allocator) allocateOnce(ctx context.Context) (bool, error) {
 	a.mu.Unlock()
 	// Lost executors' containers are released in this call (the RM kills
 	// them if their NodeManager does not) and stopped after it.
-	for id := range stop {
+	for id, node := range stop {
+		a.askNode(ctx, id, node)
 		a.released[id] = true
 	}
 	defer a.stopContainers(ctx, stop)
@@ -205,6 +226,12 @@ func (a *allocator) completed(sts []*yarnpb.ContainerStatusProto) error {
 		lostExec, lost := a.lostExecs[id]
 		delete(a.lostExecs, id)
 		a.mu.Unlock()
+		if ns, ok := a.nodeEnded[id]; ok {
+			delete(a.nodeEnded, id)
+			if s.ExitStatus == exitAborted {
+				s.ExitStatus, s.Diagnostics = ns.ExitStatus, ns.Diagnostics
+			}
+		}
 		code := s.ExitStatus
 		if lost {
 			a.lostCompleted(lostExec, s)
@@ -213,14 +240,17 @@ func (a *allocator) completed(sts []*yarnpb.ContainerStatusProto) error {
 		if !ours {
 			continue // released by us, or not an executor
 		}
+		reason := exitReason(s)
 		switch code {
 		case exitSuccess:
+			a.recordEnd(e, s, reason, false)
 			a.log.Info("executor exited", "executor", e.ID, "container", id, "node", e.Node)
 		case exitPreempted, exitKilledByAppMaster:
-			a.log.Info("executor container ended by YARN, not counted as a failure", "executor", e.ID, "container", id, "exit", code, "diagnostics", s.Diagnostics)
+			a.recordEnd(e, s, reason, false)
+			a.log.Info("executor container ended by YARN, not counted as a failure: "+reason, "executor", e.ID, "container", id, "exit", code, "diagnostics", s.Diagnostics)
 		default:
-			a.recordFailure()
-			a.log.Warn("executor failed", "executor", e.ID, "container", id, "node", e.Node, "exit", code, "diagnostics", s.Diagnostics)
+			a.recordEnd(e, s, reason, true)
+			a.log.Warn("executor failed: "+reason, "executor", e.ID, "container", id, "node", e.Node, "exit", code, "diagnostics", s.Diagnostics)
 		}
 	}
 	return nil
@@ -252,6 +282,22 @@ func (a *allocator) lost(id string, cause error) {
 	}
 }
 
+// askNode asks the NodeManager at node how lost container id ended, if it
+// has: an executor killed for memory drops its connection as it dies, so
+// the driver declares it lost and we release its container, often before
+// the NodeManager reports the kill, and the RM then reports only "released"
+// (-100). A container still running (frozen) or a NodeManager that does
+// not answer leaves the RM's word.
+func (a *allocator) askNode(ctx context.Context, id yarn.ContainerID, node string) {
+	sctx, cancel := context.WithTimeout(ctx, a.callTimeout)
+	s, err := a.launcher.Status(sctx, id, node)
+	cancel()
+	if err != nil || s.ExitStatus == exitInvalid {
+		return
+	}
+	a.nodeEnded[id] = s
+}
+
 // stopContainers stops the containers of lost executors through their
 // NodeManagers (node addresses by container), which kills a frozen process
 // at once; the release already sent covers a NodeManager that cannot be
@@ -271,26 +317,51 @@ func (a *allocator) stopContainers(ctx context.Context, nodes map[yarn.Container
 // unless YARN preempted it: its process may have ended, or been killed
 // because it was lost, before or after the driver noticed.
 func (a *allocator) lostCompleted(e *Executor, s yarn.ContainerStatus) {
+	reason := exitReason(s)
 	if s.ExitStatus == exitPreempted {
+		a.recordEnd(e, s, reason, false)
 		a.log.Info("lost executor's container was preempted by YARN, not counted as a failure", "executor", e.ID, "container", s.ID, "diagnostics", s.Diagnostics)
 		return
 	}
-	a.recordFailure()
-	a.log.Warn("lost executor's container completed: counted as an executor failure", "executor", e.ID, "container", s.ID, "node", e.Node, "exit", s.ExitStatus, "diagnostics", s.Diagnostics)
+	a.recordEnd(e, s, reason, true)
+	a.log.Warn("executor failed: "+reason, "executor", e.ID, "container", s.ID, "node", e.Node, "exit", s.ExitStatus, "declaredLost", true, "diagnostics", s.Diagnostics)
 }
 
-func (a *allocator) recordFailure() {
-	a.failures.add(a.now())
+// recordEnd records executor e's container ending for the status page and,
+// if it is a failure, counts it with its reason.
+func (a *allocator) recordEnd(e *Executor, s yarn.ContainerStatus, reason string, failure bool) {
+	if failure {
+		a.recordFailure(s.ID.String() + " (executor " + e.ID + ") " + reason)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.ended = append(a.ended, EndedExecutor{ID: e.ID, Container: s.ID.String(), Node: e.Node, Ended: a.now(),
+		ExitStatus: s.ExitStatus, Reason: reason, Failure: failure})
+	if len(a.ended) > retainedEndedExecutors {
+		a.ended = a.ended[len(a.ended)-retainedEndedExecutors:]
+	}
+}
+
+func (a *allocator) recordFailure(what string) {
+	a.failures.add(a.now(), what)
 	a.mu.Lock()
 	a.failed++
 	a.mu.Unlock()
 }
 
+// checkFailures fails the attempt when executors failed too often, saying
+// why each of them failed.
 func (a *allocator) checkFailures() error {
-	if n := a.failures.count(a.now()); n >= a.maxFailures {
-		return fmt.Errorf("%w: %d executor failures reached gostream.executor.maxNumFailures=%d", ErrTooManyExecutorFailures, n, a.maxFailures)
+	n := a.failures.count(a.now())
+	if n < a.maxFailures {
+		return nil
 	}
-	return nil
+	within := ""
+	if a.failures.validity > 0 {
+		within = " within " + a.failures.validity.String()
+	}
+	return fmt.Errorf("%w: %d executor failures%s reached gostream.executor.maxNumFailures=%d: %s",
+		ErrTooManyExecutorFailures, n, within, a.maxFailures, a.failures.describe())
 }
 
 // allocated launches executors in new containers, releasing the ones not
@@ -315,7 +386,7 @@ func (a *allocator) allocated(ctx context.Context, cs []*yarnpb.ContainerProto) 
 		if err != nil {
 			a.log.Warn("could not launch an executor: releasing its container", "executor", e.ID, "container", id, "err", err)
 			a.released[id] = true
-			a.recordFailure()
+			a.recordFailure(fmt.Sprintf("%s (executor %s) could not be launched: %v", id, e.ID, err))
 			continue
 		}
 		a.log.Info("executor launched", "executor", e.ID, "container", id, "node", e.Node)

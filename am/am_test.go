@@ -86,11 +86,15 @@ func (f *fakeRM) Finish(_ context.Context, s yarn.FinalStatus, diag, _ string) e
 func (f *fakeRM) SetToken(token.Token) { f.mu.Lock(); f.tokenSet = true; f.mu.Unlock() }
 func (f *fakeRM) Close() error         { return nil }
 
-func (f *fakeRM) complete(id yarn.ContainerID, exit int32) {
+func (f *fakeRM) complete(id yarn.ContainerID, exit int32) { f.completeWith(id, exit, "") }
+
+// completeWith reports container id completed with the NodeManager's
+// diagnostics diag.
+func (f *fakeRM) completeWith(id yarn.ContainerID, exit int32, diag string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.completed = append(f.completed, &yarnpb.ContainerStatusProto{ContainerId: id.Proto(), ExitStatus: proto.Int32(exit),
-		State: yarnpb.ContainerStateProto_C_COMPLETE.Enum()})
+		State: yarnpb.ContainerStateProto_C_COMPLETE.Enum(), Diagnostics: proto.String(diag)})
 }
 
 type fakeLauncher struct {
@@ -98,6 +102,7 @@ type fakeLauncher struct {
 	launched []string
 	stopped  []yarn.ContainerID
 	fail     bool
+	ended    map[yarn.ContainerID]yarn.ContainerStatus // what Status says of ended containers
 }
 
 func (l *fakeLauncher) UpdateTokens([]*yarnpb.NMTokenProto) {}
@@ -116,13 +121,21 @@ func (l *fakeLauncher) Stop(_ context.Context, id yarn.ContainerID, _ string) er
 	l.stopped = append(l.stopped, id)
 	return nil
 }
+func (l *fakeLauncher) Status(_ context.Context, id yarn.ContainerID, _ string) (yarn.ContainerStatus, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s, ok := l.ended[id]; ok {
+		return s, nil
+	}
+	return yarn.ContainerStatus{ID: id, State: "RUNNING", ExitStatus: exitInvalid}, nil
+}
 func (l *fakeLauncher) Close() error { return nil }
 
 func newTestAllocator(rm *fakeRM, l *fakeLauncher, target, maxFailures int, validity time.Duration, now func() time.Time) *allocator {
 	return &allocator{sched: rm, launcher: l, log: slog.New(slog.DiscardHandler), now: now, target: target,
 		resource: yarn.Resource{MemoryMB: 1408, VCores: 1}, maxFailures: maxFailures, failures: failureTracker{validity: validity},
 		heartbeat: 50 * time.Millisecond, initial: 5 * time.Millisecond, callTimeout: time.Second,
-		released: map[yarn.ContainerID]bool{}, running: map[yarn.ContainerID]*Executor{}, wake: make(chan struct{}, 1),
+		released: map[yarn.ContainerID]bool{}, nodeEnded: map[yarn.ContainerID]yarn.ContainerStatus{}, running: map[yarn.ContainerID]*Executor{}, wake: make(chan struct{}, 1),
 		lostExecs: map[yarn.ContainerID]*Executor{}, toStop: map[yarn.ContainerID]string{}}
 }
 
@@ -259,6 +272,85 @@ func TestAllocatorLaunchesReplacesAndCountsFailures(t *testing.T) {
 	_, err := a.allocateOnce(ctx)
 	if !errors.Is(err, ErrTooManyExecutorFailures) {
 		t.Fatalf("got %v, want ErrTooManyExecutorFailures (failures %d)", err, a.failed)
+	}
+}
+
+// TestAllocatorSaysWhyExecutorsEnded: an executor killed by YARN for its
+// memory is shown with that reason, and when executor failures end the
+// application, its diagnostics name each failure's reason and what to raise.
+func TestAllocatorSaysWhyExecutorsEnded(t *testing.T) {
+	rm, l := &fakeRM{}, &fakeLauncher{}
+	a := newTestAllocator(rm, l, 2, 2, time.Minute, time.Now)
+	ctx := t.Context()
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	killed, preempted := a.containerOf(t, "1"), a.containerOf(t, "2")
+	rm.completeWith(killed, exitKilledExceededPMem, pmemDiag3)
+	rm.completeWith(preempted, exitPreempted, "Container preempted by scheduler")
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatalf("one failure of 2: %v", err)
+	}
+	_, ended, failed := a.snapshot()
+	if failed != 1 || len(ended) != 2 {
+		t.Fatalf("%d failures, ended %+v", failed, ended)
+	}
+	if e := ended[0]; e.ID != "1" || e.Container != killed.String() || e.ExitStatus != exitKilledExceededPMem || !e.Failure ||
+		!strings.Contains(e.Reason, "physical memory (1.1 GB of 1 GB used)") || e.Ended.IsZero() {
+		t.Errorf("memory kill shown as %+v", e)
+	}
+	if e := ended[1]; e.ID != "2" || e.Failure || !strings.Contains(e.Reason, "preempted") {
+		t.Errorf("preemption shown as %+v", e)
+	}
+
+	if _, err := a.allocateOnce(ctx); err != nil { // replaces both
+		t.Fatal(err)
+	}
+	rm.completeWith(a.containerOf(t, "3"), 1, "Exception from container-launch")
+	_, err := a.allocateOnce(ctx)
+	if !errors.Is(err, ErrTooManyExecutorFailures) {
+		t.Fatalf("got %v, want ErrTooManyExecutorFailures", err)
+	}
+	for _, want := range []string{"2 executor failures within 1m0s reached gostream.executor.maxNumFailures=2",
+		killed.String() + " (executor 1) killed by YARN for exceeding its physical memory (1.1 GB of 1 GB used): raise --executor-memory",
+		"(executor 3) exited with code 1"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("diagnostics %q lack %q", err, want)
+		}
+	}
+}
+
+// TestAllocatorAsksTheNodeHowALostExecutorEnded: an executor killed for
+// memory is declared lost (its connection dropped) and released before the
+// RM hears of the kill, so the RM reports it released (-100); the reason is
+// the one its NodeManager gave when asked before the release. A frozen
+// executor's container (still running on its node) keeps the RM's word.
+func TestAllocatorAsksTheNodeHowALostExecutorEnded(t *testing.T) {
+	rm, l := &fakeRM{}, &fakeLauncher{ended: map[yarn.ContainerID]yarn.ContainerStatus{}}
+	a := newTestAllocator(rm, l, 2, 10, 0, time.Now)
+	ctx := t.Context()
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	killed, frozen := a.containerOf(t, "1"), a.containerOf(t, "2")
+	l.ended[killed] = yarn.ContainerStatus{ID: killed, State: "RUNNING", ExitStatus: exitKilledExceededPMem, Diagnostics: pmemDiag3}
+	a.lost("1", errors.New("connection closed"))
+	a.lost("2", errors.New("silent for 10s"))
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rm.completeWith(killed, exitAborted, "Container released by application")
+	rm.completeWith(frozen, exitAborted, "Container released by application")
+	if _, err := a.allocateOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, ended, _ := a.snapshot()
+	if len(ended) != 2 || ended[0].ExitStatus != exitKilledExceededPMem || !strings.Contains(ended[0].Reason, "physical memory (1.1 GB of 1 GB used)") ||
+		ended[1].ExitStatus != exitAborted {
+		t.Fatalf("ended %+v: want executor 1 killed for memory, executor 2 released", ended)
+	}
+	if len(a.nodeEnded) != 0 {
+		t.Errorf("node statuses kept after the RM reported the containers: %v", a.nodeEnded)
 	}
 }
 

@@ -92,7 +92,7 @@ func (a *attempt) newAllocator() *allocator {
 		failures:    failureTracker{validity: c.Duration(conf.ExecutorFailuresValidityInterval)},
 		heartbeat:   c.Duration(conf.YarnSchedulerHeartbeatInterval), initial: c.Duration(conf.YarnSchedulerInitialAllocationInterval),
 		callTimeout: a.cfg.CallTimeout,
-		released:    map[yarn.ContainerID]bool{}, running: map[yarn.ContainerID]*Executor{}, wake: make(chan struct{}, 1),
+		released:    map[yarn.ContainerID]bool{}, nodeEnded: map[yarn.ContainerID]yarn.ContainerStatus{}, running: map[yarn.ContainerID]*Executor{}, wake: make(chan struct{}, 1),
 		lostExecs: map[yarn.ContainerID]*Executor{}, toStop: map[yarn.ContainerID]string{},
 	}
 }
@@ -119,9 +119,9 @@ func (a *attempt) startStatusPage() (*statusServer, error) {
 // status is what the status page shows now.
 func (a *attempt) status(started time.Time) Status {
 	c := a.conf
-	execs, failed := a.alloc.snapshot()
+	execs, ended, failed := a.alloc.snapshot()
 	st := Status{Application: a.env.ContainerID.Attempt.App.String(), Name: c.String(conf.AppName), Attempt: a.env.Attempt,
-		MaxAttempts: a.maxAttempts, RequestedMaxAttempts: c.Int(conf.YarnMaxAppAttempts), Started: started, Executors: execs, ExecutorFailures: failed,
+		MaxAttempts: a.maxAttempts, RequestedMaxAttempts: c.Int(conf.YarnMaxAppAttempts), Started: started, Executors: execs, EndedExecutors: ended, ExecutorFailures: failed,
 		BatchDuration: a.cfg.Batch, GracefulStopTimeout: engine.GracefulStopTimeout(c, a.cfg.Batch), StopMarker: c.String(conf.StopMarker)}
 	if ep := a.ds.ep; ep != nil {
 		st.Registered, st.ReceiverPlacements = ep.Executors(), ep.Receivers()

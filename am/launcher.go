@@ -21,6 +21,8 @@ type Launcher interface {
 	Launch(ctx context.Context, c *yarnpb.ContainerProto, id string) error
 	// Stop stops container id on the NodeManager at node (host:port).
 	Stop(ctx context.Context, id yarn.ContainerID, node string) error
+	// Status is container id's status on the NodeManager at node.
+	Status(ctx context.Context, id yarn.ContainerID, node string) (yarn.ContainerStatus, error)
 	Close() error
 }
 
@@ -90,6 +92,14 @@ func (l *nmLauncher) Stop(ctx context.Context, id yarn.ContainerID, node string)
 		return fmt.Errorf("stop container %s: %w", id, err)
 	}
 	return nm.Stop(ctx, id)
+}
+
+func (l *nmLauncher) Status(ctx context.Context, id yarn.ContainerID, node string) (yarn.ContainerStatus, error) {
+	nm, err := l.client(node)
+	if err != nil {
+		return yarn.ContainerStatus{}, fmt.Errorf("status of container %s: %w", id, err)
+	}
+	return nm.Status(ctx, id)
 }
 
 func (l *nmLauncher) Close() error {

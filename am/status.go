@@ -38,7 +38,10 @@ type Status struct {
 	Executors           []Executor               `json:"executors"`
 	Registered          []container.ExecutorInfo `json:"registered_executors"`
 	ExecutorFailures    int                      `json:"executor_failures"`
-	Receivers           []ReceiverStatus         `json:"receivers"`
+	// EndedExecutors are the most recent executors whose containers
+	// completed, oldest first, with the reason in words.
+	EndedExecutors []EndedExecutor  `json:"ended_executors"`
+	Receivers      []ReceiverStatus `json:"receivers"`
 	// ReceiverPlacements tell which executor runs each receiver.
 	ReceiverPlacements []container.ReceiverPlacement `json:"receiver_placements"`
 	CompletedBatches   int64                         `json:"completed_batches"`
@@ -126,6 +129,10 @@ var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <table border="1"><tr><th>id</th><th>container</th><th>node</th><th>started</th></tr>
 {{range .Executors}}<tr><td>{{.ID}}</td><td>{{.Container}}</td><td>{{.Node}}</td><td>{{.Started.Format "15:04:05"}}</td></tr>
 {{end}}</table>
+{{if .EndedExecutors}}<p>Ended executors (most recent last):</p>
+<table border="1"><tr><th>id</th><th>container</th><th>node</th><th>ended</th><th>exit status</th><th>reason</th><th>counted as a failure</th></tr>
+{{range .EndedExecutors}}<tr><td>{{.ID}}</td><td>{{.Container}}</td><td>{{.Node}}</td><td>{{.Ended.Format "15:04:05"}}</td><td>{{.ExitStatus}}</td><td>{{.Reason}}</td><td>{{.Failure}}</td></tr>
+{{end}}</table>{{end}}
 <p>{{len .Registered}} executors registered with the driver. Shuffle map tasks they ran:</p>
 <table border="1"><tr><th>executor</th><th>host</th><th>cores</th><th>active tasks</th><th>completed</th><th>failed</th><th>last heartbeat</th></tr>
 {{range .Registered}}<tr><td>{{.ID}}</td><td>{{.Host}}</td><td>{{.Cores}}</td><td>{{.ActiveTasks}}</td><td>{{.CompletedTasks}}</td><td>{{.FailedTasks}}</td><td>{{.LastHeartbeat.Format "15:04:05"}}</td></tr>

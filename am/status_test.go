@@ -25,7 +25,9 @@ func TestStatusPage(t *testing.T) {
 
 	srv, err := serveStatus("127.0.0.1:0", func() Status {
 		st := Status{Application: "application_1_0001", Name: "wc", Attempt: 2, MaxAttempts: 4,
-			Executors: []Executor{{ID: "1", Container: "container_1_0001_02_000002", Node: "nm:1"}}}
+			Executors: []Executor{{ID: "1", Container: "container_1_0001_02_000002", Node: "nm:1"}},
+			EndedExecutors: []EndedExecutor{{ID: "2", Container: "container_1_0001_02_000003", Node: "nm:2", Ended: t0, ExitStatus: exitKilledExceededPMem,
+				Reason: "killed by YARN for exceeding its physical memory (1.1 GB of 1 GB used): " + raiseMemory, Failure: true}}}
 		l.snapshot(&st)
 		return st
 	})
@@ -58,12 +60,16 @@ func TestStatusPage(t *testing.T) {
 	if last := st.Batches[len(st.Batches)-1].Time; !last.Equal(t0.Add((retainedBatches + 4) * time.Second)) {
 		t.Errorf("most recent batch %v", last)
 	}
+	if len(st.EndedExecutors) != 1 || st.EndedExecutors[0].ExitStatus != exitKilledExceededPMem || !st.EndedExecutors[0].Ended.Equal(t0) {
+		t.Errorf("ended executors %+v", st.EndedExecutors)
+	}
 	if len(st.Receivers) != 2 || st.Receivers[0].Name != "generator" || st.Receivers[1].LastError != "connection refused" {
 		t.Errorf("receivers %+v", st.Receivers)
 	}
 
 	html := get("/")
-	for _, want := range []string{"application_1_0001, attempt 2 of 4", "container_1_0001_02_000002", "socket", "connection refused", "25 completed"} {
+	for _, want := range []string{"application_1_0001, attempt 2 of 4", "container_1_0001_02_000002", "socket", "connection refused", "25 completed",
+		"container_1_0001_02_000003", "killed by YARN for exceeding its physical memory (1.1 GB of 1 GB used)"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("the status page lacks %q:\n%s", want, html)
 		}
