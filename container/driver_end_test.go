@@ -20,6 +20,7 @@ func TestReportEndReachesTheLauncher(t *testing.T) {
 		t.Fatalf("with no launcher: %v, want ErrNoLauncher", err)
 	}
 	connect := func(onEnded func(DriverEnd)) chan error {
+		before := len(ep.launcherConns())
 		done := make(chan error, 1)
 		registered := make(chan struct{})
 		go func() {
@@ -31,7 +32,7 @@ func TestReportEndReachesTheLauncher(t *testing.T) {
 		case err := <-done:
 			t.Fatalf("launcher ended before registering: %v", err)
 		}
-		for len(ep.launcherConns()) == 0 { // the endpoint's side follows the handshake
+		for len(ep.launcherConns()) == before { // the endpoint's side follows the handshake
 			time.Sleep(time.Millisecond)
 		}
 		return done
