@@ -173,17 +173,22 @@ func ContainerMemoryMB(memory, overhead int64) int64 {
 // once, when an attempt fails at or beyond the maximum.
 func rmAttempts(getenv func(string) string) func(context.Context, yarn.ApplicationID) ([]client.AttemptReport, error) {
 	return func(ctx context.Context, app yarn.ApplicationID) ([]client.AttemptReport, error) {
-		hc, err := hadoopconf.LoadEnv(getenv)
-		if err != nil {
-			return nil, err
-		}
-		rm, err := client.New(ctx, hc)
+		rm, err := connectRM(ctx, getenv)
 		if err != nil {
 			return nil, err
 		}
 		defer rm.Close()
 		return rm.ApplicationAttempts(ctx, app)
 	}
+}
+
+// connectRM connects to the ResourceManager of the container's site files.
+func connectRM(ctx context.Context, getenv func(string) string) (*client.Client, error) {
+	hc, err := hadoopconf.LoadEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return client.New(ctx, hc)
 }
 
 // rmApplicationEnded asks the ResourceManager, as rmAttempts does, whether
@@ -196,11 +201,7 @@ func rmApplicationEnded(getenv func(string) string) engine.ApplicationEnded {
 		if err != nil {
 			return false, err
 		}
-		hc, err := hadoopconf.LoadEnv(getenv)
-		if err != nil {
-			return false, err
-		}
-		rm, err := client.New(ctx, hc)
+		rm, err := connectRM(ctx, getenv)
 		if err != nil {
 			return false, err
 		}

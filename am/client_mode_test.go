@@ -1,14 +1,13 @@
 package am
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/internal/logtest"
 	"github.com/gostream/gostream/internal/procenv"
 	"github.com/gostream/gostream/internal/yarn"
 )
@@ -27,14 +27,13 @@ type clientModeAM struct {
 	rm   *fakeRM
 	l    *fakeLauncher
 	done chan error // Run's result
-	log  *lockedBuffer
 }
 
 func startClientModeAM(t *testing.T) *clientModeAM {
 	t.Helper()
-	log := &lockedBuffer{}
+	rec, log := logtest.New()
 	ep, err := container.Listen(container.EndpointOptions{Addr: "127.0.0.1:0", Secret: "s", Timeout: 300 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(log, nil))})
+		Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +45,7 @@ func startClientModeAM(t *testing.T) *clientModeAM {
 	for k, v := range env {
 		environ = append(environ, k+"="+v)
 	}
-	c := &clientModeAM{ep: ep, rm: &fakeRM{}, l: &fakeLauncher{}, done: make(chan error, 1), log: log}
+	c := &clientModeAM{ep: ep, rm: &fakeRM{}, l: &fakeLauncher{}, done: make(chan error, 1)}
 	go func() {
 		c.done <- Run(t.Context(), Config{Driver: func(context.Context, *conf.Conf, engine.Listener, Executors, ...engine.Option) error { return nil },
 			Args: []string{}, Getenv: func(k string) string { return env[k] }, Environ: environ,
@@ -54,7 +53,10 @@ func startClientModeAM(t *testing.T) *clientModeAM {
 			RemoveStaging: func(context.Context, string) error { return nil }})
 	}()
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(log.String(), "application master connected") {
+	connected := func() bool {
+		return slices.ContainsFunc(rec.Records(), func(r logtest.Record) bool { return r.Message == "application master connected" })
+	}
+	for !connected() {
 		if time.Now().After(deadline) {
 			t.Fatal("the AM did not connect to the driver's endpoint")
 		}
@@ -177,21 +179,3 @@ func TestClientModeLostExecutorIsReplaced(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// lockedBuffer is a log both the endpoint and the test use at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}

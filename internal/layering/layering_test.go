@@ -84,7 +84,8 @@ var rules = []rule{
 		tests: []string{"conf", "engine", "internal/logtest"}},
 	{pkg: "am", why: "the application master, running the driver in-process (asking the RM's client protocol which attempts failed)",
 		may: []string{"client", "conf", "container", "engine", "engine/cluster", "hdfsstore",
-			"internal/hadoop/...", "internal/hadoopconf", "internal/yarn", "internal/yarn/nodemanager"}},
+			"internal/hadoop/...", "internal/hadoopconf", "internal/yarn", "internal/yarn/nodemanager"},
+		tests: []string{"internal/logtest"}},
 	{pkg: "internal/yarnctl", why: "what the command-line tools do with a cluster",
 		may: []string{"am", "client", "hdfsstore", "internal/hadoop/...", "internal/hadoopconf", "internal/yarn"}},
 
