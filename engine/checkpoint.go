@@ -105,7 +105,7 @@ func (c *checkpointer) run() {
 func (c *checkpointer) post(ev ckptEvent) { c.events <- ev }
 
 func (c *checkpointer) opContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), c.ssc.settings.storageTimeout(c.ssc.settings.networkTimeout))
+	return context.WithTimeout(context.Background(), c.ssc.settings.storageTimeout())
 }
 
 // probe writes and removes a file in the checkpoint directory, so that a

@@ -109,7 +109,7 @@ func (c *Context) recoverCheckpoint(ctx context.Context) error {
 		return fmt.Errorf("checkpoint directory %s: %w", c.settings.checkpointDir, err)
 	}
 	c.ckptFS = fsys
-	rctx, cancel := context.WithTimeout(ctx, c.settings.storageTimeout(c.settings.networkTimeout))
+	rctx, cancel := context.WithTimeout(ctx, c.settings.storageTimeout())
 	defer cancel()
 	// The newest checkpoint whose state snapshots are all intact: each is
 	// read and verified before the context commits to it.
@@ -354,7 +354,7 @@ func (c *Context) openReceiverWAL(ctx context.Context) error {
 			l.OnReceiverError(ReceiverInfo{StreamID: -1, Name: "write-ahead log", Active: true, LastErr: err})
 		})
 	}
-	w, err := openReceiverWAL(ctx, fsys, dir, c.clock, c.settings.storageTimeout(c.settings.networkTimeout),
+	w, err := openReceiverWAL(ctx, fsys, dir, c.clock, c.settings.storageTimeout(),
 		c.conf.Bool(conf.ReceiverWALSkipDamaged), reportErr)
 	if err != nil {
 		return err
@@ -411,7 +411,7 @@ func (c *Context) startCheckpointing() error {
 		return err
 	}
 	if c.settings.receiverWAL {
-		ctx, cancel := context.WithTimeout(context.Background(), c.settings.storageTimeout(c.settings.networkTimeout))
+		ctx, cancel := context.WithTimeout(context.Background(), c.settings.storageTimeout())
 		err := c.openReceiverWAL(ctx)
 		cancel()
 		if err != nil {
@@ -456,7 +456,7 @@ func (c *Context) loadBlock(b *receivedBlock, bt time.Time) (any, error) {
 			return nil, err
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.settings.storageTimeout(c.settings.networkTimeout))
+	ctx, cancel := context.WithTimeout(context.Background(), c.settings.storageTimeout())
 	defer cancel()
 	return c.blocks.load(ctx, fsys, b, bt)
 }

@@ -79,10 +79,11 @@ func (s settings) maxPendingBlocks(batch time.Duration) int {
 	return s.blockQueueSize + 2*perBatch
 }
 
-// storageTimeout bounds driver-side storage work that would take at most
-// d when storage answers: d plus the wait for it to come back.
-func (s settings) storageTimeout(d time.Duration) time.Duration {
-	return max(d, 30*time.Second) + s.storageRetry
+// storageTimeout bounds driver-side storage work: what it takes when
+// storage answers (the network timeout, at least 30 s) plus the wait for
+// storage to come back.
+func (s settings) storageTimeout() time.Duration {
+	return max(s.networkTimeout, 30*time.Second) + s.storageRetry
 }
 
 // GracefulStopTimeout is how long a graceful stop may take with

@@ -28,7 +28,7 @@ func (c *Context) createStopMarker(ctx context.Context) (hdfsstore.FS, string, e
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", name, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.settings.storageTimeout(c.settings.networkTimeout))
+	ctx, cancel := context.WithTimeout(ctx, c.settings.storageTimeout())
 	defer cancel()
 	_, err = fsys.Stat(ctx, p)
 	switch {
