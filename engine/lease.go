@@ -77,7 +77,7 @@ func (c *Context) takeLease(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	lctx, cancel := context.WithTimeout(ctx, max(c.settings.networkTimeout, 30*time.Second))
+	lctx, cancel := context.WithTimeout(ctx, c.settings.storageTimeout())
 	defer cancel()
 	l, err := hdfsstore.AcquireLease(lctx, fsys, dir, me, hdfsstore.LeaseOptions{Expiry: c.settings.leaseTimeout, Dead: c.holderGone})
 	if errors.Is(err, hdfsstore.ErrLeaseHeld) {
