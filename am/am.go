@@ -105,7 +105,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
-	defer st.close()
+	defer st.Close()
 	maxRes, err := a.register(ctx)
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gostream/gostream/engine/cluster"
 	"github.com/gostream/gostream/engine/rdd"
+	"github.com/gostream/gostream/engine/task"
 	"github.com/gostream/gostream/internal/procenv"
 )
 
@@ -37,6 +38,13 @@ type ExecutorConfig struct {
 	// cluster.Executor.TaskRunner). nil: the executor serves no map outputs
 	// and refuses tasks, and the driver sends it none.
 	Tasks func(shuffle rdd.ShuffleReader) cluster.TaskRunner
+	// MetricsPort, when not 0, is the port this executor serves its
+	// Prometheus metrics on: the driver learns it, at the address the
+	// driver reached it by, for the status page's JSON.
+	MetricsPort int
+	// OnTaskEnded, when set, hears how each task the driver sent here
+	// ended (the executor's metrics).
+	OnTaskEnded func(state task.State, kind task.Kind)
 	// Launcher connects as the client-mode application master, which only
 	// watches the driver: it is not an executor and runs nothing.
 	Launcher bool
@@ -101,9 +109,13 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	defer stop()
 	defer conn.Close()
 
-	tasks := &executorTasks{id: c.ID, store: newShuffleStore(c.ID), log: c.Logger, running: map[int64]context.CancelFunc{}}
+	tasks := &executorTasks{id: c.ID, store: newShuffleStore(c.ID), log: c.Logger, running: map[int64]context.CancelFunc{}, ended: c.OnTaskEnded}
 	host, _ := os.Hostname()
 	hello := message{ExecutorID: c.ID, Host: host, Cores: c.Cores, PID: os.Getpid(), Launcher: c.Launcher}
+	if c.MetricsPort != 0 {
+		// Where the driver reached this executor, so can a scraper.
+		hello.MetricsAddr = net.JoinHostPort(conn.LocalAddr().(*net.TCPAddr).IP.String(), strconv.Itoa(c.MetricsPort))
+	}
 	if c.Tasks != nil && !c.Launcher {
 		// Where the driver reached this executor, the others can too.
 		srv, err := startShuffleServer(conn.LocalAddr().(*net.TCPAddr), tasks.store, c.Secret, c.Timeout, c.Logger)

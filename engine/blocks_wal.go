@@ -47,6 +47,7 @@ type receiverWAL struct {
 	clock       Clock
 	timeout     time.Duration
 	reportErr   func(error)
+	written     func(WALWriteInfo) // hears every block write (the metrics)
 	skipDamaged bool // gostream.streaming.receiver.writeAheadLog.skipDamaged
 
 	mu   sync.Mutex
@@ -91,7 +92,11 @@ func (w *receiverWAL) stream(id int) (*hdfsstore.WAL, error) {
 }
 
 // write makes a block durable: its segment, then its "add" record.
-func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (blockMeta, error) {
+func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (_ blockMeta, err error) {
+	start, size := time.Now(), 0
+	if w.written != nil {
+		defer func() { w.written(WALWriteInfo{StreamID: b.streamID, Duration: time.Since(start), Bytes: size, Err: err}) }()
+	}
 	wal, err := w.stream(b.streamID)
 	if err != nil {
 		return blockMeta{}, err
@@ -100,6 +105,7 @@ func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (blockMeta, e
 	if err != nil {
 		return blockMeta{}, fmt.Errorf("block of stream %d: %w", b.streamID, err)
 	}
+	size = len(data)
 	at := w.clock.Now() // the write time, not the cut time: see checkpointer.clean
 	seg, err := wal.WriteSegment(ctx, at, at, [][]byte{data})
 	if err != nil {

@@ -75,6 +75,8 @@ type Context struct {
 	lease        atomic.Pointer[leaseKeeper] // the checkpoint directory's lease, once taken (lease.go)
 
 	onSignal func(os.Signal) // WithOnSignal (main.go)
+
+	initialListeners []Listener // WithListener (runtime_listener.go)
 }
 
 type contextState int
@@ -148,7 +150,7 @@ func NewContext(c *conf.Conf, batch time.Duration, opts ...Option) (*Context, er
 		ssc.resolver, ssc.ownResolver = StorageResolver(c, ssc.log), true
 	}
 	if ssc.env.Backend == nil {
-		policy := task.Policy{MaxFailures: s.maxFailures, Retrying: ssc.logRetry}
+		policy := task.Policy{MaxFailures: s.maxFailures, Retrying: ssc.logRetry, Ended: ssc.taskAttemptEnded}
 		ssc.env.Backend = rdd.NewLocalBackend(s.slots, policy)
 		if ssc.taskHost != nil {
 			ssc.env.Backend = &remoteBackend{ssc: ssc, local: rdd.NewLocalBackend(s.slots, policy), host: ssc.taskHost, policy: policy}
@@ -158,6 +160,9 @@ func NewContext(c *conf.Conf, batch time.Duration, opts ...Option) (*Context, er
 	}
 	ssc.blocks = newBlockTracker(s.maxPendingBlocks(batch))
 	ssc.bus = newListenerBus(ssc.log)
+	for _, l := range ssc.initialListeners {
+		ssc.bus.add(l)
+	}
 	ssc.sched = newJobScheduler(ssc)
 	if s.checkpointDir != "" {
 		ssc.Checkpoint(s.checkpointDir)

@@ -16,12 +16,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoopconf"
 	"github.com/gostream/gostream/internal/yarn"
+	"github.com/gostream/gostream/ui"
 )
 
 // ConnectTimeout bounds reaching the ResourceManager, the NameNode or a
@@ -161,9 +161,9 @@ func (c *Cluster) Kill(ctx context.Context, id yarn.ApplicationID, reason, stagi
 	return r, nil
 }
 
-// DriverStatus reads the driver's status page (am.Status) through the
+// DriverStatus reads the driver's status page (ui.Status) through the
 // application's tracking URL, that is through the RM's web proxy.
-func DriverStatus(ctx context.Context, trackingURL string) (*am.Status, error) {
+func DriverStatus(ctx context.Context, trackingURL string) (*ui.Status, error) {
 	if !strings.HasPrefix(trackingURL, "http") {
 		return nil, fmt.Errorf("no tracking URL yet (%q): the application master has not registered", trackingURL)
 	}
@@ -183,7 +183,7 @@ func DriverStatus(ctx context.Context, trackingURL string) (*am.Status, error) {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return nil, fmt.Errorf("status page %s: %s: %s", u, resp.Status, strings.TrimSpace(string(b)))
 	}
-	var st am.Status
+	var st ui.Status
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		return nil, fmt.Errorf("status page %s: %w", u, err)
 	}

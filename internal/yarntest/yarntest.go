@@ -19,13 +19,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoopconf"
 	"github.com/gostream/gostream/internal/yarn"
 	"github.com/gostream/gostream/internal/yarnctl"
 	"github.com/gostream/gostream/testcluster"
+	"github.com/gostream/gostream/ui"
 )
 
 // Env is one test's view of the cluster.
@@ -296,7 +296,7 @@ func (a *App) AMContainer() string {
 
 // Status reads the driver's status page through the tracking URL (the RM's
 // proxy), once it answers.
-func (a *App) Status(trackingURL string) *am.Status {
+func (a *App) Status(trackingURL string) *ui.Status {
 	a.Env.T.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
