@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gostream/gostream/internal/yarntest"
 	"github.com/gostream/gostream/ui"
 )
 
@@ -60,41 +61,31 @@ func TestLocalDriverServesTheUI(t *testing.T) {
 		t.Errorf("status page:\n%s", html)
 	}
 
-	// The histograms count the completed batches. A scrape reads one metric
-	// after the other while batches complete, so scrape until one sees the
-	// same count everywhere.
-	var metrics string
-	var counts []float64
+	// The histograms count the completed batches.
+	var metrics yarntest.Scrape
 	for range 50 {
-		metrics = get(t, base+"/metrics")
-		counts = nil
-		for _, name := range []string{"gostream_batches_completed_total", "gostream_batch_scheduling_delay_seconds_count",
-			"gostream_batch_processing_seconds_count", "gostream_batch_total_delay_seconds_count"} {
-			counts = append(counts, sample(t, metrics, name))
+		if metrics, err = yarntest.ScrapeMetrics(t.Context(), base+"/metrics"); err != nil {
+			t.Fatal(err)
 		}
-		if counts[0] == counts[1] && counts[1] == counts[2] && counts[2] == counts[3] {
+		if _, ok := metrics.Batches(); ok {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if counts[0] < 3 || counts[0] != counts[1] || counts[1] != counts[2] || counts[2] != counts[3] {
-		t.Errorf("batches completed and counts of the delay histograms (scheduling, processing, total): %v, want equal and at least the 3 batches seen", counts)
+	if n, ok := metrics.Batches(); n < 3 || !ok {
+		t.Errorf("gostream_batches_completed_total %v, delay histograms counting the same: %v; want at least the 3 batches seen, counted by each", n, ok)
 	}
-	if n := sample(t, metrics, `gostream_input_records_total{stream="0"}`); n <= 0 {
-		t.Errorf("gostream_input_records_total of the generator: %v", n)
-	}
-	if n := sample(t, metrics, `gostream_task_attempts_total{kind="none",state="succeeded"}`); n <= 0 {
-		t.Errorf("succeeded task attempts: %v", n)
-	}
-	if n := sample(t, metrics, `gostream_receiver_active{stream="0"}`); n != 1 {
-		t.Errorf("gostream_receiver_active of the generator: %v", n)
-	}
-	if n := sample(t, metrics, "gostream_checkpoint_write_seconds_count"); n <= 0 {
-		t.Errorf("checkpoint writes: %v", n)
-	}
-	for _, name := range []string{"gostream_executors 0", "go_goroutines ", "process_resident_memory_bytes "} {
-		if !strings.Contains(metrics, "\n"+name) {
-			t.Errorf("/metrics lacks %q", name)
+	for name, ok := range map[string]func(float64) bool{
+		`gostream_input_records_total{stream="0"}`:                    positive,
+		`gostream_task_attempts_total{kind="none",state="succeeded"}`: positive,
+		`gostream_receiver_active{stream="0"}`:                        func(v float64) bool { return v == 1 },
+		"gostream_checkpoint_write_seconds_count":                     positive,
+		"gostream_executors":                                          func(v float64) bool { return v == 0 },
+		"go_goroutines":                                               positive,
+		"process_resident_memory_bytes":                               positive,
+	} {
+		if v, found := metrics[name]; !found || !ok(v) {
+			t.Errorf("%s: %v (found: %v)", name, v, found)
 		}
 	}
 }
@@ -126,20 +117,4 @@ func get(t *testing.T, url string) string {
 	return string(b)
 }
 
-// sample is the value of the sample named name (with its labels, as
-// Prometheus' text format writes them) in a scrape.
-func sample(t *testing.T, scrape, name string) float64 {
-	t.Helper()
-	for line := range strings.SplitSeq(scrape, "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("%s: %v", line, err)
-			}
-			return f
-		}
-	}
-	t.Fatalf("no sample %s in the scrape:\n%s", name, scrape)
-	return 0
-}
-
+func positive(v float64) bool { return v > 0 }
