@@ -452,7 +452,13 @@ func (c *Context) generateBatch(t time.Time) {
 	for _, n := range c.graph.nodes {
 		if n.stateful {
 			if r := n.rddAtMs(ms); r != nil {
-				addJob(-1, "materialize "+n.kind, func(ctx context.Context) error { return n.typed.force(ctx, r) }, true)
+				addJob(-1, "materialize "+n.kind, func(ctx context.Context) error {
+					keys, err := n.typed.force(ctx, r)
+					if err == nil {
+						c.stateMaterialized(StateInfo{StreamID: n.id, Kind: n.kind, BatchTime: t, Keys: keys})
+					}
+					return err
+				}, true)
 			}
 		}
 	}

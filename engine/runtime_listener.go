@@ -20,6 +20,8 @@ type RuntimeListener interface {
 	// gostream.streaming.onBatchFailure=stop), which has no
 	// OnBatchCompleted.
 	OnBatchFailed(BatchInfo)
+	// OnStateMaterialized: a stateful stream's state after a batch.
+	OnStateMaterialized(StateInfo)
 }
 
 // TaskAttemptInfo is a task attempt's end, as the driver's retry policy
@@ -46,6 +48,15 @@ type WALWriteInfo struct {
 	Err      error // nil: durable
 }
 
+// StateInfo is a stateful stream's state (updateStateByKey, mapWithState,
+// reduceByKeyAndWindow with an inverse) after a batch.
+type StateInfo struct {
+	StreamID  int
+	Kind      string // the operator
+	BatchTime time.Time
+	Keys      int64
+}
+
 // postRuntime posts an event to the listeners that hear runtime events.
 func (b *listenerBus) postRuntime(event func(RuntimeListener)) {
 	b.post(func(l Listener) {
@@ -58,6 +69,11 @@ func (b *listenerBus) postRuntime(event func(RuntimeListener)) {
 // taskAttemptEnded reports a task attempt's end (task.Policy.Ended).
 func (c *Context) taskAttemptEnded(state task.State, kind task.Kind) {
 	c.bus.postRuntime(func(r RuntimeListener) { r.OnTaskAttemptEnded(TaskAttemptInfo{State: state, Kind: kind}) })
+}
+
+// stateMaterialized reports a stateful stream's size.
+func (c *Context) stateMaterialized(s StateInfo) {
+	c.bus.postRuntime(func(r RuntimeListener) { r.OnStateMaterialized(s) })
 }
 
 // walWritten reports a write to the receiver write-ahead log.

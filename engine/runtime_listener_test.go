@@ -23,6 +23,7 @@ type runtimeLog struct {
 	checkpoints []engine.CheckpointWriteInfo
 	wal         []engine.WALWriteInfo
 	failed      []engine.BatchInfo
+	states      []engine.StateInfo
 }
 
 var _ engine.RuntimeListener = (*runtimeLog)(nil)
@@ -51,6 +52,12 @@ func (l *runtimeLog) OnBatchFailed(b engine.BatchInfo) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.failed = append(l.failed, b)
+}
+
+func (l *runtimeLog) OnStateMaterialized(s engine.StateInfo) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.states = append(l.states, s)
 }
 
 // TestRuntimeEventsOfStorage: a listener given with WithListener hears every
@@ -91,6 +98,36 @@ func TestRuntimeEventsOfStorage(t *testing.T) {
 	}
 	if len(rec.failed) != 0 {
 		t.Errorf("failed batches %+v", rec.failed)
+	}
+	// The word count's state: a, b, c after batch 1 and 2.
+	if n := len(rec.states); n < 2 || rec.states[n-1].Keys != 3 || rec.states[n-1].Kind != "updateStateByKey" || !rec.states[n-1].BatchTime.Equal(rigBatch(2)) {
+		t.Errorf("state sizes %+v, want updateStateByKey's 3 keys at batch 2", rec.states)
+	}
+}
+
+// TestRuntimeEventsOfMapWithState: mapWithState's state size is its keys,
+// not its partitions.
+func TestRuntimeEventsOfMapWithState(t *testing.T) {
+	rec := newRuntimeLog()
+	q := engine.NewQueue[string]()
+	q.Push("a", "b", "a", "c", "d")
+	setup := func(ssc *engine.Context) error {
+		pairs := engine.Map(engine.QueueStream(ssc, q, true), func(w string) engine.Pair[string, int] { return engine.KV(w, 1) })
+		engine.MapWithState(pairs, engine.StateSpec[string, int, int, int]{Func: func(_ time.Time, _ string, v engine.Opt[int], s *engine.State[int]) int {
+			s.Update(s.Get() + v.Value)
+			return s.Get()
+		}}).ForeachRDD(func(context.Context, time.Time, *engine.RDD[int]) error { return nil })
+		return nil
+	}
+	r, err := newRig(t, t.TempDir(), rigStart, setup, []engine.Option{engine.WithListener(rec)})
+	must(t, err)
+	must(t, r.ssc.Start())
+	r.advance(1)
+	r.ssc.Stop(false)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.states) != 1 || rec.states[0].Keys != 4 {
+		t.Errorf("state sizes %+v, want mapWithState's 4 keys", rec.states)
 	}
 }
 

@@ -56,6 +56,7 @@ type Driver struct {
 	checkpointSeconds                            prometheus.Histogram
 	checkpointBytes, checkpointFailures          prometheus.Counter
 	lastCheckpoint                               prometheus.Gauge
+	stateKeys                                    *prometheus.GaugeVec
 }
 
 // NewDriver registers the driver's metrics with reg. batch is the batch
@@ -91,6 +92,8 @@ func NewDriver(reg prometheus.Registerer, batch time.Duration, executors func() 
 		checkpointBytes:    f.counter("gostream_checkpoint_written_bytes_total", "Bytes of checkpoints written."),
 		checkpointFailures: f.counter("gostream_checkpoint_failures_total", "Checkpoint writes that failed."),
 		lastCheckpoint:     f.gauge("gostream_last_checkpoint_timestamp_seconds", "Batch time of the latest checkpoint written (Unix seconds)."),
+		stateKeys: f.gaugeVec("gostream_state_keys",
+			"Keys each stateful stream (updateStateByKey, mapWithState, reduceByKeyAndWindow with an inverse) holds after its latest batch.", "stream", "op"),
 	}
 	if executors == nil {
 		executors = func() int { return 0 }
@@ -168,6 +171,10 @@ func (d *Driver) OnCheckpointWritten(c engine.CheckpointWriteInfo) {
 }
 
 func (d *Driver) OnBatchFailed(engine.BatchInfo) { d.batchesFailed.Inc() }
+
+func (d *Driver) OnStateMaterialized(s engine.StateInfo) {
+	d.stateKeys.WithLabelValues(strconv.Itoa(s.StreamID), s.Kind).Set(float64(s.Keys))
+}
 
 // Executor holds an executor's own metrics (besides the Go runtime's and
 // the process's).

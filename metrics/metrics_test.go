@@ -43,6 +43,8 @@ func TestDriverCountsTheEngineEvents(t *testing.T) {
 	d.OnWALWritten(engine.WALWriteInfo{StreamID: 0, Duration: time.Second, Err: errors.New("NameNode down")})
 	d.OnCheckpointWritten(engine.CheckpointWriteInfo{BatchTime: t0, Duration: 20 * time.Millisecond, Bytes: 500})
 	d.OnCheckpointWritten(engine.CheckpointWriteInfo{BatchTime: t0.Add(2 * time.Second), Duration: time.Second, Err: errors.New("NameNode down")})
+	d.OnStateMaterialized(engine.StateInfo{StreamID: 3, Kind: "updateStateByKey", Keys: 7})
+	d.OnStateMaterialized(engine.StateInfo{StreamID: 3, Kind: "updateStateByKey", Keys: 5})
 
 	for _, c := range []struct {
 		name string
@@ -67,6 +69,7 @@ func TestDriverCountsTheEngineEvents(t *testing.T) {
 		{"checkpoint bytes", testutil.ToFloat64(d.checkpointBytes), 500},
 		{"checkpoint failures", testutil.ToFloat64(d.checkpointFailures), 1},
 		{"last checkpoint", testutil.ToFloat64(d.lastCheckpoint), float64(t0.UnixMilli()) / 1000},
+		{"state keys", testutil.ToFloat64(d.stateKeys.WithLabelValues("3", "updateStateByKey")), 5},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, c.got, c.want)
