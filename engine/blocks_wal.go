@@ -48,7 +48,7 @@ type receiverWAL struct {
 	timeout     time.Duration
 	reportErr   func(error)
 	written     func(WALWriteInfo) // hears every block write (the metrics)
-	skipDamaged bool // gostream.streaming.receiver.writeAheadLog.skipDamaged
+	skipDamaged bool               // gostream.streaming.receiver.writeAheadLog.skipDamaged
 
 	mu   sync.Mutex
 	wals map[int]*hdfsstore.WAL
@@ -95,7 +95,9 @@ func (w *receiverWAL) stream(id int) (*hdfsstore.WAL, error) {
 func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (_ blockMeta, err error) {
 	start, size := time.Now(), 0
 	if w.written != nil {
-		defer func() { w.written(WALWriteInfo{StreamID: b.streamID, Duration: time.Since(start), Bytes: size, Err: err}) }()
+		defer func() {
+			w.written(WALWriteInfo{StreamID: b.streamID, Duration: time.Since(start), Bytes: size, Err: err})
+		}()
 	}
 	wal, err := w.stream(b.streamID)
 	if err != nil {
