@@ -47,8 +47,9 @@ type receiverWAL struct {
 	clock       Clock
 	timeout     time.Duration
 	reportErr   func(error)
-	written     func(WALWriteInfo) // hears every block write (the metrics)
-	skipDamaged bool               // gostream.streaming.receiver.writeAheadLog.skipDamaged
+	skipDamaged bool // gostream.streaming.receiver.writeAheadLog.skipDamaged
+
+	written func(WALWriteInfo) // hears every block write (the metrics)
 
 	mu   sync.Mutex
 	wals map[int]*hdfsstore.WAL
