@@ -32,7 +32,6 @@ type attempt struct {
 	alloc       *allocator
 	batches     *ui.Recorder         // the driver's events, for the status page
 	registry    *prometheus.Registry // the process's metrics, at the status page's /metrics
-	metrics     *metrics.Driver      // the driver's events, for the metrics
 	trackingURL string
 }
 
@@ -55,20 +54,7 @@ func newAttempt(cfg Config) (*attempt, error) {
 	log := cfg.Logger.With("app", env.ContainerID.Attempt.App.String(), "attempt", env.Attempt)
 	log.Info("application master starting", "container", env.ContainerID, "max_attempts", maxAttempts,
 		"requested_max_attempts", c.Int(conf.YarnMaxAppAttempts), "node", env.NMHost)
-	a := &attempt{cfg: cfg, env: env, conf: c, maxAttempts: maxAttempts, log: log, batches: ui.NewRecorder(), registry: metrics.NewRegistry()}
-	if a.metrics, err = metrics.NewDriver(a.registry, cfg.Batch, a.registeredExecutors); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
-// registeredExecutors counts the executors connected to an in-process
-// driver.
-func (a *attempt) registeredExecutors() int {
-	if a.ds == nil || a.ds.ep == nil {
-		return 0
-	}
-	return len(a.ds.ep.Executors())
+	return &attempt{cfg: cfg, env: env, conf: c, maxAttempts: maxAttempts, log: log, batches: ui.NewRecorder(), registry: metrics.NewRegistry()}, nil
 }
 
 // effectiveMaxAttempts is how many attempts the RM allows this application.
@@ -246,11 +232,18 @@ func (a *attempt) runDriver(ctx context.Context) error {
 	if a.ds.ep == nil {
 		return watchClientDriver(ctx, a.ds, a.conf, a.log, a.alloc.lost)
 	}
+	// The driver's metrics join the process's at the status page's /metrics;
+	// in client mode the driver serves its own (outside YARN).
+	ep := a.ds.ep
+	m, err := metrics.NewDriver(a.registry, a.cfg.Batch, func() int { return len(ep.Executors()) })
+	if err != nil {
+		return err
+	}
 	dconf := a.conf.Clone()
 	_ = dconf.Set(conf.Master, fmt.Sprintf("local[%d]", a.conf.Int(conf.DriverCores)))
 	_ = dconf.Set(conf.DeployMode, conf.DeployModeClient)
-	return a.cfg.Driver(ctx, dconf, a.batches, a.ds.ep, engine.WithApplicationAttempt(a.env.ContainerID.Attempt.App.String(), a.env.Attempt),
-		engine.WithApplicationEnded(rmApplicationEnded(a.cfg.Getenv)), engine.WithListener(a.metrics))
+	return a.cfg.Driver(ctx, dconf, a.batches, ep, engine.WithApplicationAttempt(a.env.ContainerID.Attempt.App.String(), a.env.Attempt),
+		engine.WithApplicationEnded(rmApplicationEnded(a.cfg.Getenv)), engine.WithListener(m))
 }
 
 // end ends the attempt as o says: without unregistering, YARN decides

@@ -103,7 +103,7 @@ var rules = []rule{
 			"internal/hadoop/...", "internal/hadoopconf", "internal/yarn", "internal/yarnctl"},
 		tests: []string{"internal/yarntest", "ui"}},
 	{pkg: "examples/...", why: "applications, on the author's API", may: []string{".", "engine", "hdfsstore"},
-		tests: []string{"internal/yarntest"}},
+		tests: []string{"internal/yarntest", "ui"}},
 	{pkg: "testcluster", why: "the Hadoop test cluster, standalone"},
 	{pkg: "internal/yarntest", why: "integration-test helpers",
 		may: []string{"am", "client", "hdfsstore", "internal/hadoopconf", "internal/yarn", "internal/yarnctl", "testcluster", "ui"}},
