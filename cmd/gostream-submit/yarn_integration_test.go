@@ -609,7 +609,8 @@ func TestIntegrationYarnClientMode(t *testing.T) {
 	if status != exitOK {
 		t.Fatalf("client mode exited %d, want 0", status)
 	}
-	for _, want := range []string{"the driver runs here", `msg="receiver running on an executor"`, "final status SUCCEEDED"} {
+	for _, want := range []string{"the driver runs here", `msg="receiver running on an executor"`, "final status SUCCEEDED",
+		"status page at http://localhost:"} { // the client-mode driver's own page and metrics
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q", want)
 		}
