@@ -99,6 +99,10 @@ func runYARNClient(ctx context.Context, y yarnCluster, c *conf.Conf, app *applic
 	env := mergeEnv(childEnv(environ, c), []string{procenv.DriverListenFD + "=3", procenv.ExecutorSecret + "=" + secret})
 	ch := child{path: app.path, args: appArgs, env: env, stdin: std.in, stdout: std.out, stderr: std.err, extraFiles: []*os.File{lnFile}}
 	status, err = runLocal(ch, childSigs)
+	// Nothing listens any more: an AM not yet connected is refused and ends
+	// the application FAILED at once, instead of waiting on a socket no
+	// driver will answer until we kill the application.
+	lnFile.Close()
 	close(driverDone)
 	<-fwdDone
 	if early != nil {
