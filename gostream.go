@@ -37,6 +37,10 @@ func run(ctx context.Context, batch time.Duration, setup engine.Setup, opts []en
 		if os.Getenv(procenv.DriverListenFD) != "" {
 			run = runClientDriver // gostream-submit --master yarn --deploy-mode client
 		}
+		// A YARN application killed while it held the checkpoint directory
+		// never releases it: ask the cluster of HADOOP_CONF_DIR, if any,
+		// instead of waiting for its lease to expire.
+		opts = append([]engine.Option{engine.WithApplicationEnded(am.RMApplicationEnded(os.Getenv))}, opts...)
 		if err := run(ctx, batch, setup, opts...); err != nil {
 			fmt.Fprintln(os.Stderr, "gostream:", err)
 			return exitCode(err)
