@@ -49,7 +49,8 @@ func notifySignals() (<-chan os.Signal, func()) {
 // submit runs gostream-submit with args (without the program name) and the
 // environment environ, and returns its exit status.
 func submit(args, environ []string, std stdio, signals signalSource) int {
-	logf := func(format string, a ...any) { fmt.Fprintf(std.err, "gostream-submit: "+format+"\n", a...) }
+	prog := newProgress(std.err)
+	logf := prog.logf
 	fail := func(err error) int {
 		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
 		logf("%s", msg)
@@ -159,7 +160,7 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 		defer y.Close()
 		var status int
 		if cluster {
-			status, err = submitYARN(ctx, yarnCluster{y}, c, app, o.appArgs, environ, std.out, logf)
+			status, err = submitYARN(ctx, yarnCluster{y}, c, app, o.appArgs, environ, std.out, prog)
 		} else {
 			status, err = runYARNClient(ctx, yarnCluster{y}, c, app, o.appArgs, environ, std, sigs, logf)
 		}

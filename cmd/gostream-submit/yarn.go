@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
@@ -32,7 +34,8 @@ func (y yarnCluster) staging(ctx context.Context, c *conf.Conf, id yarn.Applicat
 // submitYARN submits the application in cluster mode and, unless
 // gostream.yarn.submit.waitAppCompletion=false, follows it until it ends.
 // It returns gostream-submit's exit status.
-func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *application, appArgs []string, environ []string, stdout io.Writer, logf func(string, ...any)) (int, error) {
+func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *application, appArgs []string, environ []string, stdout io.Writer, prog *progress) (int, error) {
+	logf := prog.logf
 	amRes := yarn.Resource{
 		MemoryMB: am.ContainerMemoryMB(c.Size(conf.DriverMemory), c.Size(conf.DriverMemoryOverhead)),
 		VCores:   int32(c.Int(conf.DriverCores)),
@@ -45,7 +48,7 @@ func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *applicati
 		logf("not waiting for the application to end (%s=false): gostream-submit --status %s shows it", conf.YarnSubmitWaitAppCompletion, id)
 		return exitOK, nil
 	}
-	return y.follow(ctx, c, id, stg, logf)
+	return y.follow(ctx, c, id, stg, prog)
 }
 
 // submit stages the application and submits it with an AM container of
@@ -182,8 +185,27 @@ func (y yarnCluster) remoteResource(ctx context.Context, url string) (yarn.Local
 // follow reports the application's state changes until it ends, and exits
 // 0 only when it ended SUCCEEDED. When ctx ends first (a signal), the
 // application keeps running.
-func (y yarnCluster) follow(ctx context.Context, c *conf.Conf, id yarn.ApplicationID, stg *client.Staging, logf func(string, ...any)) (int, error) {
-	r, err := y.Follow(ctx, id, c.Duration(conf.YarnReportInterval), func(prev, cur *client.ApplicationReport) { reportChange(prev, cur, logf) })
+// On a terminal, a status line under the log lines shows how the
+// application does.
+func (y yarnCluster) follow(ctx context.Context, c *conf.Conf, id yarn.ApplicationID, stg *client.Staging, prog *progress) (int, error) {
+	logf, interval := prog.logf, c.Duration(conf.YarnReportInterval)
+	var latest atomic.Pointer[client.ApplicationReport]
+	sctx, stopStatus := context.WithCancel(ctx)
+	var shown sync.WaitGroup
+	if prog.tty {
+		shown.Add(1)
+		go func() {
+			defer shown.Done()
+			showStatus(sctx, prog, interval, latest.Load)
+		}()
+	}
+	r, err := y.Follow(ctx, id, interval, func(prev, cur *client.ApplicationReport) {
+		latest.Store(cur)
+		reportChange(prev, cur, logf)
+	})
+	stopStatus()
+	shown.Wait()
+	prog.clear()
 	switch {
 	case ctx.Err() != nil:
 		logf("stopped following %s; it keeps running: gostream-submit --kill %s stops it", id, id)
