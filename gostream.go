@@ -88,7 +88,11 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup, o
 	if err != nil {
 		return err
 	}
-	ec, err := container.ExecutorConfigFromEnv(os.Getenv)
+	secret, err := am.ContainerSecret(os.Getenv)
+	if err != nil {
+		return err
+	}
+	ec, err := container.ExecutorConfigFromEnv(os.Getenv, secret)
 	if err != nil {
 		return err
 	}

@@ -30,9 +30,9 @@ type driverSide struct {
 // calls onLost with the executors it declares lost.
 func newDriverSide(getenv func(string) string, host string, c *conf.Conf, log *slog.Logger, onLost func(id string, err error)) (*driverSide, error) {
 	if addr := getenv(procenv.ClientDriver); addr != "" {
-		secret := getenv(procenv.ExecutorSecret)
-		if secret == "" {
-			return nil, fmt.Errorf("client mode: %s is set but %s is not (the AM is started by gostream-submit, not by hand)", procenv.ClientDriver, procenv.ExecutorSecret)
+		secret, err := ContainerSecret(getenv)
+		if err != nil {
+			return nil, fmt.Errorf("client mode: %w", err)
 		}
 		return &driverSide{addr: addr, secret: secret}, nil
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoop/security"
+	"github.com/gostream/gostream/internal/procenv"
 	"github.com/gostream/gostream/internal/yarn"
 	"github.com/gostream/gostream/internal/yarnctl"
 )
@@ -52,10 +52,11 @@ func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *applicati
 }
 
 // submit stages the application and submits it with an AM container of
-// amRes and amEnv added to its environment. The application id is printed
-// on stdout, alone, for scripts. On failure it returns the exit status.
+// amRes, which in client mode (link not nil) launches executors for the
+// driver at link. The application id is printed on stdout, alone, for
+// scripts. On failure it returns the exit status.
 func (y yarnCluster) submit(ctx context.Context, c *conf.Conf, app *application, appArgs, environ []string, amRes yarn.Resource,
-	amEnv map[string]string, stdout io.Writer, logf func(string, ...any)) (yarn.ApplicationID, *client.Staging, int, error) {
+	link *driverLink, stdout io.Writer, logf func(string, ...any)) (yarn.ApplicationID, *client.Staging, int, error) {
 	var none yarn.ApplicationID
 	maxAttempts := c.Int(conf.YarnMaxAppAttempts)
 	if _, warning, err := client.CheckMaxAttempts(y.Hadoop, maxAttempts); err != nil {
@@ -90,7 +91,9 @@ func (y yarnCluster) submit(ctx context.Context, c *conf.Conf, app *application,
 	if err != nil {
 		return none, nil, exitStartFailed, err
 	}
-	maps.Copy(spec.Env, amEnv)
+	if link != nil {
+		spec.Env[procenv.ClientDriver], spec.Secret = link.addr, link.secret
+	}
 	lc, err := spec.LaunchContext()
 	if err != nil {
 		return none, nil, exitStartFailed, err

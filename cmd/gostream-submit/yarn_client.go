@@ -18,6 +18,10 @@ import (
 	"github.com/gostream/gostream/internal/yarn"
 )
 
+// driverLink is how a client-mode AM reaches its driver: the endpoint's
+// address and the application secret.
+type driverLink struct{ addr, secret string }
+
 // runYARNClient runs --deploy-mode client: the driver runs here, as a child
 // process as with a local master, and an application master submitted to
 // YARN launches its executors, which connect back to the driver and run its
@@ -56,7 +60,7 @@ func runYARNClient(ctx context.Context, y yarnCluster, c *conf.Conf, app *applic
 	}
 	// The application's stdout is the driver's: the id goes to stderr only.
 	id, stg, status, err := y.submit(ctx, c, app, appArgs, environ, amRes,
-		map[string]string{procenv.ClientDriver: addr, procenv.ExecutorSecret: secret}, io.Discard, logf)
+		&driverLink{addr: addr, secret: secret}, io.Discard, logf)
 	if err != nil {
 		return status, err
 	}
