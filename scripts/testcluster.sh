@@ -30,7 +30,7 @@
 #   /tmp/gostream-testcluster-secure), TESTCLUSTER_RPC_PROTECTION the daemons'
 #   hadoop.rpc.protection (default privacy,integrity,authentication: every QOP
 #   accepted, each client chooses), TESTCLUSTER_DATA_PROTECTION the
-#   DataNode's dfs.data.transfer.protection (default integrity).
+#   DataNode's dfs.data.transfer.protection (default authentication).
 # Exit status: 0 success (status: cluster ready); 1 failure (status: partly up
 #   or not ready); 2 usage error; 3 no cluster (status, env, kill, start, logs).
 set -eu
