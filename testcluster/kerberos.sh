@@ -21,8 +21,22 @@ krb_env() { # runs a command with the cluster's Kerberos configuration
 # (127.0.0.1) and a NodeManager the machine's own name.
 principal_hosts() { printf '%s\n' localhost 127.0.0.1 "$(hostname)" "$(hostname -f 2>/dev/null || hostname)" | sort -u; }
 
+# kdc_install: MIT Kerberos's KDC, kadmin.local and kinit, from Debian's
+# packages when missing (waiting for a dpkg lock another apt holds).
+kdc_install() {
+  command -v krb5kdc >/dev/null && command -v kadmin.local >/dev/null && command -v kinit >/dev/null && return 0
+  log "installing MIT Kerberos (krb5-kdc, krb5-admin-server, krb5-user)"
+  local apt=(apt-get -o DPkg::Lock::Timeout=600 -y -q)
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install krb5-kdc krb5-admin-server krb5-user >>"$STATE/logs/apt.log" 2>&1 ||
+    { DEBIAN_FRONTEND=noninteractive "${apt[@]}" update >>"$STATE/logs/apt.log" 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive "${apt[@]}" install krb5-kdc krb5-admin-server krb5-user >>"$STATE/logs/apt.log" 2>&1; } ||
+    die "could not install krb5-kdc, krb5-admin-server and krb5-user (see $STATE/logs/apt.log)"
+}
+
 kdc_setup() {
   local kdc=$STATE/kdc kt=$STATE/keytabs h svc
+  mkdir -p "$STATE/logs"
+  kdc_install
   mkdir -p "$kdc" "$kt" "$STATE/logs"
   chmod 700 "$kdc" "$kt"
   # Tickets live 10 minutes (renewable for 30), so tests meet expiry and
