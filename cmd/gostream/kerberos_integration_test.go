@@ -188,3 +188,27 @@ func TestKerberosBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestKerberosSubmitRefused: gostream-submit logs in and reaches the
+// kerberized ResourceManager, then refuses to submit (delegation tokens are
+// not obtained yet) with an error saying so, and no application exists.
+func TestKerberosSubmitRefused(t *testing.T) {
+	s := testcluster.GetSecure(t)
+	submit := yarntest.Build(t, "../gostream-submit", "gostream-submit")
+	app := filepath.Join(t.TempDir(), "app")
+	if err := os.WriteFile(app, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, submit, "--master", "yarn", "--deploy-mode", "cluster",
+		"--principal", s.UserPrincipal, "--keytab", s.UserKeytab, app)
+	cmd.Env = append(os.Environ(), "HADOOP_CONF_DIR="+s.HadoopConfDir, "YARN_CONF_DIR="+s.HadoopConfDir, "KRB5_CONFIG="+s.Krb5Config)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "submitting to a kerberized YARN cluster is not supported yet") {
+		t.Fatalf("gostream-submit to the kerberized cluster: %v, output:\n%s\nwant a failure saying submission is not supported yet", err, out)
+	}
+	if strings.Contains(string(out), "submitted application_") {
+		t.Fatalf("gostream-submit submitted an application:\n%s", out)
+	}
+}
