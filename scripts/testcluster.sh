@@ -71,7 +71,7 @@ done
 
 log() { echo "testcluster: $*" >&2; }
 die() { echo "testcluster: ERROR: $*" >&2; exit 1; }
-usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 role_of() { case $1 in nn) echo namenode ;; dn*) echo datanode ;; rm) echo resourcemanager ;; nm*) echo nodemanager ;; esac; }
 heap_of() { case $1 in nn) echo 384m ;; rm) echo 512m ;; *) echo 256m ;; esac; }
