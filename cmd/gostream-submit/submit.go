@@ -14,7 +14,6 @@ import (
 	"syscall"
 
 	"github.com/gostream/gostream/conf"
-	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/procenv"
 	"github.com/gostream/gostream/internal/yarnctl"
 )
@@ -93,10 +92,6 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 		logf("run 'gostream-submit --help-conf' for every key and its values")
 		return exitUsage
 	}
-	// A keytab login would go unused: refuse it before anything runs.
-	if err := security.CheckKeytab(c.String(conf.KerberosPrincipal), c.String(conf.KerberosKeytab)); err != nil {
-		return fail(fmt.Errorf("%w: %w", errUsage, err))
-	}
 	if o.status != "" || o.kill != "" {
 		if o.status != "" && o.kill != "" || o.app != "" {
 			return fail(usageError("--status and --kill take an application id and nothing else"))
@@ -153,11 +148,14 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 			ctx, cancel = contextUntilSignal(sigs)
 		}
 		defer cancel()
-		y, err := yarnctl.Connect(ctx, environ)
+		y, err := yarnctl.Connect(ctx, environ, kerberosCredentials(c))
 		if err != nil {
 			return fail(err)
 		}
 		defer y.Close()
+		if y.Hadoop.Kerberos() {
+			return fail(errKerberosSubmit)
+		}
 		var status int
 		if cluster {
 			status, err = submitYARN(ctx, yarnCluster{y}, c, app, o.appArgs, environ, std.out, prog)

@@ -267,7 +267,7 @@ func yarnCommand(ctx context.Context, o *options, c *conf.Conf, environ []string
 	if err != nil {
 		return exitUsage, usageError("%v: give an application id like application_1700000000000_0001", err)
 	}
-	y, err := yarnctl.Connect(ctx, environ)
+	y, err := yarnctl.Connect(ctx, environ, kerberosCredentials(c))
 	if err != nil {
 		if errors.Is(err, yarnctl.ErrConfig) {
 			return exitUsage, err
@@ -290,3 +290,13 @@ func yarnCommand(ctx context.Context, o *options, c *conf.Conf, environ []string
 	logf("%s: %s, final status %s", id, r.State, r.FinalStatus)
 	return exitOK, nil
 }
+
+// kerberosCredentials is the Kerberos login the configuration gives
+// (--principal, --keytab); empty means the ticket cache.
+func kerberosCredentials(c *conf.Conf) security.Credentials {
+	return security.Credentials{Principal: c.String(conf.KerberosPrincipal), Keytab: c.String(conf.KerberosKeytab)}
+}
+
+// errKerberosSubmit refuses a submission to a kerberized cluster, which
+// needs delegation tokens gostream does not obtain yet; nothing is submitted.
+var errKerberosSubmit = errors.New("submitting to a kerberized YARN cluster is not supported yet: the NodeManagers need an HDFS delegation token to localize the application, which gostream does not obtain yet (--status, --kill and a local master work with Kerberos)")

@@ -95,7 +95,7 @@ var rules = []rule{
 	{pkg: "cmd/...", why: "the commands",
 		may: []string{"am", "client", "conf", "container", "engine", "hdfsstore",
 			"internal/hadoop/...", "internal/hadoopconf", "internal/yarn", "internal/yarnctl"},
-		tests: []string{"internal/yarntest"}},
+		tests: []string{"internal/yarntest", "testcluster"}},
 	{pkg: "examples/...", why: "applications, on the author's API", may: []string{".", "engine", "hdfsstore"},
 		tests: []string{"internal/yarntest"}},
 	{pkg: "testcluster", why: "the Hadoop test cluster, standalone"},
