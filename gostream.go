@@ -37,6 +37,10 @@ func run(ctx context.Context, batch time.Duration, setup engine.Setup, opts []en
 		if os.Getenv(procenv.DriverListenFD) != "" {
 			run = runClientDriver // gostream-submit --master yarn --deploy-mode client
 		}
+		// A YARN application killed while it held the checkpoint directory
+		// never releases it: ask the cluster of HADOOP_CONF_DIR, if any,
+		// instead of waiting for its lease to expire.
+		opts = append([]engine.Option{engine.WithApplicationEnded(am.RMApplicationEnded(os.Getenv))}, opts...)
 		if err := run(ctx, batch, setup, opts...); err != nil {
 			fmt.Fprintln(os.Stderr, "gostream:", err)
 			return exitCode(err)
@@ -99,7 +103,11 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup, o
 	if err != nil {
 		return err
 	}
-	ec, err := container.ExecutorConfigFromEnv(os.Getenv)
+	secret, err := am.ContainerSecret(os.Getenv)
+	if err != nil {
+		return err
+	}
+	ec, err := container.ExecutorConfigFromEnv(os.Getenv, secret)
 	if err != nil {
 		return err
 	}

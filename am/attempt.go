@@ -243,7 +243,7 @@ func (a *attempt) runDriver(ctx context.Context) error {
 	_ = dconf.Set(conf.Master, fmt.Sprintf("local[%d]", a.conf.Int(conf.DriverCores)))
 	_ = dconf.Set(conf.DeployMode, conf.DeployModeClient)
 	return a.cfg.Driver(ctx, dconf, a.batches, ep, engine.WithApplicationAttempt(a.env.ContainerID.Attempt.App.String(), a.env.Attempt),
-		engine.WithApplicationEnded(rmApplicationEnded(a.cfg.Getenv)), engine.WithListener(m))
+		engine.WithApplicationEnded(RMApplicationEnded(a.cfg.Getenv)), engine.WithListener(m))
 }
 
 // end ends the attempt as o says: without unregistering, YARN decides

@@ -301,6 +301,6 @@ var sections = []section{
 		{name: KerberosPrincipal, kind: kindString, def: "", spark: sp("spark.kerberos.principal", "spark.yarn.principal"),
 			doc: "Kerberos principal to log in as on a secure cluster; needs gostream.kerberos.keytab"},
 		{name: KerberosKeytab, kind: kindString, def: "", spark: sp("spark.kerberos.keytab", "spark.yarn.keytab"),
-			doc: "keytab of gostream.kerberos.principal; shipped privately to the application master and the executors"},
+			doc: "keytab of gostream.kerberos.principal (logins on a kerberized cluster; without both keys, the ticket cache of kinit)"},
 	}},
 }

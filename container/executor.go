@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -59,17 +60,18 @@ type ExecutorConfig struct {
 	OnDriverEnded func(DriverEnd)
 }
 
-// ExecutorConfigFromEnv reads the executor's environment.
-func ExecutorConfigFromEnv(getenv func(string) string) (ExecutorConfig, error) {
-	c := ExecutorConfig{
-		DriverAddress: getenv(procenv.DriverAddress), Secret: getenv(procenv.ExecutorSecret), ID: getenv(procenv.ExecutorID),
-	}
+// ExecutorConfigFromEnv reads the executor's environment. secret is the
+// application secret, which a container's credentials hold, never its
+// environment (the AM's ContainerSecret).
+func ExecutorConfigFromEnv(getenv func(string) string, secret string) (ExecutorConfig, error) {
+	c := ExecutorConfig{DriverAddress: getenv(procenv.DriverAddress), Secret: secret, ID: getenv(procenv.ExecutorID)}
 	var missing []string
-	for name, v := range map[string]string{procenv.DriverAddress: c.DriverAddress, procenv.ExecutorSecret: c.Secret, procenv.ExecutorID: c.ID} {
+	for name, v := range map[string]string{procenv.DriverAddress: c.DriverAddress, "the application secret": c.Secret, procenv.ExecutorID: c.ID} {
 		if v == "" {
 			missing = append(missing, name)
 		}
 	}
+	slices.Sort(missing)
 	if len(missing) > 0 {
 		return c, fmt.Errorf("executor: %v not set: executors are started by the YARN application master, not by hand", missing)
 	}

@@ -255,7 +255,8 @@ func WithResolver(r *hdfsstore.Resolver) Option { return func(s *Context) { s.re
 // paths with: its HDFS calls wait out transient faults for
 // gostream.hadoop.storageRetryTimeout, logging to log.
 func StorageResolver(c *conf.Conf, log *slog.Logger) *hdfsstore.Resolver {
-	return &hdfsstore.Resolver{RetryTimeout: c.Duration(conf.StorageRetryTimeout), RetrySetting: conf.StorageRetryTimeout, Logger: log}
+	return &hdfsstore.Resolver{RetryTimeout: c.Duration(conf.StorageRetryTimeout), RetrySetting: conf.StorageRetryTimeout, Logger: log,
+		KerberosPrincipal: c.String(conf.KerberosPrincipal), KerberosKeytab: c.String(conf.KerberosKeytab)}
 }
 
 // resolveTimeout bounds resolving a path, which may connect to a NameNode.

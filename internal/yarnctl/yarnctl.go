@@ -42,10 +42,11 @@ type Cluster struct {
 }
 
 // Connect loads the Hadoop configuration named by HADOOP_CONF_DIR or
-// YARN_CONF_DIR in environ and connects to the ResourceManager. A
+// YARN_CONF_DIR in environ and connects to the ResourceManager, on a
+// kerberized cluster logging in with creds (empty: the ticket cache). A
 // configuration without site files is refused (ErrConfig) before any
 // connection, saying which variable names which directory.
-func Connect(ctx context.Context, environ []string) (*Cluster, error) {
+func Connect(ctx context.Context, environ []string, creds security.Credentials) (*Cluster, error) {
 	hc, err := hadoopconf.LoadEnv(func(name string) string { return Getenv(environ, name) })
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -58,11 +59,11 @@ func Connect(ctx context.Context, environ []string) (*Cluster, error) {
 	c := &Cluster{Hadoop: hc, User: Getenv(environ, security.EnvUser)}
 	cctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
 	defer cancel()
-	if c.RM, err = client.New(cctx, hc, client.Options{User: c.User, DialTimeout: 10 * time.Second, MaxRetries: 2}); err != nil {
+	if c.RM, err = client.New(cctx, hc, client.Options{User: c.User, DialTimeout: 10 * time.Second, MaxRetries: 2, Credentials: creds}); err != nil {
 		return nil, err
 	}
 	c.User = c.RM.User()
-	c.Resolver = &hdfsstore.Resolver{Conf: hc, User: c.User}
+	c.Resolver = &hdfsstore.Resolver{Conf: hc, User: c.User, KerberosPrincipal: creds.Principal, KerberosKeytab: creds.Keytab}
 	return c, nil
 }
 
