@@ -12,7 +12,8 @@
 // Go cannot ship closures, so what crosses between them is data: a task is
 // an opaque spec that the executor's Executor turns back into the task by
 // rebuilding the graph, and records travel encoded with their stream's
-// codec. How a task fails is told with the task package's kinds
+// codec. Received blocks stay on the executor whose receiver cut them; the
+// driver knows them by their metadata (BlockRef). How a task fails is told with the task package's kinds
 // (engine/task): an implementation of TaskHost returns errors that wrap
 // task.ErrExecutorLost when the executor went away, and keeps the kind of
 // the executor's own failures (task.Error, task.FetchFailedError,
@@ -38,8 +39,9 @@ type Task struct {
 }
 
 // InputReader reads the driver's input partitions for a task running on an
-// executor: the driver holds the received blocks (and their write-ahead
-// log), the executor asks for the partitions its task reads.
+// executor: those of inputs the driver holds (queue and file streams,
+// blocks recovered from the write-ahead log alone); blocks kept on
+// executors are read through a BlockReader.
 type InputReader interface {
 	ReadInput(ctx context.Context, req []byte) ([]byte, error)
 }
