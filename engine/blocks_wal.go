@@ -106,7 +106,11 @@ func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (blockMeta, e
 		if err != nil {
 			return blockMeta{}, err
 		}
-		if ref, err = writeBlockSegment(ctx, wal, w.clock, b); err != nil {
+		data, err := b.encode()
+		if err != nil {
+			return blockMeta{}, fmt.Errorf("block of stream %d: %w", b.streamID, err)
+		}
+		if ref, err = writeBlockSegment(ctx, wal, w.clock, b.streamID, data); err != nil {
 			return blockMeta{}, err
 		}
 	}
@@ -117,18 +121,14 @@ func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (blockMeta, e
 	return meta, nil
 }
 
-// writeBlockSegment writes b's records to a segment of wal of its own, and
-// returns where: the driver's log of its own receivers' blocks, and an
-// executor's of the blocks its receivers keep.
-func writeBlockSegment(ctx context.Context, wal *hdfsstore.WAL, clock Clock, b *receivedBlock) (hdfsstore.RecordRef, error) {
-	data, err := b.encode()
-	if err != nil {
-		return hdfsstore.RecordRef{}, fmt.Errorf("block of stream %d: %w", b.streamID, err)
-	}
+// writeBlockSegment writes a block of stream, encoded, to a segment of wal
+// of its own, and returns where: the driver's log of its own receivers'
+// blocks, and an executor's of the blocks its receivers keep.
+func writeBlockSegment(ctx context.Context, wal *hdfsstore.WAL, clock Clock, stream int, data []byte) (hdfsstore.RecordRef, error) {
 	at := clock.Now() // the write time, not the cut time: see checkpointer.clean
 	seg, err := wal.WriteSegment(ctx, at, at, [][]byte{data})
 	if err != nil {
-		return hdfsstore.RecordRef{}, fmt.Errorf("write-ahead log of stream %d: %w", b.streamID, err)
+		return hdfsstore.RecordRef{}, fmt.Errorf("write-ahead log of stream %d: %w", stream, err)
 	}
 	return seg.Records[0], nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gostream/gostream/engine/rdd"
@@ -216,6 +217,10 @@ type blockGenerator[T any] struct {
 
 	mu  sync.Mutex // held while a full block waits for room in the queue
 	buf []T
+	// maxRecords, when positive, cuts a block before the interval ends once
+	// the buffer holds that many records (executors: blocks they keep must
+	// fit a message to the executor reading them).
+	maxRecords atomic.Int64
 
 	closeMu sync.RWMutex // StoreBlock sends under R; closing the queue takes W
 	closed  bool
@@ -226,7 +231,11 @@ func (g *blockGenerator[T]) Store(item T) {
 	g.limiter.wait(g.hardCtx)
 	g.mu.Lock()
 	g.buf = append(g.buf, item)
+	full := len(g.buf) >= int(g.maxRecords.Load()) && g.maxRecords.Load() > 0
 	g.mu.Unlock()
+	if full {
+		g.cut(g.hardCtx)
+	}
 }
 
 // StoreBlock implements Sink.

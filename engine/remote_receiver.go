@@ -88,12 +88,18 @@ func (ri *receiverInput[T]) serve(ctx context.Context, run cluster.ReceiverRun, 
 	}
 	ctx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
+	var gen *blockGenerator[T]
 	store := func(ctx context.Context, b *receivedBlock) error {
-		err := keep.store(ctx, b)
+		bytes, err := keep.store(ctx, b)
 		if err != nil {
 			fail(fmt.Errorf("keep a block of %d records: %w", b.records, err))
+			return err
 		}
-		return err
+		if bytes > 0 {
+			// Cut the next blocks near maxBlockBytes, at this block's bytes per record.
+			gen.maxRecords.Store(max(1, int64(float64(maxBlockBytes)*float64(b.records)/float64(bytes))))
+		}
+		return nil
 	}
 	recovered := func() (string, bool) {
 		if run.Offset == nil {
@@ -109,6 +115,7 @@ func (ri *receiverInput[T]) serve(ctx context.Context, run cluster.ReceiverRun, 
 	// receiver: their sources wait to hear that they are stored. A lost
 	// connection fails them.
 	gen, stopGen := startGenerator[T](ssc, ri.id, context.WithoutCancel(ctx), store, recovered, reportErr)
+	gen.maxRecords.Store(firstBlockRecords)
 	err = ri.receiveOnce(ctx, gen)
 	stopGen()
 	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
@@ -116,6 +123,15 @@ func (ri *receiverInput[T]) serve(ctx context.Context, run cluster.ReceiverRun, 
 	}
 	return err
 }
+
+// An executor cuts a block before the block interval ends once it holds
+// about maxBlockBytes (encoded), so that a fast receiver's blocks stay small
+// enough for the executor's block store and for other executors to fetch;
+// before its first block it guesses firstBlockRecords.
+const (
+	maxBlockBytes     = 16 << 20
+	firstBlockRecords = 50_000
+)
 
 // executorBlocks keeps the blocks an executor's receiver cuts: in the
 // executor's block store (out), and first, with the write-ahead log, in a
@@ -145,24 +161,25 @@ func newExecutorBlocks(ssc *Context, run cluster.ReceiverRun, out cluster.BlockK
 	return x, nil
 }
 
-// store writes b to the write-ahead log, if on, then keeps it.
-func (x *executorBlocks) store(ctx context.Context, b *receivedBlock) error {
+// store writes b to the write-ahead log, if on, then keeps it, and says
+// how many bytes it holds encoded.
+func (x *executorBlocks) store(ctx context.Context, b *receivedBlock) (int, error) {
 	data, err := b.encode()
 	if err != nil {
-		return fmt.Errorf("block of stream %d: %w", b.streamID, err)
+		return 0, fmt.Errorf("block of stream %d: %w", b.streamID, err)
 	}
 	ref := cluster.BlockRef{Stream: b.streamID, Records: b.records, Bytes: len(data), Offset: b.offset}
 	if x.wal != nil {
 		wctx, cancel := context.WithTimeout(ctx, x.timeout)
-		r, err := writeBlockSegment(wctx, x.wal, x.clock, b)
+		r, err := writeBlockSegment(wctx, x.wal, x.clock, b.streamID, data)
 		cancel()
 		if err != nil {
-			return err
+			return 0, err
 		}
 		w := cluster.WALRef(r)
 		ref.WAL = &w
 	}
-	return x.out.Keep(ctx, ref, data)
+	return len(data), x.out.Keep(ctx, ref, data)
 }
 
 // walSafe makes an executor id usable in a segment name.
