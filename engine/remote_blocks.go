@@ -213,13 +213,7 @@ func (c *Context) forgetBlocks(refs []cluster.BlockRef) {
 	if len(refs) == 0 || c.receiverHost == nil {
 		return
 	}
-	c.workers.Add(1)
-	go func() {
-		defer c.workers.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), c.settings.networkTimeout)
-		defer cancel()
-		c.receiverHost.ForgetBlocks(ctx, refs)
-	}()
+	c.toExecutors(func(ctx context.Context) { c.receiverHost.ForgetBlocks(ctx, refs) })
 }
 
 // hasRemoteAt says whether batch ms took blocks of stream kept on executors.

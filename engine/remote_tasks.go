@@ -209,12 +209,18 @@ func (c *Context) forgetShuffles(done time.Time) {
 		}
 	}
 	before := done.Add(-keep).UnixMilli() + 1
+	c.toExecutors(func(ctx context.Context) { c.taskHost.ForgetShuffles(ctx, before) })
+}
+
+// toExecutors runs tell, a best-effort word to the executors, on a
+// goroutine the context's workers own, bounded by the network timeout.
+func (c *Context) toExecutors(tell func(ctx context.Context)) {
 	c.workers.Add(1)
 	go func() {
 		defer c.workers.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), c.settings.networkTimeout)
 		defer cancel()
-		c.taskHost.ForgetShuffles(ctx, before)
+		tell(ctx)
 	}()
 }
 
