@@ -117,6 +117,7 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup, o
 		return err
 	}
 	defer msrv.Close()
+	ec.BlockStoreMax = blockStoreMax(c)
 	// The graphs rebuilt here share one set of HDFS connections.
 	files := engine.StorageResolver(c, slog.Default())
 	defer files.Close()
@@ -125,6 +126,16 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup, o
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	return container.RunExecutor(ctx, ec)
+}
+
+// blockStoreMax is the bound of an executor's block store: the key, or a
+// quarter of the executor's memory (the rest is for map outputs, tasks and
+// the runtime).
+func blockStoreMax(c *conf.Conf) int64 {
+	if n := c.Size(conf.ExecutorBlockStoreMaxBytes); n > 0 {
+		return n
+	}
+	return c.Size(conf.ExecutorMemory) / 4
 }
 
 // runClientDriver runs the driver of --deploy-mode client here, with its
@@ -136,7 +147,8 @@ func runClientDriver(ctx context.Context, batch time.Duration, setup engine.Setu
 	if err != nil {
 		return err
 	}
-	ep, err := container.ListenFromEnv(os.Getenv, c.Duration(conf.NetworkTimeout), slog.Default())
+	ep, err := container.ListenFromEnv(os.Getenv, container.EndpointOptions{Timeout: c.Duration(conf.NetworkTimeout),
+		LocalityWait: c.Duration(conf.LocalityWait), Logger: slog.Default()})
 	if err != nil {
 		return err
 	}

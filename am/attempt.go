@@ -130,7 +130,7 @@ func (a *attempt) status(started time.Time) ui.Status {
 		MaxAttempts: a.maxAttempts, RequestedMaxAttempts: c.Int(conf.YarnMaxAppAttempts), Started: started, Executors: execs, EndedExecutors: ended, ExecutorFailures: failed,
 		BatchDuration: a.cfg.Batch, GracefulStopTimeout: engine.GracefulStopTimeout(c, a.cfg.Batch), StopMarker: c.String(conf.StopMarker)}
 	if ep := a.ds.ep; ep != nil {
-		st.Registered, st.ReceiverPlacements = ep.Executors(), ep.Receivers()
+		st.Registered, st.ReceiverPlacements, st.DriverBytesIn = ep.Executors(), ep.Receivers(), ep.BytesIn()
 	}
 	a.batches.Snapshot(&st)
 	return st

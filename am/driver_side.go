@@ -40,7 +40,8 @@ func newDriverSide(getenv func(string) string, host string, c *conf.Conf, log *s
 	if err != nil {
 		return nil, err
 	}
-	ep, err := container.Listen(container.EndpointOptions{Addr: ":0", Secret: secret, Timeout: c.Duration(conf.NetworkTimeout), Logger: log, OnLost: onLost})
+	ep, err := container.Listen(container.EndpointOptions{Addr: ":0", Secret: secret, Timeout: c.Duration(conf.NetworkTimeout),
+		LocalityWait: c.Duration(conf.LocalityWait), Logger: log, OnLost: onLost})
 	if err != nil {
 		return nil, err
 	}

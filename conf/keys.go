@@ -44,6 +44,8 @@ const (
 	ExecutorMemory                   = "gostream.executor.memory"
 	ExecutorMemoryOverhead           = "gostream.executor.memoryOverhead"
 	ExecutorCores                    = "gostream.executor.cores"
+	ExecutorBlockStoreMaxBytes       = "gostream.executor.blockStore.maxBytes"
+	LocalityWait                     = "gostream.locality.wait"
 	ExecutorMaxNumFailures           = "gostream.executor.maxNumFailures"
 	ExecutorFailuresValidityInterval = "gostream.executor.failuresValidityInterval"
 	ExecutorEnv                      = "gostream.executorEnv" // a prefix: gostream.executorEnv.NAME
@@ -232,6 +234,10 @@ var sections = []section{
 			doc:   "memory added to gostream.executor.memory in each executor's YARN container; 0 = max(384m, 10% of gostream.executor.memory)"},
 		{name: ExecutorCores, yarnOnly: true, kind: kindInt, def: "1", min: 1, spark: sp("spark.executor.cores"),
 			doc: "cores, and so task slots, of each executor"},
+		{name: ExecutorBlockStoreMaxBytes, yarnOnly: true, kind: kindSize, def: "0", unit: mib,
+			doc: "bytes (encoded) of received blocks an executor keeps in memory until the batches reading them are done; at the bound its receivers wait (backpressure); 0 = a quarter of gostream.executor.memory"},
+		{name: LocalityWait, yarnOnly: true, kind: kindDuration, def: "3s", unit: ms, spark: sp("spark.locality.wait"),
+			doc: "how long a task over a received block waits for a free core on the executor holding the block before it runs on another executor, which reads the block from the holder; 0 = no wait"},
 		{name: ExecutorMaxNumFailures, yarnOnly: true, kind: kindInt, def: "0",
 			spark: sp("spark.executor.maxNumFailures", "spark.yarn.max.executor.failures", "spark.yarn.max.worker.failures"),
 			doc:   "executor failures after which the application fails; 0 = max(2 × gostream.executor.instances, 3)"},

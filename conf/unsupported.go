@@ -44,7 +44,7 @@ var unsupported = []unsupportedGroup{
 		"spark.streaming.receiver.writeAheadLog.", "spark.streaming.driver.writeAheadLog.",
 	}},
 	{"gostream does not support this Spark scheduling or storage feature", []string{
-		"spark.speculation", "spark.speculation.", "spark.locality.wait", "spark.locality.wait.",
+		"spark.speculation", "spark.speculation.", "spark.locality.wait.",
 		"spark.scheduler.", "spark.task.cpus", "spark.task.resource.", "spark.executor.resource.",
 		"spark.driver.resource.", "spark.yarn.executor.resource.", "spark.yarn.driver.resource.",
 		"spark.yarn.am.resource.", "spark.resources.", "spark.excludeOnFailure.", "spark.blacklist.",

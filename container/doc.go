@@ -37,8 +37,10 @@
 //
 //	executor → driver  heartbeat                         every heartbeat interval
 //	driver → executor  run_receiver {run,stream,name,offset}, stop_receiver {run}
-//	executor → driver  records {run,data}, block {run,data,offset} (replied once
-//	                   the block is safe), report {run,report}, receiver_done {run,error}
+//	driver → executor  run_receiver's wal_dir: where the executor logs its blocks
+//	executor → driver  block {run,data=a cluster.BlockRef, JSON} (replied once the
+//	                   driver recorded it), report {run,report}, receiver_done {run,error}
+//	driver → executor  forget_blocks {data=JSON list of block ids}: drop them
 //	driver → executor  run_task {run,data=spec}: replied {key} when the task is done
 //	executor → driver  read_input {run,data}: replied {data}, the task's input
 //	driver → executor  forget_shuffles {batch}: drop map outputs of earlier batches
@@ -57,11 +59,12 @@
 //
 // Receivers run on executors (Endpoint.RunReceiver is the engine's
 // cluster.ReceiverHost; the executor runs the ServeReceiver of the
-// application's cluster.Executor). Records travel encoded with the stream's codec and
-// enter the driver's block generator, so blocks, rate limits, the
-// write-ahead log and acknowledgements are the driver's, as for a local
-// receiver. A receiver whose executor is lost is restarted by the engine on
-// another executor, from the driver's newest offset.
+// application's cluster.Executor). The executor cuts the blocks and keeps
+// them, encoded with the stream's codec, in its block store (bounded by
+// ExecutorConfig.BlockStoreMax: a receiver waits at the bound); the driver
+// receives their metadata only and reads a block from its holder when one
+// of its own tasks needs it. A receiver whose executor is lost is restarted
+// by the engine on another executor, from the driver's newest offset.
 //
 // # Map tasks and shuffles
 //
@@ -69,8 +72,10 @@
 // outputs (ForeachPartition, SaveAsTextFiles), which keep no output (the
 // Endpoint is the engine's cluster.TaskHost; the executor runs them with
 // ExecutorConfig.Tasks). The driver
-// places a task on the least loaded executor with a free core (one task per
-// core), waiting for one. The task's reads of the batch's input go back to
+// places a task on the executor holding its input block (cluster.Task.Prefer)
+// when that one has a free core within EndpointOptions.LocalityWait, else on
+// the least loaded executor with a free core (one task per core), waiting
+// for one. The task's reads of the batch's input go back to
 // the driver as read_input requests of its run; its output, one encoded
 // bucket per reduce partition, stays in the executor's memory under a key
 // the run_task reply names, until forget_shuffles drops its batch. An
@@ -90,6 +95,7 @@
 // application's secret) and then carry one request:
 //
 //	reader → executor  fetch_bucket {key,partition}: replied {data}, the bucket
+//	reader → executor  fetch_block {key}: replied {data}, a block its receivers keep
 //
 // Readers keep a few such connections per executor and share them between
 // concurrent reads; an executor reads its own outputs from its store. Reads

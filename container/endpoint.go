@@ -22,7 +22,8 @@ type ExecutorInfo struct {
 	Cores       int    `json:"cores"`
 	PID         int    `json:"pid"`
 	Remote      string `json:"remote"`
-	ShuffleAddr string `json:"shuffle_addr,omitempty"` // empty: it runs no tasks
+	ShuffleAddr string `json:"shuffle_addr,omitempty"` // empty: it serves neither map outputs nor blocks
+	NoTasks     bool   `json:"no_tasks,omitempty"`     // it runs receivers only
 	MetricsAddr string `json:"metrics_addr,omitempty"` // its Prometheus /metrics; empty: none
 	// Tasks: running now, and ended since it registered, by final state
 	// (engine/task: failed counts lost too).
@@ -40,11 +41,13 @@ type ExecutorInfo struct {
 // engine's TaskHost) on them and reads their map outputs. Close disconnects
 // every executor, which then exit.
 type Endpoint struct {
-	srv     *connServer
-	secret  string
-	timeout time.Duration
-	log     *slog.Logger
-	shuffle *shuffleClient
+	srv          *connServer
+	secret       string
+	timeout      time.Duration
+	localityWait time.Duration
+	bytesIn      bytesIn
+	log          *slog.Logger
+	shuffle      *shuffleClient
 	// background: requests sent without waiting (cancel_task,
 	// executor_lost).
 	background sync.WaitGroup
@@ -87,6 +90,10 @@ type EndpointOptions struct {
 	// then refused if it connects again. Close's disconnections are not
 	// losses.
 	OnLost func(id string, err error)
+	// LocalityWait is how long a task waits for a free core on the
+	// executor holding its input block before it runs on any
+	// (gostream.locality.wait).
+	LocalityWait time.Duration
 }
 
 // Listen starts an endpoint.
@@ -107,9 +114,10 @@ func Listen(o EndpointOptions) (*Endpoint, error) {
 			return nil, fmt.Errorf("executor endpoint: listen on %s: %w", o.Addr, err)
 		}
 	}
-	e := &Endpoint{secret: o.Secret, timeout: o.Timeout, log: o.Logger,
-		shuffle: newShuffleClient(o.Secret, "driver", o.Timeout, nil),
-		onLost:  o.OnLost, execs: map[string]*executorConn{}, lost: map[string]time.Time{}, launchers: map[*executorConn]bool{}, changed: make(chan struct{})}
+	e := &Endpoint{secret: o.Secret, timeout: o.Timeout, localityWait: o.LocalityWait, log: o.Logger,
+		onLost: o.OnLost, execs: map[string]*executorConn{}, lost: map[string]time.Time{}, launchers: map[*executorConn]bool{}, changed: make(chan struct{})}
+	e.shuffle = newShuffleClient(o.Secret, "driver", o.Timeout, nil)
+	e.shuffle.bytesIn = &e.bytesIn.shuffle
 	e.srv = newConnServer(ln) // serve reads e.srv
 	e.srv.start(func(c net.Conn) {
 		if err := e.serve(c); err != nil {
@@ -120,8 +128,9 @@ func Listen(o EndpointOptions) (*Endpoint, error) {
 }
 
 // ListenFromEnv is the client-mode driver's endpoint: on the socket in
-// procenv.DriverListenFD, with the secret in procenv.ExecutorSecret.
-func ListenFromEnv(getenv func(string) string, timeout time.Duration, log *slog.Logger) (*Endpoint, error) {
+// procenv.DriverListenFD, with the secret in procenv.ExecutorSecret, and
+// o's other options.
+func ListenFromEnv(getenv func(string) string, o EndpointOptions) (*Endpoint, error) {
 	fd, err := strconv.Atoi(getenv(procenv.DriverListenFD))
 	if err != nil || fd < 3 {
 		return nil, fmt.Errorf("%s=%q is not an inherited file descriptor (the client-mode driver is started by gostream-submit)", procenv.DriverListenFD, getenv(procenv.DriverListenFD))
@@ -137,7 +146,8 @@ func ListenFromEnv(getenv func(string) string, timeout time.Duration, log *slog.
 		ln.Close()
 		return nil, fmt.Errorf("%s is not set (the client-mode driver is started by gostream-submit)", procenv.ExecutorSecret)
 	}
-	return Listen(EndpointOptions{Listener: ln, Secret: secret, Timeout: timeout, Logger: log})
+	o.Listener, o.Secret = ln, secret
+	return Listen(o)
 }
 
 // Port is the port the endpoint listens on.
@@ -173,6 +183,7 @@ func (e *Endpoint) Close() error {
 // until it ends.
 func (e *Endpoint) serve(c net.Conn) error {
 	lc := newLineConn(c)
+	lc.bytesIn = &e.bytesIn.executors
 	hello, err := acceptHandshake(lc, e.secret, e.timeout, func(hello message) error {
 		if hello.ExecutorID == "" {
 			return errors.New("no executor id")
@@ -184,7 +195,7 @@ func (e *Endpoint) serve(c net.Conn) error {
 	}
 	now := time.Now()
 	x := &executorConn{info: ExecutorInfo{ID: hello.ExecutorID, Host: hello.Host, Cores: hello.Cores, PID: hello.PID,
-		Remote: c.RemoteAddr().String(), ShuffleAddr: hello.ShuffleAddr, MetricsAddr: hello.MetricsAddr, Registered: now, LastHeartbeat: now},
+		Remote: c.RemoteAddr().String(), ShuffleAddr: hello.ShuffleAddr, NoTasks: hello.NoTasks, MetricsAddr: hello.MetricsAddr, Registered: now, LastHeartbeat: now},
 		peer: newPeer(lc, e.timeout), runs: map[int64]*receiverRun{}, tasks: map[int64]*taskRun{}}
 	if hello.Launcher {
 		// The client-mode AM watches the driver: it runs nothing here, and
@@ -335,7 +346,7 @@ func (e *Endpoint) handle(ctx context.Context, x *executorConn, m message) (mess
 	if run == nil {
 		return message{}, fmt.Errorf("%s for receiver run %d, which this driver does not know", m.Op, m.Run)
 	}
-	return message{}, run.handle(ctx, m)
+	return message{}, run.handle(ctx, x.info, m)
 }
 
 // waitRegistered waits until n executors are registered (tests).

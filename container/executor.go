@@ -33,12 +33,16 @@ type ExecutorConfig struct {
 	// ServeReceiver runs the receivers the driver places here; nil refuses
 	// them.
 	ServeReceiver ServeReceiverFunc
-	// Tasks, called once with the executor's reader of map outputs (its
-	// own are read from its store, others' from their executors), runs the
-	// tasks the driver sends (the application's
-	// cluster.Executor.TaskRunner). nil: the executor serves no map outputs
-	// and refuses tasks, and the driver sends it none.
-	Tasks func(shuffle rdd.ShuffleReader) cluster.TaskRunner
+	// BlockStoreMax bounds the bytes of the blocks this executor's
+	// receivers keep (gostream.executor.blockStore.maxBytes); at the bound
+	// they wait. 0: DefaultBlockStoreMax.
+	BlockStoreMax int64
+	// Tasks, called once with the executor's readers of map outputs and of
+	// blocks (its own are read from its stores, others' from their
+	// executors), runs the tasks the driver sends (the application's
+	// cluster.Executor.TaskRunner). nil: the executor refuses tasks, and
+	// the driver sends it none.
+	Tasks func(shuffle rdd.ShuffleReader, blocks cluster.BlockReader) cluster.TaskRunner
 	// MetricsPort, when not 0, is the port this executor serves its
 	// Prometheus metrics on: the driver learns it, at the address the
 	// driver reached it by, for the status page's JSON.
@@ -79,6 +83,11 @@ func ExecutorConfigFromEnv(getenv func(string) string, secret string) (ExecutorC
 	return c, nil
 }
 
+// DefaultBlockStoreMax bounds an executor's block store when its
+// configuration does not (tests; executors started by gostream.Main get it
+// from gostream.executor.blockStore.maxBytes).
+const DefaultBlockStoreMax = 256 << 20
+
 // ErrDriverGone: the driver closed the connection or stopped answering.
 var ErrDriverGone = errors.New("the driver is gone")
 
@@ -111,23 +120,29 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	defer stop()
 	defer conn.Close()
 
+	if c.BlockStoreMax <= 0 {
+		c.BlockStoreMax = DefaultBlockStoreMax
+	}
 	tasks := &executorTasks{id: c.ID, store: newShuffleStore(c.ID), log: c.Logger, running: map[int64]context.CancelFunc{}, ended: c.OnTaskEnded}
+	blocks := newBlockStore(c.ID, c.BlockStoreMax)
 	host, _ := os.Hostname()
-	hello := message{ExecutorID: c.ID, Host: host, Cores: c.Cores, PID: os.Getpid(), Launcher: c.Launcher}
+	hello := message{ExecutorID: c.ID, Host: host, Cores: c.Cores, PID: os.Getpid(), Launcher: c.Launcher, NoTasks: c.Tasks == nil}
 	if c.MetricsPort != 0 {
 		// Where the driver reached this executor, so can a scraper.
 		hello.MetricsAddr = net.JoinHostPort(conn.LocalAddr().(*net.TCPAddr).IP.String(), strconv.Itoa(c.MetricsPort))
 	}
-	if c.Tasks != nil && !c.Launcher {
+	if (c.Tasks != nil || c.ServeReceiver != nil) && !c.Launcher {
 		// Where the driver reached this executor, the others can too.
-		srv, err := startShuffleServer(conn.LocalAddr().(*net.TCPAddr), tasks.store, c.Secret, c.Timeout, c.Logger)
+		srv, err := startShuffleServer(conn.LocalAddr().(*net.TCPAddr), tasks.store, blocks, c.Secret, c.Timeout, c.Logger)
 		if err != nil {
 			return fmt.Errorf("executor %s: %w", c.ID, err)
 		}
 		defer srv.close()
 		shuffle := newShuffleClient(c.Secret, c.ID, c.Timeout, srv)
 		defer shuffle.close() // before the server: reads of its own outputs are done
-		tasks.runner = c.Tasks(shuffle)
+		if c.Tasks != nil {
+			tasks.runner = c.Tasks(shuffle, shuffle)
+		}
 		hello.ShuffleAddr = srv.addr
 	}
 	lc := newLineConn(conn)
@@ -145,7 +160,7 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	p := newPeer(lc, c.Timeout)
 	connCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	recv := &executorReceivers{peer: p, serve: c.ServeReceiver, ctx: connCtx, runs: map[int64]context.CancelFunc{}}
+	recv := &executorReceivers{id: c.ID, peer: p, serve: c.ServeReceiver, ctx: connCtx, blocks: blocks, runs: map[int64]context.CancelFunc{}}
 	tasks.peer, tasks.ctx = p, connCtx
 	hbDone := make(chan error, 1)
 	go func() { hbDone <- c.heartbeat(connCtx, p, conn) }()
@@ -185,6 +200,8 @@ func executorHandler(recv *executorReceivers, tasks *executorTasks, c ExecutorCo
 			return tasks.run(m)
 		case opForgetShuffles:
 			return tasks.forget(m)
+		case opForgetBlocks:
+			return recv.forgetBlocks(m)
 		case opCancelTask:
 			return tasks.cancel(m)
 		}

@@ -108,8 +108,8 @@ func startPipelineExecutors(t testing.TB, c *conf.Conf, n int) *Endpoint {
 	t.Cleanup(func() { ep.Close() })
 	for i := range n {
 		exec := newPipeline() // each executor builds the graph itself
-		startExecutorWith(t, ep, ExecutorConfig{ID: fmt.Sprint(i + 1), Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) cluster.TaskRunner {
-			return engine.NewExecutor(c, time.Second, exec.setup).TaskRunner(shuffle)
+		startExecutorWith(t, ep, ExecutorConfig{ID: fmt.Sprint(i + 1), Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader, blocks cluster.BlockReader) cluster.TaskRunner {
+			return engine.NewExecutor(c, time.Second, exec.setup).TaskRunner(shuffle, blocks)
 		}})
 	}
 	waitExecutors(t, ep, n)
@@ -204,14 +204,14 @@ func TestPipelineSurvivesAnExecutorDyingMidTask(t *testing.T) {
 	}
 	t.Cleanup(func() { ep.Close() })
 	healthy := newPipeline()
-	startExecutorWith(t, ep, ExecutorConfig{ID: "1", Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) cluster.TaskRunner {
-		return engine.NewExecutor(c, time.Second, healthy.setup).TaskRunner(shuffle)
+	startExecutorWith(t, ep, ExecutorConfig{ID: "1", Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader, blocks cluster.BlockReader) cluster.TaskRunner {
+		return engine.NewExecutor(c, time.Second, healthy.setup).TaskRunner(shuffle, blocks)
 	}})
 	doomed := newPipeline()
 	var kill func()
 	k := &killingRunner{kill: func() { kill() }}
-	kill, _ = startExecutorWith(t, ep, ExecutorConfig{ID: "2", Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) cluster.TaskRunner {
-		k.TaskRunner = engine.NewExecutor(c, time.Second, doomed.setup).TaskRunner(shuffle)
+	kill, _ = startExecutorWith(t, ep, ExecutorConfig{ID: "2", Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader, blocks cluster.BlockReader) cluster.TaskRunner {
+		k.TaskRunner = engine.NewExecutor(c, time.Second, doomed.setup).TaskRunner(shuffle, blocks)
 		return k
 	}})
 	waitExecutors(t, ep, 2)
@@ -277,8 +277,8 @@ func runFlakyOnExecutors(t *testing.T, a *flakyApp, maxFailures int) (*Endpoint,
 	}
 	t.Cleanup(func() { ep.Close() })
 	for i := range 2 {
-		startExecutorWith(t, ep, ExecutorConfig{ID: fmt.Sprint(i + 1), Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader) cluster.TaskRunner {
-			return engine.NewExecutor(c, time.Second, a.setup).TaskRunner(shuffle)
+		startExecutorWith(t, ep, ExecutorConfig{ID: fmt.Sprint(i + 1), Cores: 1, Logger: quiet, Tasks: func(shuffle rdd.ShuffleReader, blocks cluster.BlockReader) cluster.TaskRunner {
+			return engine.NewExecutor(c, time.Second, a.setup).TaskRunner(shuffle, blocks)
 		}})
 	}
 	waitExecutors(t, ep, 2)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/gostream/gostream/engine/task"
@@ -26,9 +27,12 @@ type message struct {
 	Cores      int    `json:"cores,omitempty"`
 	PID        int    `json:"pid,omitempty"`
 	Launcher   bool   `json:"launcher,omitempty"` // the client-mode AM, not an executor
-	// ShuffleAddr is where the executor serves its map outputs (host:port);
-	// empty when it runs no tasks.
+	// ShuffleAddr is where the executor serves its map outputs and blocks
+	// (host:port); empty when it runs neither tasks nor receivers.
 	ShuffleAddr string `json:"shuffle_addr,omitempty"`
+	// NoTasks: the executor serves its receivers' blocks on ShuffleAddr
+	// but runs no tasks.
+	NoTasks bool `json:"no_tasks,omitempty"`
 	// MetricsAddr is where the executor serves its Prometheus metrics
 	// (host:port; empty: it serves none).
 	MetricsAddr string `json:"metrics_addr,omitempty"`
@@ -48,6 +52,7 @@ type message struct {
 	Stream    int        `json:"stream,omitempty"` // the receiver's stream id
 	Name      string     `json:"name,omitempty"`
 	Offset    *string    `json:"offset,omitempty"`
+	WALDir    string     `json:"wal_dir,omitempty"`  // run_receiver: where the receiver's blocks are logged
 	Data      []byte     `json:"-"`                  // records, a task's spec, an input partition, a bucket: raw after the line
 	DataLen   int        `json:"data_len,omitempty"` // how many bytes of Data follow the line
 	Report    string     `json:"report,omitempty"`
@@ -62,8 +67,7 @@ const (
 	opHeartbeat    = "heartbeat"     // executor → driver
 	opRunReceiver  = "run_receiver"  // driver → executor: Run, Stream, Name, Offset
 	opStopReceiver = "stop_receiver" // driver → executor: Run
-	opRecords      = "records"       // executor → driver: Run, Data
-	opBlock        = "block"         // executor → driver: Run, Data, Offset; replied once safe
+	opBlock        = "block"         // executor → driver: Run, Data (a cluster.BlockRef, JSON); replied once recorded
 	opReport       = "report"        // executor → driver: Run, Report
 	opReceiverDone = "receiver_done" // executor → driver: Run, Error
 
@@ -74,6 +78,8 @@ const (
 	opExecutorLost   = "executor_lost"   // driver → client-mode AM: ExecutorID, declared lost
 	opDriverEnded    = "driver_ended"    // driver → client-mode AM: End, before the driver closes the link
 	opFetchBucket    = "fetch_bucket"    // on a shuffle connection: Key, Partition; replied with Data
+	opFetchBlock     = "fetch_block"     // on a shuffle connection: Key (the block's id); replied with Data
+	opForgetBlocks   = "forget_blocks"   // driver → executor: Data (JSON list of block ids to drop)
 )
 
 // ErrAuth: the executor could not prove the application's secret. It is a
@@ -112,6 +118,8 @@ var errLineTooLong = errors.New("message too large for the executor protocol")
 type lineConn struct {
 	c net.Conn
 	r *bufio.Reader
+	// bytesIn, when set, counts the bytes received (lines and data).
+	bytesIn *atomic.Int64
 }
 
 func newLineConn(c net.Conn) *lineConn {
@@ -142,6 +150,9 @@ func (l *lineConn) recv(timeout time.Duration) (message, error) {
 	if err != nil {
 		return message{}, err
 	}
+	if l.bytesIn != nil {
+		defer func(n int) { l.bytesIn.Add(int64(n)) }(len(line) + 1)
+	}
 	var m message
 	if err := json.Unmarshal(line, &m); err != nil {
 		return message{}, fmt.Errorf("bad message from %s: %w", l.c.RemoteAddr(), err)
@@ -153,6 +164,9 @@ func (l *lineConn) recv(timeout time.Duration) (message, error) {
 		m.Data = make([]byte, m.DataLen)
 		if _, err := io.ReadFull(l.r, m.Data); err != nil {
 			return message{}, fmt.Errorf("data of a message from %s: %w", l.c.RemoteAddr(), err)
+		}
+		if l.bytesIn != nil {
+			l.bytesIn.Add(int64(m.DataLen))
 		}
 	}
 	return m, nil

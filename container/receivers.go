@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -17,13 +18,17 @@ type receiverRun struct {
 	done chan error // the receiver's outcome, once
 }
 
-// handle applies a request of the executor running the receiver.
-func (r *receiverRun) handle(ctx context.Context, m message) error {
+// handle applies a request of executor x, which runs the receiver.
+func (r *receiverRun) handle(ctx context.Context, x ExecutorInfo, m message) error {
 	switch m.Op {
-	case opRecords:
-		return r.rr.Sink.Store(ctx, m.Data)
 	case opBlock:
-		return r.rr.Sink.StoreBlock(ctx, m.Data, m.Offset)
+		var b cluster.BlockRef
+		if err := json.Unmarshal(m.Data, &b); err != nil {
+			return fmt.Errorf("block of receiver %q: %w", r.rr.Name, err)
+		}
+		// The block is where the connection says, whatever the line says.
+		b.Stream, b.Executor, b.Addr = r.rr.Stream, x.ID, x.ShuffleAddr
+		return r.rr.Sink.AddBlock(ctx, b)
 	case opReport:
 		r.rr.Sink.ReportError(m.Report)
 		return nil
@@ -55,7 +60,7 @@ func (e *Endpoint) RunReceiver(ctx context.Context, rr cluster.RemoteReceiver) e
 		delete(x.runs, id)
 		e.mu.Unlock()
 	}()
-	start := message{Op: opRunReceiver, Run: id, Stream: rr.Stream, Name: rr.Name, Offset: rr.Offset}
+	start := message{Op: opRunReceiver, Run: id, Stream: rr.Stream, Name: rr.Name, Offset: rr.Offset, WALDir: rr.WALDir}
 	if _, err := x.peer.request(ctx, start); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -140,16 +145,18 @@ type ReceiverPlacement struct {
 	Executor string `json:"executor"`
 }
 
-// ServeReceiverFunc runs the receiver of stream in the executor until it
-// returns or ctx ends, forwarding what it stores to out (the application's
+// ServeReceiverFunc runs a receiver in the executor until it returns or
+// ctx ends, its blocks kept with out (the application's
 // cluster.Executor.ServeReceiver).
-type ServeReceiverFunc func(ctx context.Context, stream int, offset *string, out cluster.EncodedSink) error
+type ServeReceiverFunc func(ctx context.Context, r cluster.ReceiverRun, out cluster.BlockKeeper) error
 
 // executorReceivers are the receivers an executor runs for its driver.
 type executorReceivers struct {
-	peer  *peer
-	serve ServeReceiverFunc
-	ctx   context.Context // ends with the connection
+	id     string // the executor's
+	peer   *peer
+	serve  ServeReceiverFunc
+	ctx    context.Context // ends with the connection
+	blocks *blockStore
 
 	mu   sync.Mutex
 	runs map[int64]context.CancelFunc
@@ -185,7 +192,8 @@ func (r *executorReceivers) stop(m message) (message, error) {
 // run runs one receiver and tells the driver how it ended.
 func (r *executorReceivers) run(ctx context.Context, cancel context.CancelFunc, m message) {
 	defer r.wg.Done()
-	err := r.serve(ctx, m.Stream, m.Offset, forwardSink{peer: r.peer, run: m.Run})
+	err := r.serve(ctx, cluster.ReceiverRun{Stream: m.Stream, Offset: m.Offset, WALDir: m.WALDir},
+		blockKeeper{r: r, run: m.Run})
 	cancel()
 	r.mu.Lock()
 	delete(r.runs, m.Run)
@@ -205,39 +213,41 @@ func (r *executorReceivers) run(ctx context.Context, cancel context.CancelFunc, 
 	_, _ = r.peer.request(dctx, done)
 }
 
-// forwardSink is cluster.EncodedSink over the connection to the driver.
-type forwardSink struct {
-	peer *peer
-	run  int64
+// blockKeeper keeps a receiver run's blocks in the executor's block store
+// and reports them to the driver (cluster.BlockKeeper).
+type blockKeeper struct {
+	r   *executorReceivers
+	run int64
 }
 
-func (f forwardSink) Store(ctx context.Context, records []byte) error {
-	if err := fitsALine(records); err != nil {
-		return err
-	}
-	_, err := f.peer.request(ctx, message{Op: opRecords, Run: f.run, Data: records})
-	return err
-}
+func (k blockKeeper) Executor() string { return k.r.id }
 
-func (f forwardSink) StoreBlock(ctx context.Context, records []byte, offset *string) error {
-	if err := fitsALine(records); err != nil {
-		return err
-	}
-	_, err := f.peer.request(ctx, message{Op: opBlock, Run: f.run, Data: records, Offset: offset})
-	return err
-}
-
-// fitsALine refuses records that would not fit in one protocol line, with
-// the receiver's way out.
-func fitsALine(records []byte) error {
-	if err := tooLarge("a block", len(records)); err != nil {
+func (k blockKeeper) Keep(ctx context.Context, b cluster.BlockRef, data []byte) error {
+	if err := tooLarge("a block", len(data)); err != nil {
 		return fmt.Errorf("%w: store smaller blocks", err)
+	}
+	// The store's wait ends with the connection too: nobody would read it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(k.r.ctx, cancel)()
+	id, err := k.r.blocks.put(ctx, data)
+	if err != nil {
+		return err
+	}
+	b.ID, b.Bytes = id, len(data)
+	meta, err := json.Marshal(b)
+	if err == nil {
+		_, err = k.r.peer.request(ctx, message{Op: opBlock, Run: k.run, Data: meta})
+	}
+	if err != nil {
+		k.r.blocks.drop(id) // the driver did not record it: no batch reads it
+		return fmt.Errorf("report a block to the driver: %w", err)
 	}
 	return nil
 }
 
-func (f forwardSink) ReportError(msg string) {
-	ctx, cancel := context.WithTimeout(context.Background(), f.peer.timeout)
+func (k blockKeeper) ReportError(msg string) {
+	ctx, cancel := context.WithTimeout(k.r.ctx, k.r.peer.timeout)
 	defer cancel()
-	_, _ = f.peer.request(ctx, message{Op: opReport, Run: f.run, Report: msg})
+	_, _ = k.r.peer.request(ctx, message{Op: opReport, Run: k.run, Report: msg})
 }

@@ -17,25 +17,17 @@ import (
 // recordingSink is the driver's side of a remote receiver in these tests.
 type recordingSink struct {
 	mu      sync.Mutex
-	records []string
-	blocks  []string
+	blocks  []cluster.BlockRef
 	offsets []string
 	reports []string
 }
 
-func (s *recordingSink) Store(_ context.Context, b []byte) error {
+func (s *recordingSink) AddBlock(_ context.Context, b cluster.BlockRef) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.records = append(s.records, string(b))
-	return nil
-}
-
-func (s *recordingSink) StoreBlock(_ context.Context, b []byte, off *string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.blocks = append(s.blocks, string(b))
-	if off != nil {
-		s.offsets = append(s.offsets, *off)
+	s.blocks = append(s.blocks, b)
+	if b.Offset != nil {
+		s.offsets = append(s.offsets, *b.Offset)
 	}
 	return nil
 }
@@ -46,10 +38,10 @@ func (s *recordingSink) ReportError(msg string) {
 	s.reports = append(s.reports, msg)
 }
 
-func (s *recordingSink) counts() (int, int) {
+func (s *recordingSink) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.records), len(s.blocks)
+	return len(s.blocks)
 }
 
 // startExecutor runs an executor whose receivers are serve, until the test
@@ -86,21 +78,20 @@ func newEndpoint(t testing.TB) *Endpoint {
 	return ep
 }
 
-// A receiver placed on an executor forwards records, blocks with offsets
-// and error reports; stopping it lets it hand over its last block.
+// A receiver placed on an executor keeps its blocks there and reports their
+// metadata with offsets, and error reports; stopping it lets it hand over
+// its last block. The driver reads a block from its holder and, once told
+// to forget it, the holder no longer has it.
 func TestRemoteReceiverRunsOnAnExecutor(t *testing.T) {
 	ep := newEndpoint(t)
 	started := make(chan *string, 1)
-	startExecutor(t, ep, "1", func(ctx context.Context, stream int, offset *string, out cluster.EncodedSink) error {
-		started <- offset
-		if err := out.Store(ctx, []byte("r1")); err != nil {
-			return err
-		}
+	startExecutor(t, ep, "1", func(ctx context.Context, r cluster.ReceiverRun, out cluster.BlockKeeper) error {
+		started <- r.Offset
 		out.ReportError("source slow")
 		for i := 0; ; i++ {
 			off := fmt.Sprint(i + 1)
 			// Blocks go on after the stop request: the last one is still acknowledged.
-			if err := out.StoreBlock(context.WithoutCancel(ctx), []byte(fmt.Sprintf("b%d", i)), &off); err != nil {
+			if err := out.Keep(context.WithoutCancel(ctx), cluster.BlockRef{Records: 1, Offset: &off}, []byte(fmt.Sprintf("b%d", i))); err != nil {
 				return err
 			}
 			select {
@@ -122,7 +113,7 @@ func TestRemoteReceiverRunsOnAnExecutor(t *testing.T) {
 		t.Fatalf("the executor got offset %v, want 41", off)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for _, b := sink.counts(); b < 5; _, b = sink.counts() {
+	for sink.count() < 5 {
 		if time.Now().After(deadline) {
 			t.Fatal("no blocks arrived")
 		}
@@ -137,8 +128,19 @@ func TestRemoteReceiverRunsOnAnExecutor(t *testing.T) {
 	}
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
-	if len(sink.records) != 1 || sink.records[0] != "r1" || len(sink.reports) != 1 || sink.reports[0] != "source slow" {
-		t.Errorf("records %q reports %q", sink.records, sink.reports)
+	if len(sink.reports) != 1 || sink.reports[0] != "source slow" {
+		t.Errorf("reports %q", sink.reports)
+	}
+	first := sink.blocks[0]
+	if first.Executor != "1" || first.Stream != 3 || first.Addr == "" || first.Bytes != 2 || first.ID == "" {
+		t.Errorf("first block's metadata %+v", first)
+	}
+	if data, err := ep.ReadBlock(t.Context(), first); err != nil || string(data) != "b0" {
+		t.Errorf("read the first block from its holder: %q, %v", data, err)
+	}
+	ep.ForgetBlocks(t.Context(), []cluster.BlockRef{first})
+	if _, err := ep.ReadBlock(t.Context(), first); !errors.Is(err, task.ErrOutputMissing) {
+		t.Errorf("read a forgotten block: %v, want task.ErrOutputMissing", err)
 	}
 	if len(sink.offsets) != len(sink.blocks) || sink.offsets[len(sink.offsets)-1] != fmt.Sprint(len(sink.blocks)) {
 		t.Errorf("blocks %d, offsets %v: every block, the last one too, carries its offset", len(sink.blocks), sink.offsets)
@@ -165,8 +167,8 @@ func TestRemoteReceiverFailures(t *testing.T) {
 		t.Fatalf("RunReceiver returned %v with no executor", err)
 	case <-time.After(100 * time.Millisecond):
 	}
-	startExecutor(t, ep, "1", func(ctx context.Context, stream int, _ *string, out cluster.EncodedSink) error {
-		if stream == 0 {
+	startExecutor(t, ep, "1", func(ctx context.Context, r cluster.ReceiverRun, _ cluster.BlockKeeper) error {
+		if r.Stream == 0 {
 			return errors.New("source refused the connection")
 		}
 		<-ctx.Done()
@@ -176,7 +178,7 @@ func TestRemoteReceiverFailures(t *testing.T) {
 		t.Fatalf("RunReceiver = %v, want the receiver's error", err)
 	}
 
-	stop2, exited := startExecutor(t, ep, "2", func(ctx context.Context, _ int, _ *string, _ cluster.EncodedSink) error {
+	stop2, exited := startExecutor(t, ep, "2", func(ctx context.Context, _ cluster.ReceiverRun, _ cluster.BlockKeeper) error {
 		<-ctx.Done()
 		return nil
 	})
@@ -210,8 +212,37 @@ func waitExecutors(t testing.TB, ep *Endpoint, n int) {
 }
 
 func TestRemoteBlockTooLargeIsAClearError(t *testing.T) {
-	err := forwardSink{}.StoreBlock(t.Context(), make([]byte, maxPayload+1), nil)
+	err := blockKeeper{}.Keep(t.Context(), cluster.BlockRef{}, make([]byte, maxPayload+1))
 	if err == nil || !strings.Contains(err.Error(), "too large") {
 		t.Fatalf("err = %v, want a clear error", err)
+	}
+}
+
+// The block store holds at most its bound: a put beyond it waits until
+// blocks are dropped; a block larger than the bound is a clear error.
+func TestBlockStoreBound(t *testing.T) {
+	s := newBlockStore("1", 10)
+	a, err := s.put(t.Context(), make([]byte, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := make(chan error, 1)
+	go func() { _, err := s.put(t.Context(), make([]byte, 6)); put <- err }()
+	select {
+	case err := <-put:
+		t.Fatalf("a put beyond the bound returned %v, want it to wait", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if s.drop(a) != 1 {
+		t.Fatal("drop found no block")
+	}
+	if err := <-put; err != nil {
+		t.Fatalf("the waiting put after a drop: %v", err)
+	}
+	if s.usage() != 6 {
+		t.Errorf("usage %d, want 6", s.usage())
+	}
+	if _, err := s.put(t.Context(), make([]byte, 11)); err == nil || !strings.Contains(err.Error(), "blockStore.maxBytes") {
+		t.Errorf("a block over the bound: %v, want a clear error", err)
 	}
 }

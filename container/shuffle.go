@@ -8,8 +8,10 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/gostream/gostream/engine/cluster"
 	"github.com/gostream/gostream/engine/rdd"
 	"github.com/gostream/gostream/engine/task"
 )
@@ -34,6 +36,7 @@ type shuffleClient struct {
 	local   *shuffleServer     // this executor's own outputs, read from its store; nil on the driver
 	ctx     context.Context    // ends with close: dials in progress stop
 	cancel  context.CancelFunc // of ctx
+	bytesIn *atomic.Int64      // when set, counts the bytes read (the driver's)
 
 	mu     sync.Mutex
 	pools  map[string][]*shuffleConn // by address
@@ -73,7 +76,7 @@ func (c *shuffleClient) ReadBucket(ctx context.Context, out rdd.MapOutput, reduc
 		data, err = c.local.store.bucket(out.Key, reduce)
 		data = bytes.Clone(data)
 	} else {
-		data, err = c.fetch(ctx, out, reduce)
+		data, err = c.fetch(ctx, out.Addr, message{Op: opFetchBucket, Key: out.Key, Partition: reduce})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read bucket %d of map output %s from executor %s at %s: %w", reduce, out.Key, out.Executor, out.Addr, err)
@@ -81,18 +84,36 @@ func (c *shuffleClient) ReadBucket(ctx context.Context, out rdd.MapOutput, reduc
 	return data, nil
 }
 
-// fetch reads a bucket over a pooled connection. A read that breaks a
-// connection earlier reads used is tried again (fetching is idempotent): it
-// may have broken while idle. A new connection breaking is the answer.
-func (c *shuffleClient) fetch(ctx context.Context, out rdd.MapOutput, reduce int) ([]byte, error) {
+// ReadBlock returns a block a receiver keeps on an executor (the executors'
+// cluster.BlockReader): from this executor's store when it holds it, else
+// from its holder. Errors are those of ReadBucket.
+func (c *shuffleClient) ReadBlock(ctx context.Context, b cluster.BlockRef) ([]byte, error) {
+	var data []byte
+	var err error
+	if c.local != nil && b.Addr == c.local.addr {
+		data, err = c.local.blocks.get(b.ID) // readers only decode it: no copy
+	} else {
+		data, err = c.fetch(ctx, b.Addr, message{Op: opFetchBlock, Key: b.ID})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read block %s of stream %d from executor %s at %s: %w", b.ID, b.Stream, b.Executor, b.Addr, err)
+	}
+	return data, nil
+}
+
+// fetch sends req (a bucket's or a block's read) over a pooled connection
+// to addr and returns the data replied. A read that breaks a connection
+// earlier reads used is tried again (fetching is idempotent): it may have
+// broken while idle. A new connection breaking is the answer.
+func (c *shuffleClient) fetch(ctx context.Context, addr string, req message) ([]byte, error) {
 	tctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	for {
-		sc, reused, err := c.take(tctx, out.Addr)
+		sc, reused, err := c.take(tctx, addr)
 		if err != nil {
 			return nil, err
 		}
-		r, err := sc.peer.request(tctx, message{Op: opFetchBucket, Key: out.Key, Partition: reduce})
+		r, err := sc.peer.request(tctx, req)
 		// The caller giving up says nothing about the connection; anything
 		// else but the server's answer (a timeout included) does.
 		broken := err != nil && !isRemote(err) && ctx.Err() == nil
@@ -223,6 +244,7 @@ func (c *shuffleClient) connect(sc *shuffleConn) error {
 	sc.conn = conn // close closes it, ending a handshake in progress
 	c.mu.Unlock()
 	lc := newLineConn(conn)
+	lc.bytesIn = c.bytesIn
 	if err := dialHandshake(lc, c.secret, c.timeout, message{ExecutorID: c.self}); err != nil {
 		if errors.Is(err, ErrAuth) {
 			return err

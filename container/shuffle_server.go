@@ -8,12 +8,14 @@ import (
 	"time"
 )
 
-// shuffleServer serves an executor's map outputs to the driver and to the
-// other executors, on connections that prove the application's secret as
-// the executor's own connection to the driver does.
+// shuffleServer serves an executor's map outputs and the blocks its
+// receivers keep to the driver and to the other executors, on connections
+// that prove the application's secret as the executor's own connection to
+// the driver does.
 type shuffleServer struct {
 	addr    string // host:port, as the executor announces it
 	store   *shuffleStore
+	blocks  *blockStore
 	secret  string
 	timeout time.Duration
 	log     *slog.Logger
@@ -23,12 +25,12 @@ type shuffleServer struct {
 // startShuffleServer listens on ip (the executor's side of its connection
 // to the driver, so the driver and the other executors can reach it), any
 // port.
-func startShuffleServer(ip *net.TCPAddr, store *shuffleStore, secret string, timeout time.Duration, log *slog.Logger) (*shuffleServer, error) {
+func startShuffleServer(ip *net.TCPAddr, store *shuffleStore, blocks *blockStore, secret string, timeout time.Duration, log *slog.Logger) (*shuffleServer, error) {
 	ln, err := net.Listen("tcp", (&net.TCPAddr{IP: ip.IP, Zone: ip.Zone}).String())
 	if err != nil {
 		return nil, fmt.Errorf("shuffle server: listen on %s: %w", ip.IP, err)
 	}
-	s := &shuffleServer{addr: ln.Addr().String(), store: store, secret: secret, timeout: timeout, log: log}
+	s := &shuffleServer{addr: ln.Addr().String(), store: store, blocks: blocks, secret: secret, timeout: timeout, log: log}
 	s.srv = serveConns(ln, s.serve)
 	return s, nil
 }
@@ -52,10 +54,16 @@ func (s *shuffleServer) serve(c net.Conn) {
 }
 
 func (s *shuffleServer) handle(m message) (message, error) {
-	if m.Op != opFetchBucket {
+	var data []byte
+	var err error
+	switch m.Op {
+	case opFetchBucket:
+		data, err = s.store.bucket(m.Key, m.Partition)
+	case opFetchBlock:
+		data, err = s.blocks.get(m.Key)
+	default:
 		return message{}, fmt.Errorf("unknown request %q on a shuffle connection", m.Op)
 	}
-	data, err := s.store.bucket(m.Key, m.Partition)
 	return message{Data: data}, err
 }
 

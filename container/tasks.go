@@ -26,7 +26,7 @@ type taskRun struct {
 // taskSlots is how many tasks x runs at once: none when it serves no map
 // outputs (it was started without tasks).
 func (x *executorConn) taskSlots() int {
-	if x.info.ShuffleAddr == "" {
+	if x.info.ShuffleAddr == "" || x.info.NoTasks {
 		return 0
 	}
 	return max(x.info.Cores, 1)
@@ -74,22 +74,46 @@ func (e *Endpoint) RunTask(ctx context.Context, t cluster.Task, inputs cluster.I
 	return rdd.MapOutput{Executor: x.info.ID, Addr: x.info.ShuffleAddr, Key: r.Key}, nil
 }
 
-// placeTask takes a core of the least loaded executor with one free (ties:
-// the lowest id) and registers the run.
+// placeTask takes a core for t and registers the run: on t.Prefer, the
+// executor holding its input, when it has a free core within the locality
+// wait; else on the least loaded executor with one free (ties: the lowest
+// id).
 func (e *Endpoint) placeTask(ctx context.Context, t cluster.Task, inputs cluster.InputReader) (x *executorConn, id int64, err error) {
-	err = e.await(ctx, func() bool {
-		for _, c := range e.execs {
-			if n := len(c.tasks); n < c.taskSlots() && (x == nil || n < len(x.tasks) || n == len(x.tasks) && c.info.ID < x.info.ID) {
-				x = c
-			}
-		}
-		if x == nil {
-			return false
-		}
+	take := func(c *executorConn) bool {
 		e.nextRun++
-		id = e.nextRun
+		id, x = e.nextRun, c
 		x.tasks[id] = &taskRun{ctx: ctx, inputs: inputs}
 		return true
+	}
+	free := func(c *executorConn) bool { return c != nil && len(c.tasks) < c.taskSlots() }
+	if t.Prefer != "" && e.localityWait > 0 {
+		wctx, cancel := context.WithTimeout(ctx, e.localityWait)
+		// The wait's end is the preference's: then any executor will do.
+		_ = e.await(wctx, func() bool {
+			c := e.execs[t.Prefer]
+			if c == nil || c.taskSlots() == 0 {
+				return true // the holder cannot run it: any executor will
+			}
+			return free(c) && take(c)
+		}, func() {
+			e.log.Debug("task waits for a free core on the executor holding its input", "stage", t.Name, "partition", t.Partition, "executor", t.Prefer)
+		})
+		cancel()
+		if x != nil || ctx.Err() != nil {
+			return x, id, ctx.Err()
+		}
+	}
+	err = e.await(ctx, func() bool {
+		if c := e.execs[t.Prefer]; t.Prefer != "" && free(c) {
+			return take(c)
+		}
+		var best *executorConn
+		for _, c := range e.execs {
+			if n := len(c.tasks); free(c) && (best == nil || n < len(best.tasks) || n == len(best.tasks) && c.info.ID < best.info.ID) {
+				best = c
+			}
+		}
+		return best != nil && take(best)
 	}, func() {
 		e.log.Debug("map task waits for a free executor core", "stage", t.Name, "partition", t.Partition)
 	})

@@ -49,8 +49,8 @@ func (f runnerFunc) RunTask(ctx context.Context, spec []byte, env cluster.InputR
 }
 
 // on is ExecutorConfig.Tasks for executor id.
-func (f *fakeTasks) on(id string) func(rdd.ShuffleReader) cluster.TaskRunner {
-	return func(shuffle rdd.ShuffleReader) cluster.TaskRunner {
+func (f *fakeTasks) on(id string) func(rdd.ShuffleReader, cluster.BlockReader) cluster.TaskRunner {
+	return func(shuffle rdd.ShuffleReader, _ cluster.BlockReader) cluster.TaskRunner {
 		return runnerFunc(func(ctx context.Context, spec []byte, env cluster.InputReader) (cluster.MapResult, error) {
 			var s testSpec
 			if err := json.Unmarshal(spec, &s); err != nil {

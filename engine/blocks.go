@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/gostream/gostream/engine/cluster"
 )
 
 // receivedBlock is one block of records from one receiver.
@@ -20,6 +22,9 @@ type receivedBlock struct {
 	meta      *blockMeta             // where the write-ahead log holds it
 	recovered bool                   // came back from the log: holds no pending token
 	skipped   bool                   // its segment is damaged and skipDamaged is set: read as empty
+	// remote: the block stays on the executor whose receiver cut it (its
+	// data is never here); nil for blocks cut on the driver.
+	remote *cluster.BlockRef
 }
 
 // blockTracker holds received blocks until a batch takes them, then until
@@ -78,7 +83,8 @@ func (t *blockTracker) add(ctx context.Context, b *receivedBlock) error {
 		return ctx.Err()
 	}
 	if t.wal != nil {
-		// Durable before it is tracked, and so before StoreBlock returns.
+		// Durable before it is tracked, and so before StoreBlock returns:
+		// a remote block's executor wrote its segment, the driver logs it.
 		meta, err := t.wal.write(ctx, b)
 		if err != nil {
 			<-tokens
@@ -177,17 +183,24 @@ func (t *blockTracker) maxRetention() time.Duration {
 }
 
 // forget drops the blocks of completed batches at or before done minus
-// their stream's retention, as node.forget drops the RDDs made of them.
-func (t *blockTracker) forget(done time.Time) {
+// their stream's retention, as node.forget drops the RDDs made of them, and
+// returns those of them that executors hold, which they may drop too.
+func (t *blockTracker) forget(done time.Time) []cluster.BlockRef {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.forgetLocked(done)
+	return t.forgetLocked(done)
 }
 
-func (t *blockTracker) forgetLocked(done time.Time) {
+func (t *blockTracker) forgetLocked(done time.Time) []cluster.BlockRef {
+	var remote []cluster.BlockRef
 	for bt, batch := range t.completed {
-		for stream := range batch {
+		for stream, blocks := range batch {
 			if bt <= done.Add(-t.retention[stream]).UnixMilli() {
+				for _, b := range blocks {
+					if b.remote != nil {
+						remote = append(remote, *b.remote)
+					}
+				}
 				delete(batch, stream)
 			}
 		}
@@ -195,6 +208,7 @@ func (t *blockTracker) forgetLocked(done time.Time) {
 			delete(t.completed, bt)
 		}
 	}
+	return remote
 }
 
 // hasUnallocated reports whether blocks wait for a batch.

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,7 +44,7 @@ import (
 // checkpoint needs them (checkpointer.clean).
 type receiverWAL struct {
 	fsys        hdfsstore.FS
-	dataDir     string
+	root        string // the checkpoint directory
 	log         *hdfsstore.Log
 	clock       Clock
 	timeout     time.Duration
@@ -73,7 +75,7 @@ func openReceiverWAL(ctx context.Context, fsys hdfsstore.FS, dir string, clock C
 	if err != nil {
 		return nil, fmt.Errorf("receiver write-ahead log in %s: %w", dir, err)
 	}
-	return &receiverWAL{fsys: fsys, dataDir: path.Join(dir, "receivedData"), log: log, clock: clock,
+	return &receiverWAL{fsys: fsys, root: dir, log: log, clock: clock,
 		timeout: timeout, skipDamaged: skipDamaged, reportErr: reportErr, wals: map[int]*hdfsstore.WAL{}}, nil
 }
 
@@ -83,8 +85,7 @@ func (w *receiverWAL) stream(id int) (*hdfsstore.WAL, error) {
 	if wal, ok := w.wals[id]; ok {
 		return wal, nil
 	}
-	s := strconv.Itoa(id)
-	wal, err := hdfsstore.NewWAL(w.fsys, path.Join(w.dataDir, s), "recv-"+s)
+	wal, err := hdfsstore.NewWAL(w.fsys, streamDataDir(w.root, id), "recv-"+strconv.Itoa(id))
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +93,9 @@ func (w *receiverWAL) stream(id int) (*hdfsstore.WAL, error) {
 	return wal, nil
 }
 
-// write makes a block durable: its segment, then its "add" record.
+// write makes a block durable: its segment (a remote block's executor wrote
+// it), then its "add" record. The hook hears the driver's part: for a remote
+// block, the "add" record alone.
 func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (_ blockMeta, err error) {
 	start, size := time.Now(), 0
 	if w.written != nil {
@@ -100,25 +103,50 @@ func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (_ blockMeta,
 			w.written(WALWriteInfo{StreamID: b.streamID, Duration: time.Since(start), Bytes: size, Err: err})
 		}()
 	}
-	wal, err := w.stream(b.streamID)
-	if err != nil {
-		return blockMeta{}, err
+	var ref hdfsstore.RecordRef
+	if b.remote != nil {
+		if b.remote.WAL == nil {
+			return blockMeta{}, fmt.Errorf("block %s of stream %d from executor %s is not in a write-ahead log segment, "+
+				"though %s is on: is the executor running the driver's build?", b.remote.ID, b.streamID, b.remote.Executor, conf.ReceiverWALEnable)
+		}
+		ref = hdfsstore.RecordRef(*b.remote.WAL)
+	} else {
+		wal, err := w.stream(b.streamID)
+		if err != nil {
+			return blockMeta{}, err
+		}
+		data, err := b.encode()
+		if err != nil {
+			return blockMeta{}, fmt.Errorf("block of stream %d: %w", b.streamID, err)
+		}
+		size = len(data)
+		if ref, err = writeBlockSegment(ctx, wal, w.clock, b.streamID, data); err != nil {
+			return blockMeta{}, err
+		}
 	}
-	data, err := b.encode()
-	if err != nil {
-		return blockMeta{}, fmt.Errorf("block of stream %d: %w", b.streamID, err)
-	}
-	size = len(data)
-	at := w.clock.Now() // the write time, not the cut time: see checkpointer.clean
-	seg, err := wal.WriteSegment(ctx, at, at, [][]byte{data})
-	if err != nil {
-		return blockMeta{}, fmt.Errorf("write-ahead log of stream %d: %w", b.streamID, err)
-	}
-	meta := blockMeta{Ref: seg.Records[0], Records: b.records, Offset: b.offset}
+	meta := blockMeta{Ref: ref, Records: b.records, Offset: b.offset}
 	if err := w.append(ctx, w.clock.Now(), logRecord{Type: "add", Stream: b.streamID, Block: &meta}); err != nil {
 		return blockMeta{}, err
 	}
 	return meta, nil
+}
+
+// writeBlockSegment writes a block of stream, encoded, to a segment of wal
+// of its own, and returns where: the driver's log of its own receivers'
+// blocks, and an executor's of the blocks its receivers keep.
+func writeBlockSegment(ctx context.Context, wal *hdfsstore.WAL, clock Clock, stream int, data []byte) (hdfsstore.RecordRef, error) {
+	at := clock.Now() // the write time, not the cut time: see checkpointer.clean
+	seg, err := wal.WriteSegment(ctx, at, at, [][]byte{data})
+	if err != nil {
+		return hdfsstore.RecordRef{}, fmt.Errorf("write-ahead log of stream %d: %w", stream, err)
+	}
+	return seg.Records[0], nil
+}
+
+// streamDataDir is where the segments of a stream's blocks are, under the
+// checkpoint directory: the driver's and every executor's.
+func streamDataDir(checkpointRoot string, stream int) string {
+	return path.Join(checkpointRoot, "receivedData", strconv.Itoa(stream))
 }
 
 func (w *receiverWAL) append(ctx context.Context, at time.Time, rec logRecord) error {
@@ -284,11 +312,7 @@ func (t *blockTracker) clean(ctx context.Context, before time.Time) error {
 	t.mu.Unlock()
 	var errs []error
 	for _, s := range streams {
-		wal, err := t.wal.stream(s)
-		if err == nil {
-			_, err = wal.Clean(ctx, before)
-		}
-		if err != nil {
+		if err := t.wal.cleanStream(ctx, s, before); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -298,6 +322,38 @@ func (t *blockTracker) clean(ctx context.Context, before time.Time) error {
 	}
 	if _, err := t.wal.log.Clean(ctx, before); err != nil {
 		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// cleanStream removes the segments of a stream's blocks written before
+// before: the driver's, and those of every executor that kept blocks of the
+// stream (each writes segments of its own in the stream's directory).
+func (w *receiverWAL) cleanStream(ctx context.Context, stream int, before time.Time) error {
+	dir := streamDataDir(w.root, stream)
+	infos, err := w.fsys.ReadDir(ctx, dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("clean the write-ahead log of stream %d: %w", stream, err)
+	}
+	writers := map[string]bool{}
+	for _, info := range infos {
+		base, _ := strings.CutPrefix(info.Name(), hdfsstore.TempPrefix)
+		if n, err := hdfsstore.ParseSegmentName(base); err == nil {
+			writers[n.Stream] = true
+		}
+	}
+	var errs []error
+	for name := range writers {
+		wal, err := hdfsstore.NewWAL(w.fsys, dir, name)
+		if err == nil {
+			_, err = wal.Clean(ctx, before)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -397,7 +453,7 @@ func (t *blockTracker) recover(ctx context.Context, d *checkpointData, fresh boo
 	for s, off := range offsets {
 		t.recovered[s], t.lastOff[s] = off, off
 	}
-	t.forgetLocked(time.UnixMilli(d.LastCompletedMs))
+	t.forgetLocked(time.UnixMilli(d.LastCompletedMs)) // recovered blocks are on no executor
 	return nil
 }
 

@@ -481,7 +481,7 @@ func (c *Context) batchCompleted(info BatchInfo) {
 		c.ckpt.post(ckptEvent{completed: info.BatchTime.UnixMilli(), rdds: c.checkpointedRDDs(info.BatchTime)})
 	}
 	c.blocks.release(info.BatchTime)
-	c.blocks.forget(info.BatchTime)
+	c.forgetBlocks(c.blocks.forget(info.BatchTime))
 	for _, n := range c.graph.nodes {
 		n.forget(info.BatchTime)
 	}

@@ -64,25 +64,26 @@ func (x *executor) build(settings ...string) (*Context, error) {
 }
 
 // TaskRunner implements cluster.Executor.
-func (x *executor) TaskRunner(shuffle rdd.ShuffleReader) cluster.TaskRunner {
-	return &taskServer{x: x, shuffle: shuffle}
+func (x *executor) TaskRunner(shuffle rdd.ShuffleReader, blocks cluster.BlockReader) cluster.TaskRunner {
+	return &taskServer{x: x, shuffle: shuffle, blocks: blocks}
 }
 
 // ServeReceiver implements cluster.Executor: setup builds the graph, as in
-// the driver, and the stream's receiver runs with a sink that forwards to
-// out until it returns or ctx ends. Nothing else of the graph runs here.
-func (x *executor) ServeReceiver(ctx context.Context, stream int, offset *string, out cluster.EncodedSink) error {
+// the driver, and the stream's receiver runs with a block generator whose
+// blocks out keeps, until it returns or ctx ends. Nothing else of the graph
+// runs here.
+func (x *executor) ServeReceiver(ctx context.Context, run cluster.ReceiverRun, out cluster.BlockKeeper) error {
 	ssc, err := x.build()
 	if err != nil {
 		return err
 	}
 	defer ssc.Stop(false)
 	for _, in := range ssc.graph.inputs {
-		if rs, ok := in.(remoteServer); ok && rs.streamID() == stream {
-			return rs.serve(ctx, offset, out, ssc.settings.blockInterval/4)
+		if rs, ok := in.(remoteServer); ok && rs.streamID() == run.Stream {
+			return rs.serve(ctx, run, out)
 		}
 	}
-	return fmt.Errorf("stream %d is not a receiver stream of this binary's graph: is the executor running the driver's build? (%w)", stream, task.ErrProtocol)
+	return fmt.Errorf("stream %d is not a receiver stream of this binary's graph: is the executor running the driver's build? (%w)", run.Stream, task.ErrProtocol)
 }
 
 // taskServer runs the tasks a remote driver sends: an executor's side of
@@ -90,6 +91,7 @@ func (x *executor) ServeReceiver(ctx context.Context, stream int, offset *string
 type taskServer struct {
 	x       *executor
 	shuffle rdd.ShuffleReader
+	blocks  cluster.BlockReader
 
 	mu          sync.Mutex // the graph's generated RDDs are one task's at a time
 	ssc         *Context
@@ -155,6 +157,15 @@ func (s *taskServer) rebuild(sp taskSpec, env cluster.InputReader) (func(ctx con
 			return nil, fmt.Errorf("#%d is not an input of this graph (%w)", in.Node, task.ErrProtocol)
 		}
 		n := g.nodes[in.Node]
+		if len(in.Blocks) > 0 {
+			if len(in.Blocks) != in.Parts {
+				return nil, fmt.Errorf("input #%d has %d partitions and %d blocks (%w)", in.Node, in.Parts, len(in.Blocks), task.ErrProtocol)
+			}
+			n.restoreRDD(sp.Ms, n.typed.remoteInput(in.Parts, func(ctx context.Context, p int) ([]byte, error) {
+				return readKeptBlock(ctx, ssc, s.blocks, sp.CheckpointDir, sp.Ms, in.Blocks, p)
+			}))
+			continue
+		}
 		n.restoreRDD(sp.Ms, n.typed.remoteInput(in.Parts, func(ctx context.Context, p int) ([]byte, error) {
 			req, err := json.Marshal(inputRequest{Node: n.id, Ms: sp.Ms, Partition: p})
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/cluster"
 	"github.com/gostream/gostream/engine/task"
 	"github.com/gostream/gostream/hdfsstore"
 )
@@ -53,7 +54,7 @@ func TestExecutorContextsTakeItsOptions(t *testing.T) {
 	setup := func(ssc *engine.Context) error { built = append(built, ssc); return nil }
 
 	// A context of its own for a receiver: closed when the receiver ends.
-	if err := engine.NewExecutor(conf.Defaults(), time.Second, setup).ServeReceiver(t.Context(), 0, nil, nil); !errors.Is(err, task.ErrProtocol) {
+	if err := engine.NewExecutor(conf.Defaults(), time.Second, setup).ServeReceiver(t.Context(), cluster.ReceiverRun{}, nil); !errors.Is(err, task.ErrProtocol) {
 		t.Fatalf("ServeReceiver of a graph without receivers: %v, want task.ErrProtocol", err)
 	}
 	if len(built) != 1 {
@@ -68,11 +69,11 @@ func TestExecutorContextsTakeItsOptions(t *testing.T) {
 	r := &hdfsstore.Resolver{DialTimeout: time.Second}
 	defer r.Close()
 	x := engine.NewExecutor(conf.Defaults(), time.Second, setup, engine.WithResolver(r))
-	if err := x.ServeReceiver(t.Context(), 0, nil, nil); !errors.Is(err, task.ErrProtocol) {
+	if err := x.ServeReceiver(t.Context(), cluster.ReceiverRun{}, nil); !errors.Is(err, task.ErrProtocol) {
 		t.Fatalf("ServeReceiver of a graph without receivers: %v, want task.ErrProtocol", err)
 	}
 	// A spec from another build: the task's context is built, then refused.
-	if _, err := x.TaskRunner(nil).RunTask(t.Context(), []byte(`{"fingerprint":"another build","parallelism":1}`), nil); !errors.Is(err, task.ErrProtocol) {
+	if _, err := x.TaskRunner(nil, nil).RunTask(t.Context(), []byte(`{"fingerprint":"another build","parallelism":1}`), nil); !errors.Is(err, task.ErrProtocol) {
 		t.Fatalf("RunTask of another build's spec: %v, want task.ErrProtocol", err)
 	}
 	if len(built) != 2 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gostream/gostream/engine/rdd"
@@ -72,6 +73,9 @@ func ReceiverStream[T any](ssc *Context, name string, r Receiver[T]) *DStream[T]
 		input: &input{replayable: ssc.settings.receiverWAL}}
 	ds := newStream(ssc, n, func(t time.Time) (*RDD[T], error) {
 		blocks := ssc.blocks.blocksOf(t, n.id)
+		if hasRemote(blocks) {
+			return blockRDD[T](ssc, t, blocks), nil
+		}
 		chunks := make([][]T, len(blocks))
 		for i, b := range blocks {
 			data, err := ssc.loadBlock(b, t)
@@ -106,25 +110,15 @@ func (ri *receiverInput[T]) streamID() int { return ri.id }
 func (ri *receiverInput[T]) run(recvCtx, hardCtx context.Context) {
 	ssc := ri.ssc
 	s := ssc.settings
-	gen := &blockGenerator[T]{
-		streamID: ri.id,
-		clock:    ssc.clock,
-		tracker:  ssc.blocks,
-		queue:    make(chan *receivedBlock, s.blockQueueSize),
-		limiter:  newRateLimiter(s.maxRate),
-		hardCtx:  hardCtx,
-	}
 	info := ReceiverInfo{StreamID: ri.id, Name: ri.name, Active: true}
-	gen.reportErr = func(err error) {
+	reportErr := func(err error) {
 		info := info
 		info.LastErr = err
 		ssc.log.Warn("receiver error", "stream", ri.id, "receiver", ri.name, "err", err)
 		ssc.bus.post(func(l Listener) { l.OnReceiverError(info) })
 	}
-	tickCtx, stopTicks := context.WithCancel(hardCtx)
-	ticked, pushed := make(chan struct{}), make(chan struct{})
-	go func() { defer close(ticked); gen.tick(tickCtx, ssc.clock, s.blockInterval) }()
-	go func() { defer close(pushed); gen.push(ssc.blocks) }()
+	recovered := func() (string, bool) { return ssc.blocks.recoveredOffset(ri.id) }
+	gen, stopGen := startGenerator[T](ssc, ri.id, hardCtx, ssc.blocks.add, recovered, reportErr)
 
 	started := info // info changes when the receiver stops; listeners read theirs later
 	ssc.bus.post(func(l Listener) { l.OnReceiverStarted(started) })
@@ -142,13 +136,41 @@ func (ri *receiverInput[T]) run(recvCtx, hardCtx context.Context) {
 			break
 		}
 	}
-	stopTicks()
-	<-ticked // the ticker may be cutting a block: the queue stays open until it is done
-	gen.flushAndClose()
-	<-pushed
+	stopGen()
 	info.Active = false
 	ssc.bus.post(func(l Listener) { l.OnReceiverStopped(info) })
 	ssc.log.Info("receiver stopped", "stream", ri.id, "receiver", ri.name)
+}
+
+// startGenerator starts a block generator for stream, whose blocks go to
+// store: its ticker cuts a block every block interval, its pusher stores
+// the queued blocks one at a time (an error is reported). stop ends the
+// ticker, queues what is still buffered and waits until every queued block
+// was stored. The driver's receivers store into the block tracker, an
+// executor's into its block store (remote_receiver.go).
+func startGenerator[T any](ssc *Context, stream int, hardCtx context.Context,
+	store func(context.Context, *receivedBlock) error, recovered func() (string, bool), reportErr func(error)) (gen *blockGenerator[T], stop func()) {
+	s := ssc.settings
+	gen = &blockGenerator[T]{
+		streamID:  stream,
+		clock:     ssc.clock,
+		store:     store,
+		queue:     make(chan *receivedBlock, s.blockQueueSize),
+		limiter:   newRateLimiter(s.maxRate),
+		hardCtx:   hardCtx,
+		reportErr: reportErr,
+		recovered: recovered,
+	}
+	tickCtx, stopTicks := context.WithCancel(hardCtx)
+	ticked, pushed := make(chan struct{}), make(chan struct{})
+	go func() { defer close(ticked); gen.tick(tickCtx, ssc.clock, s.blockInterval) }()
+	go func() { defer close(pushed); gen.push() }()
+	return gen, func() {
+		stopTicks()
+		<-ticked // the ticker may be cutting a block: the queue stays open until it is done
+		gen.flushAndClose()
+		<-pushed
+	}
 }
 
 // maxRestartDelay caps the backoff between restarts of a failing receiver.
@@ -169,7 +191,7 @@ func nextRestartDelay(prev, base, ran time.Duration) time.Duration {
 // process lost.
 func (ri *receiverInput[T]) receiveOnce(ctx context.Context, gen *blockGenerator[T]) (err error) {
 	if ri.ssc.receiverHost != nil {
-		return ri.receiveRemotely(ctx, gen)
+		return ri.receiveRemotely(ctx)
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -186,7 +208,8 @@ func (ri *receiverInput[T]) receiveOnce(ctx context.Context, gen *blockGenerator
 type blockGenerator[T any] struct {
 	streamID  int
 	clock     Clock
-	tracker   *blockTracker
+	store     func(context.Context, *receivedBlock) error // where queued blocks go
+	recovered func() (string, bool)                       // the source's RecoveredOffset
 	limiter   *rateLimiter
 	queue     chan *receivedBlock
 	hardCtx   context.Context
@@ -194,6 +217,10 @@ type blockGenerator[T any] struct {
 
 	mu  sync.Mutex // held while a full block waits for room in the queue
 	buf []T
+	// maxRecords, when positive, cuts a block before the interval ends once
+	// the buffer holds that many records (executors: blocks they keep must
+	// fit a message to the executor reading them).
+	maxRecords atomic.Int64
 
 	closeMu sync.RWMutex // StoreBlock sends under R; closing the queue takes W
 	closed  bool
@@ -204,7 +231,11 @@ func (g *blockGenerator[T]) Store(item T) {
 	g.limiter.wait(g.hardCtx)
 	g.mu.Lock()
 	g.buf = append(g.buf, item)
+	full := len(g.buf) >= int(g.maxRecords.Load()) && g.maxRecords.Load() > 0
 	g.mu.Unlock()
+	if full {
+		g.cut(g.hardCtx)
+	}
 }
 
 // StoreBlock implements Sink.
@@ -219,7 +250,7 @@ func (g *blockGenerator[T]) StoreBlockWithOffset(ctx context.Context, items []T,
 
 // RecoveredOffset implements OffsetSink.
 func (g *blockGenerator[T]) RecoveredOffset() (string, bool) {
-	return g.tracker.recoveredOffset(g.streamID)
+	return g.recovered()
 }
 
 func (g *blockGenerator[T]) storeBlock(ctx context.Context, items []T, offset *string) error {
@@ -296,10 +327,10 @@ func (g *blockGenerator[T]) flushAndClose() {
 	g.closeMu.Unlock()
 }
 
-// push hands queued blocks to the tracker until the queue is closed.
-func (g *blockGenerator[T]) push(t *blockTracker) {
+// push stores queued blocks until the queue is closed.
+func (g *blockGenerator[T]) push() {
 	for b := range g.queue {
-		err := t.add(g.hardCtx, b)
+		err := g.store(g.hardCtx, b)
 		if b.stored != nil {
 			b.stored <- err
 		}

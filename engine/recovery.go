@@ -447,7 +447,7 @@ func (c *Context) checkpointedRDDs(t time.Time) map[*node]any {
 // loadBlock returns a block of batch bt's data, reading it back from the WAL
 // if needed.
 func (c *Context) loadBlock(b *receivedBlock, bt time.Time) (any, error) {
-	if !b.recovered {
+	if !b.recovered && b.remote == nil {
 		return b.data, nil
 	}
 	fsys := c.ckptFS

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/engine/cluster"
+	"github.com/gostream/gostream/engine/task"
 )
 
 // inProcessHost runs receivers through ServeReceiver in this process, as an
@@ -23,13 +25,19 @@ type inProcessHost struct {
 	batch time.Duration
 	setup engine.Setup
 	runs  atomic.Int32
+
+	mu     sync.Mutex
+	n      int
+	blocks map[string][]byte // kept blocks, by id
 }
 
 func (h *inProcessHost) RunReceiver(ctx context.Context, rr cluster.RemoteReceiver) error {
+	run := cluster.ReceiverRun{Stream: rr.Stream, Offset: rr.Offset, WALDir: rr.WALDir}
+	keeper := memKeeper{h: h, sink: rr.Sink}
 	if h.runs.Add(1) == 1 {
 		lost, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
-		if err := engine.NewExecutor(h.c, h.batch, h.setup).ServeReceiver(lost, rr.Stream, rr.Offset, rr.Sink); err != nil {
+		if err := engine.NewExecutor(h.c, h.batch, h.setup).ServeReceiver(lost, run, keeper); err != nil {
 			return err
 		}
 		if ctx.Err() == nil {
@@ -37,8 +45,50 @@ func (h *inProcessHost) RunReceiver(ctx context.Context, rr cluster.RemoteReceiv
 		}
 		return nil
 	}
-	return engine.NewExecutor(h.c, h.batch, h.setup).ServeReceiver(ctx, rr.Stream, rr.Offset, rr.Sink)
+	return engine.NewExecutor(h.c, h.batch, h.setup).ServeReceiver(ctx, run, keeper)
 }
+
+func (h *inProcessHost) ReadBlock(_ context.Context, b cluster.BlockRef) ([]byte, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	data, ok := h.blocks[b.ID]
+	if !ok {
+		return nil, fmt.Errorf("block %s not held (%w)", b.ID, task.ErrOutputMissing)
+	}
+	return data, nil
+}
+
+func (h *inProcessHost) ForgetBlocks(_ context.Context, blocks []cluster.BlockRef) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, b := range blocks {
+		delete(h.blocks, b.ID)
+	}
+}
+
+func (h *inProcessHost) ExecutorLost(string) bool { return false }
+
+// memKeeper keeps an in-process receiver's blocks in its host.
+type memKeeper struct {
+	h    *inProcessHost
+	sink cluster.BlockSink
+}
+
+func (k memKeeper) Executor() string { return "mem" }
+
+func (k memKeeper) Keep(ctx context.Context, b cluster.BlockRef, data []byte) error {
+	k.h.mu.Lock()
+	if k.h.blocks == nil {
+		k.h.blocks = map[string][]byte{}
+	}
+	k.h.n++
+	b.ID, b.Executor, b.Addr = strconv.Itoa(k.h.n), "mem", "mem"
+	k.h.blocks[b.ID] = data
+	k.h.mu.Unlock()
+	return k.sink.AddBlock(ctx, b)
+}
+
+func (k memKeeper) ReportError(msg string) { k.sink.ReportError(msg) }
 
 // numbered stores blocks of consecutive numbers with their offset and
 // resumes from RecoveredOffset; acked is the offset after its last
@@ -134,7 +184,7 @@ func TestServeReceiverUnknownStream(t *testing.T) {
 	err := engine.NewExecutor(c, time.Second, func(ssc *engine.Context) error {
 		engine.QueueStream(ssc, engine.NewQueue[int](), false).Print(1)
 		return nil
-	}).ServeReceiver(t.Context(), 0, nil, nil)
+	}).ServeReceiver(t.Context(), cluster.ReceiverRun{}, nil)
 	if err == nil || !strings.Contains(err.Error(), "not a receiver stream") {
 		t.Fatalf("err = %v", err)
 	}

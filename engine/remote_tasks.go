@@ -72,11 +72,18 @@ type taskSpec struct {
 	Partition   int            `json:"partition"`
 	Inputs      []inputParts   `json:"inputs"`   // the inputs of the stream at its batch
 	Upstream    []stageOutputs `json:"upstream"` // where the shuffles it reads are
+	// CheckpointDir is where the write-ahead log of the inputs' blocks is,
+	// when it is on.
+	CheckpointDir string `json:"checkpoint_dir,omitempty"`
 }
 
+// inputParts is an input's RDD at the task's batch: how many partitions,
+// and when they are receiver blocks kept on executors, where each is (the
+// executor reads them there, not from the driver).
 type inputParts struct {
-	Node  int `json:"node"`
-	Parts int `json:"parts"`
+	Node   int                `json:"node"`
+	Parts  int                `json:"parts"`
+	Blocks []cluster.BlockRef `json:"blocks,omitempty"`
 }
 
 type stageOutputs struct {
@@ -113,7 +120,16 @@ func (c *Context) completeSpec(s taskSpec, upstream []rdd.Stage) (taskSpec, bool
 		if r == nil {
 			return s, false
 		}
-		s.Inputs = append(s.Inputs, inputParts{Node: in.id, Parts: in.typed.parts(r)})
+		parts := inputParts{Node: in.id, Parts: in.typed.parts(r)}
+		if refs, ok := c.blockRefs(in, s.Ms); ok {
+			parts.Blocks = refs
+			if c.settings.receiverWAL {
+				s.CheckpointDir = c.settings.checkpointDir
+			}
+		} else if c.blocks.hasRemoteAt(s.Ms, in.id) {
+			return s, false // blocks are lost: the driver's read says which
+		}
+		s.Inputs = append(s.Inputs, parts)
 	}
 	for _, up := range upstream {
 		outs, ok := up.Outputs()
@@ -193,12 +209,18 @@ func (c *Context) forgetShuffles(done time.Time) {
 		}
 	}
 	before := done.Add(-keep).UnixMilli() + 1
+	c.toExecutors(func(ctx context.Context) { c.taskHost.ForgetShuffles(ctx, before) })
+}
+
+// toExecutors runs tell, a best-effort word to the executors, on a
+// goroutine the context's workers own, bounded by the network timeout.
+func (c *Context) toExecutors(tell func(ctx context.Context)) {
 	c.workers.Add(1)
 	go func() {
 		defer c.workers.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), c.settings.networkTimeout)
 		defer cancel()
-		c.taskHost.ForgetShuffles(ctx, before)
+		tell(ctx)
 	}()
 }
 
@@ -217,10 +239,11 @@ type remoteBackend struct {
 // there (nil: it runs here), name in messages; done records where a map
 // task's output went.
 type remoteJob struct {
-	task rdd.Task
-	name string
-	spec []byte
-	done func(rdd.MapOutput)
+	task   rdd.Task
+	name   string
+	spec   []byte
+	prefer string // the executor holding its input block, if any
+	done   func(rdd.MapOutput)
 }
 
 // Slots implements rdd.Backend: the executors' cores while there are
@@ -263,6 +286,7 @@ func (b *remoteBackend) RunTasks(ctx context.Context, tasks []rdd.Task) error {
 			return fmt.Errorf("task %s partition %d: %w", t.Stage, t.Partition, err)
 		}
 		jobs[i].name, jobs[i].spec, jobs[i].done = st.Ref(), spec, t.Remote.Done
+		jobs[i].prefer = base.preferred(t.Partition)
 	}
 	return b.run(ctx, jobs)
 }
@@ -310,7 +334,7 @@ func (b *remoteBackend) runRemote(ctx context.Context, j remoteJob) error {
 		if b.host.Cores() == 0 {
 			return b.local.RunAttempt(ctx, rdd.Task{Stage: t.Stage, Partition: t.Partition, Run: t.Run})
 		}
-		out, err := b.host.RunTask(ctx, cluster.Task{Name: j.name, Partition: t.Partition, Spec: j.spec}, inputReader{b.ssc})
+		out, err := b.host.RunTask(ctx, cluster.Task{Name: j.name, Partition: t.Partition, Spec: j.spec, Prefer: j.prefer}, inputReader{b.ssc})
 		if err == nil && j.done != nil {
 			j.done(out)
 		}
@@ -342,7 +366,7 @@ func foreachPartition[T any](ctx context.Context, ssc *Context, op *outputOp, t 
 		if err != nil {
 			return fmt.Errorf("task %s partition %d: %w", op.kind, p, err)
 		}
-		jobs[p].name, jobs[p].spec = name, spec
+		jobs[p].name, jobs[p].spec, jobs[p].prefer = name, spec, base.preferred(p)
 	}
 	return b.run(ctx, jobs)
 }

@@ -212,7 +212,7 @@ func runRemoteApp(t *testing.T, host *fakeHost, settings ...string) map[string][
 	if host != nil {
 		for range 2 {
 			exec := newRemoteApp(parts) // an executor's own copy of the graph
-			host.servers = append(host.servers, engine.NewExecutor(c, time.Second, exec.setup).TaskRunner(host))
+			host.servers = append(host.servers, engine.NewExecutor(c, time.Second, exec.setup).TaskRunner(host, nil))
 		}
 	}
 	clock := engine.NewManualClock(time.UnixMilli(1_000_000_000_000))
@@ -324,7 +324,7 @@ func TestTaskServerRefusesAnotherGraph(t *testing.T) {
 	srv := engine.NewExecutor(conf.Defaults(), time.Second, func(ssc *engine.Context) error {
 		engine.QueueStream(ssc, engine.NewQueue[int](), true).Print(1)
 		return nil
-	}).TaskRunner(nil)
+	}).TaskRunner(nil, nil)
 	spec := []byte(`{"fingerprint":"0000","stage":"0@1000/0","parallelism":2}`)
 	_, err := srv.RunTask(context.Background(), spec, nil)
 	if err == nil || !strings.Contains(err.Error(), "differs from the driver's") || task.KindOf(err) != task.Protocol {

@@ -62,7 +62,7 @@ func runFlaky(t *testing.T, f *flakySink, maxFailures int, remote bool) error {
 	if remote {
 		host = newFakeHost()
 		for range 2 {
-			host.servers = append(host.servers, engine.NewExecutor(c, time.Second, f.setup(q)).TaskRunner(host))
+			host.servers = append(host.servers, engine.NewExecutor(c, time.Second, f.setup(q)).TaskRunner(host, nil))
 		}
 		opts = append(opts, engine.WithTaskHost(host))
 	}

@@ -83,7 +83,7 @@ func typedFor[T any](ds *DStream[T]) typedRDD {
 				}
 				items, err := decodeSlice[T](b)
 				if err != nil {
-					return fmt.Errorf("input partition %d from the driver: %w", p, err)
+					return fmt.Errorf("input partition %d: %w", p, err)
 				}
 				for _, x := range items {
 					emit(x)

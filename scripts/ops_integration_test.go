@@ -214,7 +214,8 @@ func (a *app) waitAcked(n int) {
 	}
 }
 
-var segmentRE = regexp.MustCompile(`^recv-\d+-(\d+)-(\d+)-\d+\.wal$`)
+// segmentRE matches the driver's segments and executors' (recv-<stream>-x<executor>-<run>-…).
+var segmentRE = regexp.MustCompile(`^recv-\d+(?:-x[A-Za-z0-9_.]+-[a-z0-9]+)?-(\d+)-(\d+)-\d+\.wal$`)
 
 // TestIntegrationZeroLossUnderAMKills is the production story end to end:
 // start with gostream-start.sh; kill the AM three times at random moments,

@@ -42,8 +42,11 @@ type Status struct {
 	Receivers      []ReceiverStatus `json:"receivers"`
 	// ReceiverPlacements tell which executor runs each receiver.
 	ReceiverPlacements []container.ReceiverPlacement `json:"receiver_placements"`
-	CompletedBatches   int64                         `json:"completed_batches"`
-	Batches            []BatchStatus                 `json:"recent_batches"`
+	// DriverBytesIn is what the driver received from executors, in bytes:
+	// block metadata and task results, not the records they hold.
+	DriverBytesIn    container.BytesIn `json:"driver_bytes_in"`
+	CompletedBatches int64             `json:"completed_batches"`
+	Batches          []BatchStatus     `json:"recent_batches"`
 }
 
 // Executor is an executor's YARN container.

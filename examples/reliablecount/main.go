@@ -94,7 +94,10 @@ func build(ssc *engine.Context, cfg config) error {
 	pairs := engine.Map(engine.ReceiverStream(ssc, "numbered", src), func(w string) engine.Pair[string, int64] {
 		return engine.KV(w, int64(1))
 	})
-	counts := engine.UpdateStateByKey(pairs, func(vs []int64, s engine.Opt[int64]) engine.Opt[int64] {
+	// Summed per word before the state: each task's output is one count per
+	// word, not one value per record.
+	sums := engine.ReduceByKey(pairs, func(a, b int64) int64 { return a + b })
+	counts := engine.UpdateStateByKey(sums, func(vs []int64, s engine.Opt[int64]) engine.Opt[int64] {
 		n := s.Value
 		for _, v := range vs {
 			n += v
