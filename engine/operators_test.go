@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/engine/rdd"
 	"github.com/gostream/gostream/engine/streamtest"
 )
 
@@ -253,5 +254,32 @@ func TestOperatorGraphErrors(t *testing.T) {
 				t.Fatalf("Start error %v should mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestSortByKeyInTransform: rdd.SortByKey inside Transform orders each
+// batch by key (here the words of a batch by count, descending).
+func TestSortByKeyInTransform(t *testing.T) {
+	h := streamtest.New(t, time.Second)
+	in, q := streamtest.Input[string](h)
+	counts := engine.ReduceByKey(engine.Map(in, func(w string) kvi { return ki(w, 1) }), sumInts)
+	byCount := engine.Map(counts, func(kv kvi) engine.Pair[int, string] { return engine.KV(kv.Value, kv.Key) })
+	var got [][]int
+	engine.Transform(byCount, func(r *engine.RDD[engine.Pair[int, string]], _ time.Time) (*engine.RDD[engine.Pair[int, string]], error) {
+		return rdd.SortByKey(r, false, 3), nil
+	}).ForeachRDD(func(ctx context.Context, _ time.Time, r *engine.RDD[engine.Pair[int, string]]) error {
+		items, err := r.Collect(ctx)
+		var ns []int
+		for _, kv := range items {
+			ns = append(ns, kv.Key)
+		}
+		got = append(got, ns)
+		return err
+	})
+	h.Start()
+	pushAll(q, [][]string{strings.Fields("a b a c a b d"), {}})
+	h.Advance(2)
+	if fmt.Sprint(got) != "[[3 2 1 1] []]" {
+		t.Errorf("counts in order per batch: %v, want [[3 2 1 1] []]", got)
 	}
 }
