@@ -21,14 +21,23 @@ func transformed[U any](out *RDD[U], err error) (*RDD[U], error) {
 // duration. As with Transform, f must return an RDD, and a parent without
 // an RDD at a batch time on the slide fails the batch with ErrNoRDD.
 func TransformWith[T, U, W any](a *DStream[T], b *DStream[U], f func(ra *RDD[T], rb *RDD[U], batchTime time.Time) (*RDD[W], error)) *DStream[W] {
-	if a.n.slide != b.n.slide {
-		a.ssc.graphError(slideMismatch("transformWith", a.label(), b.label(), a.n.slide, b.n.slide))
-	}
 	if f == nil {
 		a.ssc.graphError(fmt.Errorf("transformWith of %s and %s: the function is nil", a.label(), b.label()))
 	}
-	n := &node{kind: "transformWith", parents: []*node{a.n, b.n}, slide: a.n.slide}
-	return newStream(a.ssc, n, func(t time.Time) (*RDD[W], error) {
+	return twoParents(a, b, "transformWith", false, func(ra *RDD[T], rb *RDD[U], t time.Time) (*RDD[W], error) {
+		return transformed(f(ra, rb, t))
+	})
+}
+
+// twoParents builds an operator over two streams of one slide duration
+// whose RDD at t is f of theirs; remoteOK as node.remoteOK.
+func twoParents[T, U, R any](a *DStream[T], b *DStream[U], kind string, remoteOK bool,
+	f func(*RDD[T], *RDD[U], time.Time) (*RDD[R], error)) *DStream[R] {
+	if a.n.slide != b.n.slide {
+		a.ssc.graphError(slideMismatch(kind, a.label(), b.label(), a.n.slide, b.n.slide))
+	}
+	n := &node{kind: kind, parents: []*node{a.n, b.n}, slide: a.n.slide, remoteOK: remoteOK}
+	return newStream(a.ssc, n, func(t time.Time) (*RDD[R], error) {
 		ra, err := parentRDD(a, t)
 		if err != nil {
 			return nil, err
@@ -37,7 +46,7 @@ func TransformWith[T, U, W any](a *DStream[T], b *DStream[U], f func(ra *RDD[T],
 		if err != nil {
 			return nil, err
 		}
-		return transformed(f(ra, rb, t))
+		return f(ra, rb, t)
 	})
 }
 
