@@ -56,8 +56,13 @@ type AnyDStream interface {
 	streamContext() *Context
 }
 
-func (d *DStream[T]) graphNode() *node        { return d.n }
-func (d *DStream[T]) streamContext() *Context { return d.ssc }
+func (d *DStream[T]) graphNode() *node { return d.n }
+func (d *DStream[T]) streamContext() *Context {
+	if d == nil {
+		return nil // reported by TransformStreams
+	}
+	return d.ssc
+}
 
 // TransformStreams applies an arbitrary function of several streams' RDDs
 // to each batch: Spark's StreamingContext.transform(dstreams, f). f gets,

@@ -160,6 +160,10 @@ func TestTransformGraphErrors(t *testing.T) {
 		{"transformStreams of another context's stream", func(ssc *engine.Context, in *engine.DStream[int]) {
 			discard(engine.TransformStreams(ssc, []engine.AnyDStream{in, otherIn}, ident))
 		}, []string{"transformStreams", "stream 1", "another streaming context"}},
+		{"transformStreams of a nil stream", func(ssc *engine.Context, in *engine.DStream[int]) {
+			var none *engine.DStream[string]
+			discard(engine.TransformStreams(ssc, []engine.AnyDStream{in, none}, ident))
+		}, []string{"transformStreams", "stream 1", "is nil"}},
 		{"transformStreams without a function", func(ssc *engine.Context, in *engine.DStream[int]) {
 			discard(engine.TransformStreams[int](ssc, []engine.AnyDStream{in}, nil))
 		}, []string{"transformStreams", "function is nil"}},
