@@ -32,11 +32,16 @@
 //     SourceStream; QueueStream, TextFileStream), which decide each batch's
 //     data themselves and keep their progress in the checkpoint.
 //   - Transformations: type-changing ones are generic functions (Map,
-//     FlatMap, ReduceByKey, Join, UpdateStateByKey, MapWithState,
-//     ReduceByKeyAndWindowInv, …); type-preserving ones are methods
-//     (Filter, Union, Window, Repartition, Count). Optional partition
-//     counts are a trailing variadic argument.
-//   - Outputs: Print, SaveAsTextFiles, ForeachRDD and ForeachPartition.
+//     FlatMap, Glom, FlatMapValues, ReduceByKey, Join, Transform,
+//     TransformWith, TransformStreams, UpdateStateByKey and its
+//     WithInitial, WithTime and Partitions forms, MapWithState,
+//     GroupByKeyAndWindow, ReduceByKeyAndWindowInv, ReduceByWindowInv, …);
+//     type-preserving ones are methods (Filter, Union, Window,
+//     Repartition, Count, Persist, Cache). Optional partition counts are a
+//     trailing variadic argument. DStream.Slice returns the RDDs a stream
+//     remembers for a time range.
+//   - Outputs: Print, SaveAsTextFiles, SaveAsObjectFiles (read back with
+//     ObjectFile), ForeachRDD and ForeachPartition.
 //
 // Mistakes in the graph are collected while it is built and reported
 // together by Context.Start. With a checkpoint directory (Checkpoint, or

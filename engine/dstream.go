@@ -119,11 +119,14 @@ func (d *DStream[T]) slice(from, to time.Time) ([]*RDD[T], error) {
 	return out, nil
 }
 
-func (d *DStream[T]) label() string {
-	if d.n.name != "" {
-		return fmt.Sprintf("%s %q (#%d)", d.n.kind, d.n.name, d.n.id)
+func (d *DStream[T]) label() string { return d.n.label() }
+
+// label names the operator in messages: kind, name if any, id.
+func (n *node) label() string {
+	if n.name != "" {
+		return fmt.Sprintf("%s %q (#%d)", n.kind, n.name, n.id)
 	}
-	return fmt.Sprintf("%s (#%d)", d.n.kind, d.n.id)
+	return fmt.Sprintf("%s (#%d)", n.kind, n.id)
 }
 
 // newStream registers an operator and returns its stream.
@@ -228,11 +231,7 @@ func Transform[T, U any](d *DStream[T], f func(r *RDD[T], batchTime time.Time) (
 		if err != nil {
 			return nil, err
 		}
-		out, err := f(r, t)
-		if err == nil && out == nil {
-			return nil, fmt.Errorf("the transform function returned no RDD (%w); return rdd.Empty for a batch without data", ErrNoRDD)
-		}
-		return out, err
+		return transformed(f(r, t))
 	})
 }
 

@@ -38,19 +38,7 @@ func MapValues[K comparable, V, W any](d *DStream[Pair[K, V]], f func(V) W) *DSt
 // join2 builds a two-parent keyed operator applied batch by batch.
 func join2[K comparable, V, W, R any](a *DStream[Pair[K, V]], b *DStream[Pair[K, W]], kind string,
 	f func(*RDD[Pair[K, V]], *RDD[Pair[K, W]]) *RDD[R]) *DStream[R] {
-	if a.n.slide != b.n.slide {
-		a.ssc.graphError(slideMismatch(kind, a.label(), b.label(), a.n.slide, b.n.slide))
-	}
-	n := &node{kind: kind, parents: []*node{a.n, b.n}, slide: a.n.slide, remoteOK: a.n.remoteOK && b.n.remoteOK}
-	return newStream(a.ssc, n, func(t time.Time) (*RDD[R], error) {
-		ra, err := parentRDD(a, t)
-		if err != nil {
-			return nil, err
-		}
-		rb, err := parentRDD(b, t)
-		if err != nil {
-			return nil, err
-		}
+	return twoParents(a, b, kind, a.n.remoteOK && b.n.remoteOK, func(ra *RDD[Pair[K, V]], rb *RDD[Pair[K, W]], _ time.Time) (*RDD[R], error) {
 		return f(ra, rb), nil
 	})
 }

@@ -118,9 +118,24 @@ func (d *DStream[T]) ForeachPartition(f func(ctx context.Context, batchTime time
 // is renamed into place, replacing the output of an earlier run of the same
 // batch, so re-running a batch never duplicates output.
 func (d *DStream[T]) SaveAsTextFiles(prefix, suffix string) {
+	saveAsFiles(d, "saveAsTextFiles", prefix, suffix, writeLines[T])
+}
+
+// writeLines writes each element on a line.
+func writeLines[T any](w *bufio.Writer, items iter.Seq[T]) error {
+	for x := range items {
+		fmt.Fprintln(w, x)
+	}
+	return nil
+}
+
+// saveAsFiles writes every batch as a directory prefix-TIME_IN_MS[.suffix]
+// holding one part-NNNNN file per partition written by write, as
+// SaveAsTextFiles says.
+func saveAsFiles[T any](d *DStream[T], kind, prefix, suffix string, write func(w *bufio.Writer, items iter.Seq[T]) error) {
 	fsys, root, err := d.ssc.fileSystem(prefix)
 	if err != nil {
-		d.ssc.pathError(fmt.Errorf("saveAsTextFiles %s: %w", prefix, err))
+		d.ssc.pathError(fmt.Errorf("%s %s: %w", kind, prefix, err))
 		return
 	}
 	dirs := func(t time.Time) (dir, tmp string) {
@@ -147,9 +162,9 @@ func (d *DStream[T]) SaveAsTextFiles(prefix, suffix string) {
 		}
 		return fsys.Rename(ctx, tmp, dir)
 	}
-	addPartitionOutput(d, "saveAsTextFiles", before, after, func(ctx context.Context, t time.Time, p int, items iter.Seq[T]) error {
+	addPartitionOutput(d, kind, before, after, func(ctx context.Context, t time.Time, p int, items iter.Seq[T]) error {
 		_, tmp := dirs(t)
-		return writePart(ctx, fsys, tmp, fmt.Sprintf("part-%05d", p), items)
+		return writePart(ctx, fsys, tmp, fmt.Sprintf("part-%05d", p), func(w *bufio.Writer) error { return write(w, items) })
 	})
 }
 
@@ -160,21 +175,22 @@ func (d *DStream[T]) SaveAsTextFiles(prefix, suffix string) {
 const partAttempts = "_attempts"
 
 // A transient storage fault writes it again, whole, under a new name.
-func writePart[T any](ctx context.Context, fsys hdfsstore.FS, dir, part string, items iter.Seq[T]) error {
+func writePart(ctx context.Context, fsys hdfsstore.FS, dir, part string, write func(w *bufio.Writer) error) error {
 	return hdfsstore.Retry(ctx, fsys, "write", path.Join(dir, part), func(ctx context.Context) error {
-		return writePartOnce(ctx, fsys, dir, part, items)
+		return writePartOnce(ctx, fsys, dir, part, write)
 	})
 }
 
-func writePartOnce[T any](ctx context.Context, fsys hdfsstore.FS, dir, part string, items iter.Seq[T]) error {
+func writePartOnce(ctx context.Context, fsys hdfsstore.FS, dir, part string, write func(w *bufio.Writer) error) error {
 	name := path.Join(dir, partAttempts, part+"-"+rand.Text())
 	w, err := fsys.Create(ctx, name)
 	if err != nil {
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
-	for x := range items {
-		fmt.Fprintln(bw, x)
+	if err := write(bw); err != nil {
+		_ = w.Abort(ctx)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := bw.Flush(); err != nil {
 		_ = w.Abort(ctx)

@@ -23,29 +23,7 @@ func stateNode(kind, params string, parent *node) *node {
 // the key and its previous state and returns the new state; returning an
 // absent Opt removes the key. It needs a checkpoint directory, as in Spark.
 func UpdateStateByKey[K comparable, V, S any](d *DStream[Pair[K, V]], update func(values []V, state Opt[S]) Opt[S], numPartitions ...int) *DStream[Pair[K, S]] {
-	parts := d.ssc.partitions(numPartitions)
-	var self *DStream[Pair[K, S]]
-	self = newStream(d.ssc, stateNode("updateStateByKey", "", d.n), func(t time.Time) (*RDD[Pair[K, S]], error) {
-		prev, err := self.rddAt(t.Add(-d.n.slide))
-		if err != nil {
-			return nil, err
-		}
-		cur, err := d.rddAt(t)
-		if err != nil {
-			return nil, err
-		}
-		grouped := rdd.CoGroup(orEmpty(d.ssc, prev), orEmpty(d.ssc, cur), parts)
-		updated := rdd.Map(grouped, func(kv Pair[K, CoGrouped[S, V]]) Pair[K, Opt[S]] {
-			var old Opt[S]
-			if len(kv.Value.Left) > 0 {
-				old = Some(kv.Value.Left[0])
-			}
-			return KV(kv.Key, update(kv.Value.Right, old))
-		})
-		kept := rdd.Filter(updated, func(kv Pair[K, Opt[S]]) bool { return kv.Value.Ok })
-		return rdd.Map(kept, func(kv Pair[K, Opt[S]]) Pair[K, S] { return KV(kv.Key, kv.Value.Value) }).AssumeHashedBy(parts), nil
-	})
-	return self
+	return UpdateStateByKeyWithInitial(d, update, nil, numPartitions...)
 }
 
 // State is the state of one key, handed to a MapWithState function.
@@ -92,6 +70,11 @@ type StateSpec[K comparable, V, S, M any] struct {
 	Timeout time.Duration
 	// NumPartitions of the state; 0: the default parallelism.
 	NumPartitions int
+	// Initial, when not nil, is the state before the first batch (Spark's
+	// StateSpec.initialState): its keys exist from the first batch, idle
+	// from then on. A restart from a checkpoint continues from the
+	// recovered state instead.
+	Initial *RDD[Pair[K, S]]
 }
 
 // stateEntry is one key's state and when it last received data.
@@ -146,11 +129,18 @@ func MapWithState[K comparable, V, S, M any](d *DStream[Pair[K, V]], spec StateS
 	}
 	parts := d.ssc.partitions([]int{spec.NumPartitions})
 	var self *DStream[statePartition[K, S, M]]
-	self = newStream(d.ssc, stateNode("mapWithState", fmt.Sprintf("timeout=%s", spec.Timeout), d.n),
+	params := fmt.Sprintf("timeout=%s", spec.Timeout)
+	if spec.Initial != nil {
+		params += " initial=true"
+	}
+	self = newStream(d.ssc, stateNode("mapWithState", params, d.n),
 		func(t time.Time) (*RDD[statePartition[K, S, M]], error) {
 			prev, err := self.rddAt(t.Add(-d.n.slide))
 			if err != nil {
 				return nil, err
+			}
+			if prev == nil && spec.Initial != nil { // the application's first batch
+				prev = initialStates[K, S, M](spec.Initial, parts, t)
 			}
 			cur, err := d.rddAt(t)
 			if err != nil {

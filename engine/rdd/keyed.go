@@ -3,6 +3,7 @@ package rdd
 import (
 	"context"
 	"fmt"
+	"iter"
 )
 
 // Combiner says how values of one key fold into a combined value C, as in
@@ -90,6 +91,22 @@ func GroupByKey[K comparable, V any](r *RDD[Pair[K, V]], parts int) *RDD[Pair[K,
 // MapValues applies f to each value, keeping keys and their partitioning.
 func MapValues[K comparable, V, W any](r *RDD[Pair[K, V]], f func(V) W) *RDD[Pair[K, W]] {
 	out := Map(r, func(kv Pair[K, V]) Pair[K, W] { return Pair[K, W]{kv.Key, f(kv.Value)} })
+	out.hashedBy = r.hashedBy
+	return out
+}
+
+// FlatMapValues replaces each pair by one pair per value f yields for its
+// value, keeping the key and the partitioning.
+func FlatMapValues[K comparable, V, W any](r *RDD[Pair[K, V]], f func(V) iter.Seq[W]) *RDD[Pair[K, W]] {
+	out := FlatMap(r, func(kv Pair[K, V]) iter.Seq[Pair[K, W]] {
+		return func(yield func(Pair[K, W]) bool) {
+			for w := range f(kv.Value) {
+				if !yield(Pair[K, W]{kv.Key, w}) {
+					return
+				}
+			}
+		}
+	})
 	out.hashedBy = r.hashedBy
 	return out
 }

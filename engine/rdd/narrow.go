@@ -115,3 +115,16 @@ func Repartition[T any](r *RDD[T], n int) *RDD[T] {
 			return nil
 		}}
 }
+
+// Glom turns each partition into one element holding all of its elements
+// (an empty slice for an empty partition), as Spark's glom.
+func Glom[T any](r *RDD[T]) *RDD[[]T] {
+	return narrow(r, func(ctx context.Context, p int, emit func([]T)) error {
+		all := []T{}
+		if err := r.compute(ctx, p, func(x T) { all = append(all, x) }); err != nil {
+			return err
+		}
+		emit(all)
+		return nil
+	})
+}

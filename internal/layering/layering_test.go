@@ -45,7 +45,7 @@ var rules = []rule{
 	{pkg: "engine/cluster", why: "the runtime seam's types", may: []string{"engine/rdd", "engine/task"}},
 	{pkg: "engine", why: "the author's API and the engine",
 		may:   []string{"conf", "engine/cluster", "engine/rdd", "engine/task", "hdfsstore"},
-		tests: []string{"engine/streamtest", "internal/logtest"}},
+		tests: []string{"engine/streamtest", "internal/logtest", "testcluster"}},
 	{pkg: "engine/streamtest", why: "the public test harness, on the author's API", may: []string{"conf", "engine"}},
 	{pkg: "engine/internal/chaosapp", why: "a test application, on the author's API",
 		may: []string{"engine"}, tests: []string{"conf"}},
