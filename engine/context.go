@@ -445,10 +445,19 @@ func (c *Context) generateBatch(t time.Time) {
 		}
 	}
 	for _, n := range c.graph.nodes {
-		if n.stateful {
-			if r := n.rddAtMs(ms); r != nil {
-				addJob(-1, "materialize "+n.kind, func(ctx context.Context) error { return n.typed.force(ctx, r) }, true)
+		var r any
+		switch {
+		case n.eager: // generated here when no output asked for it
+			var err error
+			if r, err = n.typed.rddAt(t); err != nil {
+				addJob(-1, "materialize "+n.kind, func(context.Context) error { return err }, true)
+				continue
 			}
+		case n.stateful:
+			r = n.rddAtMs(ms)
+		}
+		if r != nil {
+			addJob(-1, "materialize "+n.kind, func(ctx context.Context) error { return n.typed.force(ctx, r) }, true)
 		}
 	}
 	c.inputMu.Lock()
