@@ -40,6 +40,10 @@ type trialResult struct {
 	// RSSFirstHalf and RSSSecondHalf are the peaks of each half of the trial:
 	// under overload, memory must plateau rather than keep growing.
 	RSSFirstHalf, RSSSecondHalf float64
+	// IdleBatches is how many batches after warm-up ran no job at all: their
+	// records waited for a later batch (a window's slide), which then did
+	// the work of several.
+	IdleBatches int
 }
 
 // sustains reports whether the pipeline kept up with the rate: the input
@@ -158,6 +162,9 @@ func (s *batchStats) result(rate int) trialResult {
 	delays := make([]float64, len(steady))
 	for i, b := range steady {
 		records += b.NumRecords()
+		if b.ProcessingDelay() == 0 {
+			r.IdleBatches++
+		}
 		delays[i] = float64(b.TotalDelay().Microseconds()) / 1000
 	}
 	slices.Sort(delays)
