@@ -217,6 +217,10 @@ func mapStatePartitions[K comparable, V, S, M any](env *rdd.Env, prev *RDD[state
 			}
 		}
 		seen := make(map[K]bool, len(keys))
+		// One State for every record's call, as Spark reuses one per
+		// partition: a State per call escaped to the heap, an allocation
+		// per record.
+		st := new(State[S])
 		for _, kv := range keys {
 			seen[kv.Key] = true
 			// One call per record, as in Spark. The key's state is looked
@@ -224,8 +228,8 @@ func mapStatePartitions[K comparable, V, S, M any](env *rdd.Env, prev *RDD[state
 			// to a copy.
 			e, ok := states[kv.Key]
 			for _, v := range kv.Value {
-				st := State[S]{value: e.Value, exists: ok}
-				mapped = append(mapped, spec.Func(t, kv.Key, Some(v), &st))
+				*st = State[S]{value: e.Value, exists: ok}
+				mapped = append(mapped, spec.Func(t, kv.Key, Some(v), st))
 				switch {
 				case st.touched && !st.exists:
 					e, ok = stateEntry[S]{}, false
