@@ -33,10 +33,14 @@ func Main(batch time.Duration, setup engine.Setup, opts ...engine.Option) {
 func run(ctx context.Context, batch time.Duration, setup engine.Setup, opts []engine.Option) int {
 	switch role := os.Getenv(procenv.Role); role {
 	case "", procenv.RoleDriver:
-		run := engine.Run
+		run := runLocalDriver
 		if os.Getenv(procenv.DriverListenFD) != "" {
 			run = runClientDriver // gostream-submit --master yarn --deploy-mode client
 		}
+		// A YARN application killed while it held the checkpoint directory
+		// never releases it: ask the cluster of HADOOP_CONF_DIR, if any,
+		// instead of waiting for its lease to expire.
+		opts = append([]engine.Option{engine.WithApplicationEnded(am.RMApplicationEnded(os.Getenv))}, opts...)
 		if err := run(ctx, batch, setup, opts...); err != nil {
 			fmt.Fprintln(os.Stderr, "gostream:", err)
 			return exitCode(err)
@@ -76,6 +80,21 @@ func driver(batch time.Duration, setup engine.Setup, appOpts []engine.Option) am
 	}
 }
 
+// runLocalDriver runs the driver with a local master, as engine.Run does,
+// serving its status page and metrics.
+func runLocalDriver(ctx context.Context, batch time.Duration, setup engine.Setup, opts ...engine.Option) error {
+	c, err := driverConf()
+	if err != nil {
+		return err
+	}
+	u, err := startDriverUI(c, batch, nil)
+	if err != nil {
+		return err
+	}
+	defer u.close()
+	return engine.RunConf(ctx, c, batch, setup, slices.Concat([]engine.Option{engine.WithLogger(slog.Default())}, u.opts, opts)...)
+}
+
 // runExecutor runs a YARN executor until its driver goes away or a signal
 // arrives. It runs the receivers and map tasks the driver places on it,
 // rebuilt by setup as in the driver.
@@ -84,11 +103,20 @@ func runExecutor(ctx context.Context, batch time.Duration, setup engine.Setup, o
 	if err != nil {
 		return err
 	}
-	ec, err := container.ExecutorConfigFromEnv(os.Getenv)
+	secret, err := am.ContainerSecret(os.Getenv)
+	if err != nil {
+		return err
+	}
+	ec, err := container.ExecutorConfigFromEnv(os.Getenv, secret)
 	if err != nil {
 		return err
 	}
 	ec.Heartbeat, ec.Timeout = c.Duration(conf.ExecutorHeartbeatInterval), c.Duration(conf.NetworkTimeout)
+	msrv, err := serveExecutorMetrics(&ec)
+	if err != nil {
+		return err
+	}
+	defer msrv.Close()
 	// The graphs rebuilt here share one set of HDFS connections.
 	files := engine.StorageResolver(c, slog.Default())
 	defer files.Close()
@@ -113,13 +141,18 @@ func runClientDriver(ctx context.Context, batch time.Duration, setup engine.Setu
 		return err
 	}
 	defer ep.Close()
+	u, err := startDriverUI(c, batch, ep)
+	if err != nil {
+		return err
+	}
+	defer u.close()
 	dconf := c.Clone()
 	if err := dconf.Set(conf.Master, fmt.Sprintf("local[%d]", c.Int(conf.DriverCores))); err != nil {
 		return err
 	}
 	var stoppedBy atomic.Value // the os.Signal that stopped the driver, if one did
 	err = engine.RunConf(ctx, dconf, batch, setup, slices.Concat([]engine.Option{engine.WithLogger(slog.Default()),
-		engine.WithReceiverHost(ep), engine.WithTaskHost(ep), engine.WithOnSignal(func(sig os.Signal) { stoppedBy.Store(sig) })}, opts)...)
+		engine.WithReceiverHost(ep), engine.WithTaskHost(ep), engine.WithOnSignal(func(sig os.Signal) { stoppedBy.Store(sig) })}, u.opts, opts)...)
 	sig, _ := stoppedBy.Load().(os.Signal)
 	// The application master ends the application as the driver did; a
 	// driver that cannot tell it leaves a link that ends without a word,

@@ -15,6 +15,7 @@ import (
 	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/hadoop/yarnpb"
 	"github.com/gostream/gostream/internal/yarn"
+	"github.com/gostream/gostream/ui"
 )
 
 // YARN container exit statuses the allocator tells apart
@@ -81,25 +82,14 @@ type allocator struct {
 // retainedEndedExecutors is how many ended executors the status page shows.
 const retainedEndedExecutors = 20
 
-// EndedExecutor is an executor whose container completed, and why.
-type EndedExecutor struct {
-	ID         string    `json:"id"`
-	Container  string    `json:"container"`
-	Node       string    `json:"node"`
-	Ended      time.Time `json:"ended"`
-	ExitStatus int32     `json:"exit_status"`
-	Reason     string    `json:"reason"`
-	// Failure: it counts towards gostream.executor.maxNumFailures.
-	Failure bool `json:"failure"`
-}
-
-// Executor is an executor container.
-type Executor struct {
-	ID        string    `json:"id"`
-	Container string    `json:"container"`
-	Node      string    `json:"node"`
-	Started   time.Time `json:"started"`
-}
+// The allocator keeps its executors in the status page's types (package
+// ui, which a driver outside YARN serves too).
+type (
+	// EndedExecutor is an executor whose container completed, and why.
+	EndedExecutor = ui.EndedExecutor
+	// Executor is an executor container.
+	Executor = ui.Executor
+)
 
 func (a *allocator) snapshot() (execs []Executor, ended []EndedExecutor, failed int) {
 	a.mu.Lock()

@@ -105,7 +105,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
 	}
-	defer st.close()
+	defer st.Close()
 	maxRes, err := a.register(ctx)
 	if err != nil {
 		return &ExitError{Code: 1, Err: err}
@@ -191,11 +191,12 @@ func connectRM(ctx context.Context, getenv func(string) string) (*client.Client,
 	return client.New(ctx, hc)
 }
 
-// rmApplicationEnded asks the ResourceManager, as rmAttempts does, whether
-// the application holding the checkpoint directory's lease has ended
-// (engine.WithApplicationEnded): the driver asks this once, when it finds
-// the lease held by another application.
-func rmApplicationEnded(getenv func(string) string) engine.ApplicationEnded {
+// RMApplicationEnded asks the ResourceManager of the site files getenv
+// names (HADOOP_CONF_DIR), as rmAttempts does, whether the application
+// holding the checkpoint directory's lease has ended
+// (engine.WithApplicationEnded): a driver, in the AM or local, asks this
+// once, when it finds the lease held by an application.
+func RMApplicationEnded(getenv func(string) string) engine.ApplicationEnded {
 	return func(ctx context.Context, app string) (bool, error) {
 		id, err := yarn.ParseApplicationID(app)
 		if err != nil {

@@ -9,10 +9,14 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/engine"
 	"github.com/gostream/gostream/internal/hadoopconf"
 	"github.com/gostream/gostream/internal/yarn"
+	"github.com/gostream/gostream/metrics"
+	"github.com/gostream/gostream/ui"
 )
 
 // attempt is one run of the application master: what Run's steps share.
@@ -26,7 +30,8 @@ type attempt struct {
 	sched       Scheduler
 	ds          *driverSide
 	alloc       *allocator
-	batches     *batchListener // the driver's events, for the status page
+	batches     *ui.Recorder         // the driver's events, for the status page
+	registry    *prometheus.Registry // the process's metrics, at the status page's /metrics
 	trackingURL string
 }
 
@@ -49,7 +54,7 @@ func newAttempt(cfg Config) (*attempt, error) {
 	log := cfg.Logger.With("app", env.ContainerID.Attempt.App.String(), "attempt", env.Attempt)
 	log.Info("application master starting", "container", env.ContainerID, "max_attempts", maxAttempts,
 		"requested_max_attempts", c.Int(conf.YarnMaxAppAttempts), "node", env.NMHost)
-	return &attempt{cfg: cfg, env: env, conf: c, maxAttempts: maxAttempts, log: log, batches: newBatchListener()}, nil
+	return &attempt{cfg: cfg, env: env, conf: c, maxAttempts: maxAttempts, log: log, batches: ui.NewRecorder(), registry: metrics.NewRegistry()}, nil
 }
 
 // effectiveMaxAttempts is how many attempts the RM allows this application.
@@ -106,27 +111,28 @@ func executorResource(c *conf.Conf) yarn.Resource {
 // startStatusPage serves the status page. It starts before registering:
 // its address is the tracking URL the RM is told, which users reach
 // through the RM's proxy.
-func (a *attempt) startStatusPage() (*statusServer, error) {
+func (a *attempt) startStatusPage() (*ui.Server, error) {
 	started := time.Now()
-	st, err := serveStatus(":0", func() Status { return a.status(started) })
+	ln, err := net.Listen("tcp", ":0")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("status page: %w", err)
 	}
-	a.trackingURL = "http://" + net.JoinHostPort(a.env.NMHost, strconv.Itoa(st.port())) + "/"
+	st := ui.Serve(ln, ui.Handler(func() ui.Status { return a.status(started) }, metrics.Handler(a.registry)))
+	a.trackingURL = "http://" + net.JoinHostPort(a.env.NMHost, strconv.Itoa(st.Port())) + "/"
 	return st, nil
 }
 
 // status is what the status page shows now.
-func (a *attempt) status(started time.Time) Status {
+func (a *attempt) status(started time.Time) ui.Status {
 	c := a.conf
 	execs, ended, failed := a.alloc.snapshot()
-	st := Status{Application: a.env.ContainerID.Attempt.App.String(), Name: c.String(conf.AppName), Attempt: a.env.Attempt,
+	st := ui.Status{Application: a.env.ContainerID.Attempt.App.String(), Name: c.String(conf.AppName), Attempt: a.env.Attempt,
 		MaxAttempts: a.maxAttempts, RequestedMaxAttempts: c.Int(conf.YarnMaxAppAttempts), Started: started, Executors: execs, EndedExecutors: ended, ExecutorFailures: failed,
 		BatchDuration: a.cfg.Batch, GracefulStopTimeout: engine.GracefulStopTimeout(c, a.cfg.Batch), StopMarker: c.String(conf.StopMarker)}
 	if ep := a.ds.ep; ep != nil {
 		st.Registered, st.ReceiverPlacements = ep.Executors(), ep.Receivers()
 	}
-	a.batches.snapshot(&st)
+	a.batches.Snapshot(&st)
 	return st
 }
 
@@ -226,11 +232,18 @@ func (a *attempt) runDriver(ctx context.Context) error {
 	if a.ds.ep == nil {
 		return watchClientDriver(ctx, a.ds, a.conf, a.log, a.alloc.lost)
 	}
+	// The driver's metrics join the process's at the status page's /metrics;
+	// in client mode the driver serves its own (outside YARN).
+	ep := a.ds.ep
+	m, err := metrics.NewDriver(a.registry, a.cfg.Batch, func() int { return len(ep.Executors()) })
+	if err != nil {
+		return err
+	}
 	dconf := a.conf.Clone()
 	_ = dconf.Set(conf.Master, fmt.Sprintf("local[%d]", a.conf.Int(conf.DriverCores)))
 	_ = dconf.Set(conf.DeployMode, conf.DeployModeClient)
-	return a.cfg.Driver(ctx, dconf, a.batches, a.ds.ep, engine.WithApplicationAttempt(a.env.ContainerID.Attempt.App.String(), a.env.Attempt),
-		engine.WithApplicationEnded(rmApplicationEnded(a.cfg.Getenv)))
+	return a.cfg.Driver(ctx, dconf, a.batches, ep, engine.WithApplicationAttempt(a.env.ContainerID.Attempt.App.String(), a.env.Attempt),
+		engine.WithApplicationEnded(RMApplicationEnded(a.cfg.Getenv)), engine.WithListener(m))
 }
 
 // end ends the attempt as o says: without unregistering, YARN decides

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/engine"
+	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/logtest"
 	"github.com/gostream/gostream/internal/procenv"
 	"github.com/gostream/gostream/internal/yarn"
@@ -29,6 +31,22 @@ type clientModeAM struct {
 	done chan error // Run's result
 }
 
+// writeSecret writes container credentials holding the application secret,
+// as gostream-submit's launch context gives them to a client-mode AM, and
+// returns the file's name.
+func writeSecret(t *testing.T, secret string) string {
+	t.Helper()
+	b, err := secretCredentials(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(t.TempDir(), "container_tokens")
+	if err := os.WriteFile(name, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
 func startClientModeAM(t *testing.T) *clientModeAM {
 	t.Helper()
 	rec, log := logtest.New()
@@ -39,7 +57,7 @@ func startClientModeAM(t *testing.T) *clientModeAM {
 	}
 	t.Cleanup(func() { ep.Close() })
 	env := amEnv(1)
-	env[procenv.ClientDriver], env[procenv.ExecutorSecret] = fmt.Sprintf("127.0.0.1:%d", ep.Port()), "s"
+	env[procenv.ClientDriver], env[token.EnvTokenFile] = fmt.Sprintf("127.0.0.1:%d", ep.Port()), writeSecret(t, "s")
 	env["GOSTREAM_NETWORK_TIMEOUT"], env["GOSTREAM_EXECUTOR_HEARTBEATINTERVAL"] = "300ms", "50ms"
 	var environ []string
 	for k, v := range env {

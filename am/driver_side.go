@@ -30,9 +30,9 @@ type driverSide struct {
 // calls onLost with the executors it declares lost.
 func newDriverSide(getenv func(string) string, host string, c *conf.Conf, log *slog.Logger, onLost func(id string, err error)) (*driverSide, error) {
 	if addr := getenv(procenv.ClientDriver); addr != "" {
-		secret := getenv(procenv.ExecutorSecret)
-		if secret == "" {
-			return nil, fmt.Errorf("client mode: %s is set but %s is not (the AM is started by gostream-submit, not by hand)", procenv.ClientDriver, procenv.ExecutorSecret)
+		secret, err := ContainerSecret(getenv)
+		if err != nil {
+			return nil, fmt.Errorf("client mode: %w", err)
 		}
 		return &driverSide{addr: addr, secret: secret}, nil
 	}
@@ -86,6 +86,11 @@ func watchClientDriver(ctx context.Context, d *driverSide, c *conf.Conf, log *sl
 	if connected && errors.Is(err, container.ErrDriverGone) {
 		return &ClientDriverError{Addr: d.addr, Link: err}
 	}
+	if !connected && errors.Is(err, syscall.ECONNREFUSED) {
+		// The driver listens before the application is submitted and until
+		// it ends: nobody listening means it has ended.
+		return &ClientDriverError{Addr: d.addr, Link: err, Unreached: true}
+	}
 	return fmt.Errorf("client-mode driver at %s: %w", d.addr, err)
 }
 
@@ -99,10 +104,14 @@ type ClientDriverError struct {
 	End *container.DriverEnd
 	// Link is how the link ended, when the driver said nothing.
 	Link error
+	// Unreached: nothing listened at Addr when the AM connected.
+	Unreached bool
 }
 
 func (e *ClientDriverError) Error() string {
 	switch {
+	case e.Unreached:
+		return fmt.Sprintf("the client-mode driver at %s had ended before the application master could reach it (gostream-submit's output says why): %v", e.Addr, e.Link)
 	case e.End == nil:
 		return fmt.Sprintf("the client-mode driver at %s went away without saying how it ended (its process was killed, or the network between it and the application master broke): %v", e.Addr, e.Link)
 	case e.End.Err == "":

@@ -29,6 +29,9 @@ type Spec struct {
 	// StagingDir is the application's staging directory (an hdfs:// URL),
 	// removed when the application ends for good.
 	StagingDir string
+	// Secret is the client-mode driver's application secret (secret.go);
+	// empty in cluster mode, where the AM makes one.
+	Secret string
 }
 
 // LaunchContext is the AM container's launch context.
@@ -48,6 +51,11 @@ func (s Spec) LaunchContext() (yarn.ContainerLaunchContext, error) {
 	})
 	if err != nil {
 		return yarn.ContainerLaunchContext{}, fmt.Errorf("application master launch context: %w", err)
+	}
+	if s.Secret != "" {
+		if lc.Tokens, err = secretCredentials(s.Secret); err != nil {
+			return yarn.ContainerLaunchContext{}, fmt.Errorf("application master launch context: %w", err)
+		}
 	}
 	return lc, nil
 }
@@ -69,18 +77,21 @@ type executorSpec struct {
 }
 
 // launchContext is the launch context of executor id: the variables
-// container.ExecutorConfigFromEnv reads tell it its driver.
+// container.ExecutorConfigFromEnv reads tell it its driver, its credentials
+// hold the secret (ContainerSecret).
 func (s executorSpec) launchContext(id string) (yarn.ContainerLaunchContext, error) {
 	if s.DriverAddress == "" || s.Secret == "" {
 		return yarn.ContainerLaunchContext{}, fmt.Errorf("executor launch context: no driver address or secret")
 	}
 	lc, err := binaryLaunchContext(s.App, s.Args, s.Resources, s.Env, map[string]string{
-		procenv.Role:           procenv.RoleExecutor,
-		procenv.DriverAddress:  s.DriverAddress,
-		procenv.ExecutorSecret: s.Secret,
-		procenv.ExecutorID:     id,
-		procenv.ExecutorCores:  fmt.Sprint(max(s.Cores, 1)),
+		procenv.Role:          procenv.RoleExecutor,
+		procenv.DriverAddress: s.DriverAddress,
+		procenv.ExecutorID:    id,
+		procenv.ExecutorCores: fmt.Sprint(max(s.Cores, 1)),
 	})
+	if err == nil {
+		lc.Tokens, err = secretCredentials(s.Secret)
+	}
 	if err != nil {
 		return yarn.ContainerLaunchContext{}, fmt.Errorf("executor launch context: %w", err)
 	}

@@ -1,8 +1,10 @@
 package am
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/gostream/gostream/internal/hadoop/token"
 	"github.com/gostream/gostream/internal/procenv"
 	"github.com/gostream/gostream/internal/yarn"
 )
@@ -22,10 +24,22 @@ func TestExecutorLaunchContext(t *testing.T) {
 	if lc.Commands[0] != want {
 		t.Errorf("command %q, want %q", lc.Commands[0], want)
 	}
-	for k, v := range map[string]string{"GOSTREAM_ROLE": "executor", procenv.ExecutorID: "4", procenv.ExecutorSecret: "sec", "GOSTREAM_X": "1", procenv.ExecutorCores: "2"} {
+	for k, v := range map[string]string{"GOSTREAM_ROLE": "executor", procenv.ExecutorID: "4", "GOSTREAM_X": "1", procenv.ExecutorCores: "2"} {
 		if lc.Environment[k] != v {
 			t.Errorf("%s=%q, want %q", k, lc.Environment[k], v)
 		}
+	}
+	for k, v := range lc.Environment {
+		if strings.Contains(v, "sec") {
+			t.Errorf("the secret is in the environment (%s), which the NodeManager writes into launch_container.sh", k)
+		}
+	}
+	creds, err := token.Parse(lc.Tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key, _ := creds.SecretByAlias(secretAlias); string(key) != "sec" {
+		t.Errorf("the executor's credentials hold secret %q, want %q", key, "sec")
 	}
 	if _, ok := s.Env[procenv.ExecutorID]; ok {
 		t.Error("the spec's environment was modified")

@@ -33,21 +33,25 @@ type Options struct {
 	DialTimeout, CallTimeout time.Duration
 	// MaxRetries bounds the retries after connection failures (default 5).
 	MaxRetries int
+	// Credentials log in to a kerberized cluster (a principal and its
+	// keytab); empty means the ticket cache. Close ends the login.
+	Credentials security.Credentials
 }
 
 // Client is a YARN ResourceManager client.
 type Client struct {
-	rpc  *ipc.Client
-	conf *hadoopconf.Conf
-	user string
+	rpc   *ipc.Client
+	conf  *hadoopconf.Conf
+	user  string
+	login security.Login
 }
 
 // New connects to the ResourceManager named by conf
 // (yarn.resourcemanager.address, or the RM HA ids) and checks that it
 // answers, within ctx. conf nil means the configuration of HADOOP_CONF_DIR
 // and YARN_CONF_DIR. The connection authenticates as security.NewLogin
-// decides: a configuration asking for Kerberos fails with
-// security.ErrKerberosUnsupported.
+// decides: on a kerberized cluster, with Options.Credentials or the ticket
+// cache (security.ErrKerberosRequired without either).
 func New(ctx context.Context, conf *hadoopconf.Conf, opts ...Options) (*Client, error) {
 	var o Options
 	if len(opts) > 0 {
@@ -59,13 +63,19 @@ func New(ctx context.Context, conf *hadoopconf.Conf, opts ...Options) (*Client, 
 			return nil, opErr("connect", yarn.ApplicationID{}, err)
 		}
 	}
-	login, err := security.NewLogin(conf, o.User)
+	login, err := security.NewLogin(conf, o.User, o.Credentials)
 	if err != nil {
+		return nil, opErr("connect", yarn.ApplicationID{}, err)
+	}
+	ipcUser, auth, err := login.IPC(conf, security.KeyResourceManagerPrincipal)
+	if err != nil {
+		login.Close()
 		return nil, opErr("connect", yarn.ApplicationID{}, err)
 	}
 	addrs := o.Addrs
 	if len(addrs) == 0 {
 		if addrs, err = conf.RMAddresses(); err != nil {
+			login.Close()
 			return nil, opErr("connect", yarn.ApplicationID{}, err)
 		}
 	}
@@ -73,15 +83,16 @@ func New(ctx context.Context, conf *hadoopconf.Conf, opts ...Options) (*Client, 
 		o.CallTimeout = time.Minute
 	}
 	rpc, err := ipc.NewClient(ipc.Options{
-		Addrs: addrs, Protocol: ProtocolApplicationClient, User: login.User, Auth: login.Auth,
+		Addrs: addrs, Protocol: ProtocolApplicationClient, User: ipcUser, Auth: auth,
 		DialTimeout: o.DialTimeout, CallTimeout: o.CallTimeout, MaxRetries: o.MaxRetries,
 	})
 	if err != nil {
+		login.Close()
 		return nil, opErr("connect", yarn.ApplicationID{}, err)
 	}
-	c := &Client{rpc: rpc, conf: conf, user: login.User}
+	c := &Client{rpc: rpc, conf: conf, user: login.User, login: login}
 	if _, err := c.ClusterMetrics(ctx); err != nil {
-		rpc.Close()
+		c.Close()
 		var e *Error
 		if errors.As(err, &e) {
 			e.Op = fmt.Sprintf("connect to the ResourceManager at %s (from %s)", strings.Join(addrs, ","), conf.Describe())
@@ -99,7 +110,11 @@ func (c *Client) User() string { return c.user }
 func (c *Client) Conf() *hadoopconf.Conf { return c.conf }
 
 // Close releases the connection.
-func (c *Client) Close() error { return c.rpc.Close() }
+func (c *Client) Close() error {
+	err := c.rpc.Close()
+	c.login.Close()
+	return err
+}
 
 // call makes one ApplicationClientProtocol call. Every method of that
 // protocol gostream uses is idempotent in Hadoop's sense (the RM dedupes

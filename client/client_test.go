@@ -287,9 +287,10 @@ func TestCheckMaxAttempts(t *testing.T) {
 	}
 }
 
-// TestKerberosRefused: a configuration directory asking for Kerberos fails
-// before connecting, with security.ErrKerberosUnsupported.
-func TestKerberosRefused(t *testing.T) {
+// TestKerberosWithoutCredentials: a configuration directory asking for
+// Kerberos, with no keytab login and no ticket cache, fails before
+// connecting with security.ErrKerberosRequired.
+func TestKerberosWithoutCredentials(t *testing.T) {
 	rm := newFakeRM(t)
 	dir := t.TempDir()
 	site := `<configuration>
@@ -301,11 +302,17 @@ func TestKerberosRefused(t *testing.T) {
 	}
 	t.Setenv("HADOOP_CONF_DIR", dir)
 	t.Setenv("YARN_CONF_DIR", "")
+	krb5 := filepath.Join(dir, "krb5.conf")
+	if err := os.WriteFile(krb5, []byte("[libdefaults]\n default_realm = EXAMPLE.TEST\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(security.EnvKrb5Config, krb5)
+	t.Setenv(security.EnvKrb5CCName, "FILE:"+filepath.Join(dir, "no-cache"))
 	c, err := client.New(t.Context(), nil)
 	if err == nil {
 		c.Close()
 	}
-	if !errors.Is(err, security.ErrKerberosUnsupported) || !errors.Is(err, hadoopconf.ErrConfig) {
-		t.Fatalf("client.New with Kerberos: %v, want security.ErrKerberosUnsupported", err)
+	if !errors.Is(err, security.ErrKerberosRequired) || !errors.Is(err, hadoopconf.ErrConfig) {
+		t.Fatalf("client.New with Kerberos: %v, want security.ErrKerberosRequired", err)
 	}
 }

@@ -71,6 +71,11 @@ const (
 	YarnAMCores                            = "gostream.yarn.am.cores"
 	YarnAppMasterEnv                       = "gostream.yarn.appMasterEnv" // a prefix: gostream.yarn.appMasterEnv.NAME
 
+	// Monitoring.
+	UIEnabled      = "gostream.ui.enabled"
+	UIPort         = "gostream.ui.port"
+	PortMaxRetries = "gostream.port.maxRetries"
+
 	// Security.
 	KerberosPrincipal = "gostream.kerberos.principal"
 	KerberosKeytab    = "gostream.kerberos.keytab"
@@ -284,10 +289,18 @@ var sections = []section{
 		{name: YarnAppMasterEnv, yarnOnly: true, kind: kindString, prefix: true, spark: sp("spark.yarn.appMasterEnv"),
 			doc: "gostream.yarn.appMasterEnv.NAME=value sets environment variable NAME in the application master (the driver in cluster mode)"},
 	}},
+	{"Monitoring", []key{
+		{name: UIEnabled, kind: kindBool, def: "true", spark: sp("spark.ui.enabled"),
+			doc: "serve the driver's status page, its JSON (/json) and Prometheus metrics (/metrics) on gostream.ui.port when the driver runs outside YARN (on YARN the application master serves them at the tracking URL)"},
+		{name: UIPort, kind: kindInt, def: "4040", max: 65535, spark: sp("spark.ui.port"),
+			doc: "port of the driver's status page outside YARN; when it is taken the next ports are tried (gostream.port.maxRetries); 0 = any free port"},
+		{name: PortMaxRetries, kind: kindInt, def: "16", spark: sp("spark.port.maxRetries"),
+			doc: "how many ports after gostream.ui.port are tried when it is taken"},
+	}},
 	{"Security", []key{
 		{name: KerberosPrincipal, kind: kindString, def: "", spark: sp("spark.kerberos.principal", "spark.yarn.principal"),
 			doc: "Kerberos principal to log in as on a secure cluster; needs gostream.kerberos.keytab"},
 		{name: KerberosKeytab, kind: kindString, def: "", spark: sp("spark.kerberos.keytab", "spark.yarn.keytab"),
-			doc: "keytab of gostream.kerberos.principal; shipped privately to the application master and the executors"},
+			doc: "keytab of gostream.kerberos.principal (logins on a kerberized cluster; without both keys, the ticket cache of kinit)"},
 	}},
 }

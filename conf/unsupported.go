@@ -27,7 +27,7 @@ var unsupported = []unsupportedGroup{
 		"spark.kubernetes.", "spark.mesos.", "spark.deploy.", "spark.standalone.", "spark.cores.max",
 		"spark.driver.supervise",
 	}},
-	{"gostream has no SQL, Structured Streaming, web UI, event log or history server", []string{
+	{"gostream has no SQL, Structured Streaming, event log or history server; of the web UI's settings it has spark.ui.enabled and spark.ui.port, and its metrics are Prometheus' /metrics, without Spark's metrics sinks", []string{
 		"spark.sql.", "spark.ui.", "spark.eventLog.", "spark.history.", "spark.yarn.historyServer.",
 		"spark.streaming.ui.enabled", "spark.metrics.", "spark.yarn.metrics.", "spark.logConf", "spark.log.",
 	}},
@@ -57,7 +57,7 @@ var unsupported = []unsupportedGroup{
 		"spark.executor.heartbeat.", "spark.executor.logs.", "spark.executor.processTreeMetrics.",
 		"spark.executor.decommission.", "spark.decommission.", "spark.driver.maxResultSize",
 		"spark.driver.port", "spark.driver.bindAddress", "spark.driver.blockManager.",
-		"spark.blockManager.", "spark.port.maxRetries", "spark.rpc.", "spark.network.timeoutInterval",
+		"spark.blockManager.", "spark.rpc.", "spark.network.timeoutInterval",
 		"spark.network.io.", "spark.network.maxRemoteBlockSizeFetchToMem", "spark.executor.id",
 		"spark.yarn.am.port", "spark.yarn.am.waitTime", "spark.yarn.containerLauncherMaxThreads",
 		"spark.yarn.am.nodeLabelExpression", "spark.yarn.executor.nodeLabelExpression",

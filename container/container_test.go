@@ -81,13 +81,13 @@ func TestExecutorStopsWithItsContext(t *testing.T) {
 }
 
 func TestExecutorConfigFromEnv(t *testing.T) {
-	_, err := ExecutorConfigFromEnv(func(string) string { return "" })
-	if err == nil || !strings.Contains(err.Error(), "application master") {
+	_, err := ExecutorConfigFromEnv(func(string) string { return "" }, "")
+	if err == nil || !strings.Contains(err.Error(), "application master") || !strings.Contains(err.Error(), "secret") {
 		t.Fatalf("empty env: %v", err)
 	}
-	env := map[string]string{procenv.DriverAddress: "h:1", procenv.ExecutorSecret: "s", procenv.ExecutorID: "3", procenv.ExecutorCores: "4"}
-	c, err := ExecutorConfigFromEnv(func(k string) string { return env[k] })
-	if err != nil || c.ID != "3" || c.Cores != 4 || c.DriverAddress != "h:1" {
+	env := map[string]string{procenv.DriverAddress: "h:1", procenv.ExecutorID: "3", procenv.ExecutorCores: "4"}
+	c, err := ExecutorConfigFromEnv(func(k string) string { return env[k] }, "s")
+	if err != nil || c.ID != "3" || c.Cores != 4 || c.DriverAddress != "h:1" || c.Secret != "s" {
 		t.Fatalf("%+v %v", c, err)
 	}
 }

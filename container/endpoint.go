@@ -23,6 +23,7 @@ type ExecutorInfo struct {
 	PID         int    `json:"pid"`
 	Remote      string `json:"remote"`
 	ShuffleAddr string `json:"shuffle_addr,omitempty"` // empty: it runs no tasks
+	MetricsAddr string `json:"metrics_addr,omitempty"` // its Prometheus /metrics; empty: none
 	// Tasks: running now, and ended since it registered, by final state
 	// (engine/task: failed counts lost too).
 	ActiveTasks    int       `json:"active_tasks"`
@@ -183,7 +184,7 @@ func (e *Endpoint) serve(c net.Conn) error {
 	}
 	now := time.Now()
 	x := &executorConn{info: ExecutorInfo{ID: hello.ExecutorID, Host: hello.Host, Cores: hello.Cores, PID: hello.PID,
-		Remote: c.RemoteAddr().String(), ShuffleAddr: hello.ShuffleAddr, Registered: now, LastHeartbeat: now},
+		Remote: c.RemoteAddr().String(), ShuffleAddr: hello.ShuffleAddr, MetricsAddr: hello.MetricsAddr, Registered: now, LastHeartbeat: now},
 		peer: newPeer(lc, e.timeout), runs: map[int64]*receiverRun{}, tasks: map[int64]*taskRun{}}
 	if hello.Launcher {
 		// The client-mode AM watches the driver: it runs nothing here, and

@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gostream/gostream/engine/cluster"
 	"github.com/gostream/gostream/engine/rdd"
+	"github.com/gostream/gostream/engine/task"
 	"github.com/gostream/gostream/internal/procenv"
 )
 
@@ -37,6 +39,13 @@ type ExecutorConfig struct {
 	// cluster.Executor.TaskRunner). nil: the executor serves no map outputs
 	// and refuses tasks, and the driver sends it none.
 	Tasks func(shuffle rdd.ShuffleReader) cluster.TaskRunner
+	// MetricsPort, when not 0, is the port this executor serves its
+	// Prometheus metrics on: the driver learns it, at the address the
+	// driver reached it by, for the status page's JSON.
+	MetricsPort int
+	// OnTaskEnded, when set, hears how each task the driver sent here
+	// ended (the executor's metrics).
+	OnTaskEnded func(state task.State, kind task.Kind)
 	// Launcher connects as the client-mode application master, which only
 	// watches the driver: it is not an executor and runs nothing.
 	Launcher bool
@@ -51,17 +60,18 @@ type ExecutorConfig struct {
 	OnDriverEnded func(DriverEnd)
 }
 
-// ExecutorConfigFromEnv reads the executor's environment.
-func ExecutorConfigFromEnv(getenv func(string) string) (ExecutorConfig, error) {
-	c := ExecutorConfig{
-		DriverAddress: getenv(procenv.DriverAddress), Secret: getenv(procenv.ExecutorSecret), ID: getenv(procenv.ExecutorID),
-	}
+// ExecutorConfigFromEnv reads the executor's environment. secret is the
+// application secret, which a container's credentials hold, never its
+// environment (the AM's ContainerSecret).
+func ExecutorConfigFromEnv(getenv func(string) string, secret string) (ExecutorConfig, error) {
+	c := ExecutorConfig{DriverAddress: getenv(procenv.DriverAddress), Secret: secret, ID: getenv(procenv.ExecutorID)}
 	var missing []string
-	for name, v := range map[string]string{procenv.DriverAddress: c.DriverAddress, procenv.ExecutorSecret: c.Secret, procenv.ExecutorID: c.ID} {
+	for name, v := range map[string]string{procenv.DriverAddress: c.DriverAddress, "the application secret": c.Secret, procenv.ExecutorID: c.ID} {
 		if v == "" {
 			missing = append(missing, name)
 		}
 	}
+	slices.Sort(missing)
 	if len(missing) > 0 {
 		return c, fmt.Errorf("executor: %v not set: executors are started by the YARN application master, not by hand", missing)
 	}
@@ -101,9 +111,13 @@ func RunExecutor(ctx context.Context, c ExecutorConfig) error {
 	defer stop()
 	defer conn.Close()
 
-	tasks := &executorTasks{id: c.ID, store: newShuffleStore(c.ID), log: c.Logger, running: map[int64]context.CancelFunc{}}
+	tasks := &executorTasks{id: c.ID, store: newShuffleStore(c.ID), log: c.Logger, running: map[int64]context.CancelFunc{}, ended: c.OnTaskEnded}
 	host, _ := os.Hostname()
 	hello := message{ExecutorID: c.ID, Host: host, Cores: c.Cores, PID: os.Getpid(), Launcher: c.Launcher}
+	if c.MetricsPort != 0 {
+		// Where the driver reached this executor, so can a scraper.
+		hello.MetricsAddr = net.JoinHostPort(conn.LocalAddr().(*net.TCPAddr).IP.String(), strconv.Itoa(c.MetricsPort))
+	}
 	if c.Tasks != nil && !c.Launcher {
 		// Where the driver reached this executor, the others can too.
 		srv, err := startShuffleServer(conn.LocalAddr().(*net.TCPAddr), tasks.store, c.Secret, c.Timeout, c.Logger)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/gostream/gostream/engine/cluster"
+	"github.com/gostream/gostream/engine/task"
 )
 
 // executorTasks runs the tasks the driver sends and keeps map tasks' outputs
@@ -18,6 +19,7 @@ type executorTasks struct {
 	store  *shuffleStore
 	ctx    context.Context // ends with the connection
 	log    *slog.Logger
+	ended  func(task.State, task.Kind) // ExecutorConfig.OnTaskEnded
 
 	mu      sync.Mutex
 	running map[int64]context.CancelFunc // by run: cancel_task ends the task
@@ -40,6 +42,9 @@ func (t *executorTasks) run(m message) (message, error) {
 		cancel()
 	}()
 	res, err := t.runner.RunTask(ctx, m.Data, taskEnv{peer: t.peer, run: m.Run})
+	if t.ended != nil {
+		t.ended(task.StateOf(ctx, err), task.KindOf(err))
+	}
 	if err != nil && t.ctx.Err() != nil {
 		// The task stopped because this executor is going away: to the
 		// driver that is a lost executor, not the task's failure.

@@ -252,6 +252,15 @@ func (a *flakyApp) setup(ssc *engine.Context) error {
 	return nil
 }
 
+// attemptCounts copies the counts under the lock: an executor's goroutine
+// wrote them, and the batch's end reached the test over a socket, which the
+// race detector does not see as ordering.
+func (a *flakyApp) attemptCounts() map[string]int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return maps.Clone(a.attempts)
+}
+
 // runFlakyOnExecutors runs one batch of a flakyApp with its output's tasks
 // on two real executors over loopback and returns how the batch ended.
 func runFlakyOnExecutors(t *testing.T, a *flakyApp, maxFailures int) (*Endpoint, error) {
@@ -317,10 +326,11 @@ func TestTaskRetriesOnExecutors(t *testing.T) {
 	if err != nil {
 		t.Fatalf("batch failed: %v", err)
 	}
-	if len(a.attempts) != 2 {
-		t.Errorf("attempts %v, want both partitions' tasks", a.attempts)
+	attempts := a.attemptCounts()
+	if len(attempts) != 2 {
+		t.Errorf("attempts %v, want both partitions' tasks", attempts)
 	}
-	for key, n := range a.attempts {
+	for key, n := range attempts {
 		if n != 3 {
 			t.Errorf("partition %s: %d attempts, want 3", key, n)
 		}

@@ -29,6 +29,9 @@ type message struct {
 	// ShuffleAddr is where the executor serves its map outputs (host:port);
 	// empty when it runs no tasks.
 	ShuffleAddr string `json:"shuffle_addr,omitempty"`
+	// MetricsAddr is where the executor serves its Prometheus metrics
+	// (host:port; empty: it serves none).
+	MetricsAddr string `json:"metrics_addr,omitempty"`
 	OK          bool   `json:"ok,omitempty"`
 	Error       string `json:"error,omitempty"`
 	// Failure says what kind of failure Error is (engine/task), so that

@@ -49,6 +49,8 @@ type receiverWAL struct {
 	reportErr   func(error)
 	skipDamaged bool // gostream.streaming.receiver.writeAheadLog.skipDamaged
 
+	written func(WALWriteInfo) // hears every block write (the metrics)
+
 	mu   sync.Mutex
 	wals map[int]*hdfsstore.WAL
 }
@@ -91,7 +93,13 @@ func (w *receiverWAL) stream(id int) (*hdfsstore.WAL, error) {
 }
 
 // write makes a block durable: its segment, then its "add" record.
-func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (blockMeta, error) {
+func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (_ blockMeta, err error) {
+	start, size := time.Now(), 0
+	if w.written != nil {
+		defer func() {
+			w.written(WALWriteInfo{StreamID: b.streamID, Duration: time.Since(start), Bytes: size, Err: err})
+		}()
+	}
 	wal, err := w.stream(b.streamID)
 	if err != nil {
 		return blockMeta{}, err
@@ -100,6 +108,7 @@ func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (blockMeta, e
 	if err != nil {
 		return blockMeta{}, fmt.Errorf("block of stream %d: %w", b.streamID, err)
 	}
+	size = len(data)
 	at := w.clock.Now() // the write time, not the cut time: see checkpointer.clean
 	seg, err := wal.WriteSegment(ctx, at, at, [][]byte{data})
 	if err != nil {

@@ -308,6 +308,7 @@ func (c *checkpointer) write() {
 	}
 	ctx, cancel := c.opContext()
 	defer cancel()
+	start := time.Now()
 	if err == nil {
 		err = hdfsstore.WriteCheckpoint(ctx, c.fsys, c.dir, time.UnixMilli(c.lastGen), b, c.retain)
 		var pe *hdfsstore.PruneError
@@ -316,6 +317,8 @@ func (c *checkpointer) write() {
 			err = nil
 		}
 	}
+	written := CheckpointWriteInfo{BatchTime: time.UnixMilli(c.lastGen), Duration: time.Since(start), Bytes: len(b), Err: err}
+	c.ssc.bus.postRuntime(func(r RuntimeListener) { r.OnCheckpointWritten(written) })
 	if err != nil {
 		if c.refused(err) {
 			return

@@ -75,6 +75,8 @@ type Context struct {
 	lease        atomic.Pointer[leaseKeeper] // the checkpoint directory's lease, once taken (lease.go)
 
 	onSignal func(os.Signal) // WithOnSignal (main.go)
+
+	initialListeners []Listener // WithListener (runtime_listener.go)
 }
 
 type contextState int
@@ -148,7 +150,7 @@ func NewContext(c *conf.Conf, batch time.Duration, opts ...Option) (*Context, er
 		ssc.resolver, ssc.ownResolver = StorageResolver(c, ssc.log), true
 	}
 	if ssc.env.Backend == nil {
-		policy := task.Policy{MaxFailures: s.maxFailures, Retrying: ssc.logRetry}
+		policy := task.Policy{MaxFailures: s.maxFailures, Retrying: ssc.logRetry, Ended: ssc.taskAttemptEnded}
 		ssc.env.Backend = rdd.NewLocalBackend(s.slots, policy)
 		if ssc.taskHost != nil {
 			ssc.env.Backend = &remoteBackend{ssc: ssc, local: rdd.NewLocalBackend(s.slots, policy), host: ssc.taskHost, policy: policy}
@@ -158,6 +160,9 @@ func NewContext(c *conf.Conf, batch time.Duration, opts ...Option) (*Context, er
 	}
 	ssc.blocks = newBlockTracker(s.maxPendingBlocks(batch))
 	ssc.bus = newListenerBus(ssc.log)
+	for _, l := range ssc.initialListeners {
+		ssc.bus.add(l)
+	}
 	ssc.sched = newJobScheduler(ssc)
 	if s.checkpointDir != "" {
 		ssc.Checkpoint(s.checkpointDir)
@@ -250,7 +255,8 @@ func WithResolver(r *hdfsstore.Resolver) Option { return func(s *Context) { s.re
 // paths with: its HDFS calls wait out transient faults for
 // gostream.hadoop.storageRetryTimeout, logging to log.
 func StorageResolver(c *conf.Conf, log *slog.Logger) *hdfsstore.Resolver {
-	return &hdfsstore.Resolver{RetryTimeout: c.Duration(conf.StorageRetryTimeout), RetrySetting: conf.StorageRetryTimeout, Logger: log}
+	return &hdfsstore.Resolver{RetryTimeout: c.Duration(conf.StorageRetryTimeout), RetrySetting: conf.StorageRetryTimeout, Logger: log,
+		KerberosPrincipal: c.String(conf.KerberosPrincipal), KerberosKeytab: c.String(conf.KerberosKeytab)}
 }
 
 // resolveTimeout bounds resolving a path, which may connect to a NameNode.
@@ -456,9 +462,16 @@ func (c *Context) generateBatch(t time.Time) {
 		case n.stateful:
 			r = n.rddAtMs(ms)
 		}
-		if r != nil {
-			addJob(-1, "materialize "+n.kind, func(ctx context.Context) error { return n.typed.force(ctx, r) }, true)
+		if r == nil {
+			continue
 		}
+		addJob(-1, "materialize "+n.kind, func(ctx context.Context) error {
+			keys, err := n.typed.force(ctx, r)
+			if err == nil && n.stateful {
+				c.stateMaterialized(StateInfo{StreamID: n.id, Kind: n.kind, BatchTime: t, Keys: keys})
+			}
+			return err
+		}, true)
 	}
 	c.inputMu.Lock()
 	for stream, n := range c.inputInfo[ms] {

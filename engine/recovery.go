@@ -359,6 +359,7 @@ func (c *Context) openReceiverWAL(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	w.written = c.walWritten
 	c.blocks.wal = w
 	return nil
 }

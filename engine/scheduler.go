@@ -180,6 +180,7 @@ func (s *jobScheduler) complete(set *jobSet) {
 	switch {
 	case !done:
 		ssc.log.Error("batch failed", "batch", info.BatchTime.UnixMilli(), "err", info.Err)
+		ssc.bus.postRuntime(func(r RuntimeListener) { r.OnBatchFailed(info) })
 		ssc.fail(info.Err)
 	case info.Err != nil:
 		ssc.log.Error("batch failed; its data will not be processed again, going on with the next batches ("+

@@ -108,6 +108,11 @@ type statePartition[K comparable, S, M any] struct {
 	mapped []M
 }
 
+// stateKeyer is a record holding many keys of a state: a state partition.
+type stateKeyer interface{ stateKeys() int }
+
+func (sp statePartition[K, S, M]) stateKeys() int { return len(sp.states) }
+
 // MapWithStateDStream is the stream of mapped records of a MapWithState
 // operator; StateSnapshots gives the full state after every batch.
 // Checkpoint on either sets how often the state is saved.

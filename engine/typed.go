@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"sync/atomic"
 	"time"
 
 	"github.com/gostream/gostream/engine/rdd"
@@ -13,8 +14,9 @@ import (
 // element type.
 type typedRDD struct {
 	// force computes every partition of r; a stateful node's RDD must
-	// exist whole before the next.
-	force func(ctx context.Context, r any) error
+	// exist whole before the next. It returns how many keys r holds: its
+	// records, or the keys its state partitions hold (stateKeyer).
+	force func(ctx context.Context, r any) (int64, error)
 	// encode and decode are a state snapshot's format (state_snapshot.go).
 	encode func(ctx context.Context, r any) ([]byte, error)
 	decode func(name string, b []byte) (any, error)
@@ -33,16 +35,27 @@ func typedFor[T any](ds *DStream[T]) typedRDD {
 	env := ds.ssc.env
 	encode, decode := snapshotCodec[T](env)
 	return typedRDD{
-		force: func(ctx context.Context, r any) error {
+		force: func(ctx context.Context, r any) (int64, error) {
 			rr, _ := r.(*RDD[T])
 			if rr == nil {
-				return nil
+				return 0, nil
 			}
-			return rr.ForeachPartition(ctx, "materialize "+ds.n.kind, func(_ context.Context, _ int, items iter.Seq[T]) error {
-				for range items {
+			var zero T
+			_, statePartitions := any(zero).(stateKeyer) // decided once: boxing every record would cost
+			var keys atomic.Int64
+			err := rr.ForeachPartition(ctx, "materialize "+ds.n.kind, func(_ context.Context, _ int, items iter.Seq[T]) error {
+				var n int64
+				for x := range items {
+					if statePartitions {
+						n += int64(any(x).(stateKeyer).stateKeys())
+					} else {
+						n++
+					}
 				}
+				keys.Add(n)
 				return nil
 			})
+			return keys.Load(), err
 		},
 		encode: encode,
 		decode: decode,

@@ -23,7 +23,13 @@ var examples = []string{"wordcount", "statefulwordcount", "windowedcounts", "fil
 // binDir holds the examples, built once by TestMain.
 var binDir string
 
+// TestMain builds the examples. It also keeps a developer's HADOOP_CONF_DIR
+// or YARN_CONF_DIR from sending the unit tests' local paths to the
+// cluster's fs.defaultFS (integration tests pass the test cluster's
+// configuration to what they run).
 func TestMain(m *testing.M) {
+	os.Unsetenv("HADOOP_CONF_DIR")
+	os.Unsetenv("YARN_CONF_DIR")
 	dir, err := os.MkdirTemp("", "gostream-examples-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

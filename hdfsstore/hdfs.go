@@ -42,6 +42,9 @@ type HDFSOptions struct {
 	// UseDatanodeHostname connects to DataNodes by hostname rather than IP
 	// (dfs.client.use.datanode.hostname).
 	UseDatanodeHostname bool
+	// Kerberos authenticates to a kerberized cluster (nil: simple
+	// authentication as User).
+	Kerberos *security.HDFSAuth
 }
 
 func (o *HDFSOptions) setDefaults() {
@@ -105,13 +108,18 @@ func NewHDFS(ctx context.Context, opts HDFSOptions) (*HDFS, error) {
 	connectCtx, cancel := context.WithTimeout(ctx, opts.DialTimeout*time.Duration(len(opts.Addresses))+opts.OpTimeout)
 	defer cancel()
 	client, err := call(connectCtx, h, func() (*hdfs.Client, error) {
-		return hdfs.NewClient(hdfs.ClientOptions{
+		co := hdfs.ClientOptions{
 			Addresses:           opts.Addresses,
 			User:                opts.User,
 			UseDatanodeHostname: opts.UseDatanodeHostname,
 			NamenodeDialFunc:    dialer(opts.DialTimeout, opts.OpTimeout),
 			DatanodeDialFunc:    dialer(opts.DialTimeout, 0), // FileReader/FileWriter deadlines bound these
-		})
+		}
+		if k := opts.Kerberos; k != nil {
+			co.KerberosClient, co.KerberosServicePrincipleName = k.Client, k.NameNodePrincipal
+			co.DataTransferProtection = k.DataTransferProtection
+		}
+		return hdfs.NewClient(co)
 	}, func(c *hdfs.Client, err error) {
 		if c != nil {
 			_ = c.Close()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gostream/gostream/internal/hadoop/security"
@@ -30,7 +31,12 @@ type Resolver struct {
 	// ForPath.
 	Conf *hadoopconf.Conf
 	// User is the HDFS user; "" means HADOOP_USER_NAME, else the OS user.
+	// On a kerberized cluster the user is the Kerberos principal's.
 	User string
+	// KerberosPrincipal and KerberosKeytab log in to a kerberized cluster;
+	// both empty means the ticket cache. The login is made once, at the
+	// first HDFS path, and ended by Close.
+	KerberosPrincipal, KerberosKeytab string
 	// DialTimeout and OpTimeout are passed to HDFSOptions (0: defaults).
 	DialTimeout, OpTimeout time.Duration
 	// RetryTimeout, when positive, makes the HDFS file systems ForPath
@@ -44,6 +50,9 @@ type Resolver struct {
 	Logger       *slog.Logger
 
 	conns conns[connKey, *HDFS]
+
+	loginMu sync.Mutex
+	login   *security.Login
 }
 
 // connKey names a shared HDFS connection.
@@ -54,7 +63,30 @@ type connKey struct {
 
 // Close closes the HDFS connections the resolver made; file systems it
 // returned fail with fs.ErrClosed from then on, and so does ForPath on HDFS.
-func (r *Resolver) Close() error { return r.conns.Close() }
+func (r *Resolver) Close() error {
+	err := r.conns.Close()
+	r.loginMu.Lock()
+	if r.login != nil {
+		r.login.Close()
+	}
+	r.loginMu.Unlock()
+	return err
+}
+
+// loginFor returns the resolver's login, made at the first call.
+func (r *Resolver) loginFor(conf *hadoopconf.Conf) (security.Login, error) {
+	r.loginMu.Lock()
+	defer r.loginMu.Unlock()
+	if r.login != nil {
+		return *r.login, nil
+	}
+	l, err := security.NewLogin(conf, r.User, security.Credentials{Principal: r.KerberosPrincipal, Keytab: r.KerberosKeytab})
+	if err != nil {
+		return security.Login{}, err
+	}
+	r.login = &l
+	return l, nil
+}
 
 var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
 
@@ -168,11 +200,15 @@ func (r *Resolver) hadoopConf() (*hadoopconf.Conf, error) {
 // that gets it at each try. A connection that fails for a transient reason
 // is then only logged here.
 func (r *Resolver) hdfs(ctx context.Context, conf *hadoopconf.Conf, authority string) (FS, string, error) {
-	login, err := security.NewLogin(conf, r.User)
+	login, err := r.loginFor(conf)
 	if err != nil {
 		return nil, "", err
 	}
 	addrs, err := conf.NameNodes(authority)
+	if err != nil {
+		return nil, "", err
+	}
+	krb, err := login.HDFS(conf, addrs)
 	if err != nil {
 		return nil, "", err
 	}
@@ -183,6 +219,7 @@ func (r *Resolver) hdfs(ctx context.Context, conf *hadoopconf.Conf, authority st
 		DialTimeout:         r.DialTimeout,
 		OpTimeout:           r.OpTimeout,
 		UseDatanodeHostname: conf.UseDatanodeHostname(),
+		Kerberos:            krb,
 	}
 	key := connKey{addrs: strings.Join(addrs, ","), authority: authority, user: login.User, useDatanodeHostname: opts.UseDatanodeHostname}
 	connect := func(ctx context.Context) (FS, error) {

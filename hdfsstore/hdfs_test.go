@@ -101,21 +101,36 @@ func TestForPathBadInput(t *testing.T) {
 	}
 	t.Setenv("HADOOP_CONF_DIR", writeConf(t, map[string]string{
 		"fs.defaultFS": "hdfs://127.0.0.1:1", "hadoop.security.authentication": "kerberos"}, nil))
+	noKerberosCredentials(t)
 	if _, _, err := forPath(t, "/x"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "kerberos") {
 		t.Errorf("ForPath with Kerberos: %v, want ErrConfig about kerberos", err)
 	}
 }
 
-// TestForPathKerberos: a configuration directory asking for Kerberos fails
-// with the sentinel the YARN client uses too.
+// TestForPathKerberos: a configuration directory asking for Kerberos,
+// without a keytab login or a ticket cache, fails with the sentinel the YARN
+// client uses too.
 func TestForPathKerberos(t *testing.T) {
 	t.Setenv("HADOOP_CONF_DIR", writeConf(t, map[string]string{
 		"fs.defaultFS": "hdfs://127.0.0.1:1", "hadoop.security.authentication": "kerberos"}, nil))
+	noKerberosCredentials(t)
 	for _, p := range []string{"/x", "hdfs://127.0.0.1:1/x"} {
-		if _, _, err := forPath(t, p); !errors.Is(err, security.ErrKerberosUnsupported) {
-			t.Errorf("ForPath(%q) with Kerberos: %v, want security.ErrKerberosUnsupported", p, err)
+		if _, _, err := forPath(t, p); !errors.Is(err, security.ErrKerberosRequired) {
+			t.Errorf("ForPath(%q) with Kerberos: %v, want security.ErrKerberosRequired", p, err)
 		}
 	}
+}
+
+// noKerberosCredentials points KRB5_CONFIG at a krb5.conf and KRB5CCNAME at
+// a ticket cache that does not exist.
+func noKerberosCredentials(t *testing.T) {
+	dir := t.TempDir()
+	krb5 := filepath.Join(dir, "krb5.conf")
+	if err := os.WriteFile(krb5, []byte("[libdefaults]\n default_realm = EXAMPLE.TEST\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(security.EnvKrb5Config, krb5)
+	t.Setenv(security.EnvKrb5CCName, "FILE:"+filepath.Join(dir, "no-cache"))
 }
 
 // closedPort returns a loopback port nothing listens on.

@@ -4,6 +4,9 @@ package scripts_test
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -153,4 +156,34 @@ func containerLog(t *testing.T, o *opsIT, a *app, container string) string {
 	}
 	t.Fatalf("no log of %s", container)
 	return ""
+}
+
+// TestIntegrationLocalDriverAfterKilledApplication: a YARN application
+// whose last AM was killed hard (SIGKILL, a lost node) while it held its
+// checkpoint directory never releases the lease. A
+// local driver started on that directory (with the cluster's
+// HADOOP_CONF_DIR) asks the ResourceManager, learns that the application
+// has ended and takes the directory over at once; before, it refused to
+// start until the lease expired (gostream.streaming.checkpoint.lease.timeout,
+// 3 minutes).
+func TestIntegrationLocalDriverAfterKilledApplication(t *testing.T) {
+	o := newOpsIT(t)
+	a := o.newApp("killed")
+	a.start("reliablecount", []string{"--num-executors", "1", "--conf", "spark.yarn.maxAppAttempts=1"})
+	a.WaitRunning(1, 2*time.Minute)
+	a.waitAcked(0)
+	a.KillAM()
+	a.WaitEnd(time.Minute)
+
+	cmd := exec.Command(filepath.Join(o.bin, "reliablecount"), "-duration", "4s",
+		"-acked", o.URL("local/acked"), "-out", o.URL("local/state"), "-rate", "400", "-chunk", "20")
+	cmd.Env = append(os.Environ(), "HADOOP_CONF_DIR="+o.Cluster.HadoopConfDir,
+		"GOSTREAM_STREAMING_RECEIVER_WRITEAHEADLOG_ENABLE=true", "GOSTREAM_STREAMING_CHECKPOINT_DIRECTORY="+a.ckpt)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the local driver after the killed application: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "took the checkpoint directory over") || !strings.Contains(string(out), a.ID.String()) {
+		t.Errorf("the local driver did not say it took the directory over from %s:\n%s", a.ID, out)
+	}
 }

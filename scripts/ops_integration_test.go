@@ -22,10 +22,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/internal/yarn"
 	"github.com/gostream/gostream/internal/yarnctl"
 	"github.com/gostream/gostream/internal/yarntest"
+	"github.com/gostream/gostream/ui"
 )
 
 // bins builds gostream, gostream-submit and examples/reliablecount (twice:
@@ -104,7 +104,7 @@ func (a *app) start(bin string, opts []string, appArgs ...string) {
 func (a *app) killReceiverExecutor() {
 	a.Env.T.Helper()
 	r := a.WaitRunning(1, 2*time.Minute)
-	placed := func() (string, *am.Status) {
+	placed := func() (string, *ui.Status) {
 		deadline := time.Now().Add(time.Minute)
 		for {
 			st, err := yarnctl.DriverStatus(a.Env.T.Context(), r.TrackingURL)

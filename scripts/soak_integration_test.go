@@ -27,8 +27,16 @@ var (
 
 // soakValidity is the application's attempt-failure validity interval:
 // faults that may cost an attempt are spaced further apart, so that the
-// application's 2 attempts are never used up by the schedule itself.
-const soakValidity = 40 * time.Second
+// application's 2 attempts are never used up by the schedule itself. It is
+// the executor-failure validity interval too, with room for
+// soakExecutorFailures in it: a NodeManager outage alone may cost both
+// executors, and the schedule is a run of faults, not a crash loop that
+// gostream.executor.maxNumFailures is there to stop (a run of the default
+// 4 within 3 minutes failed the soak once).
+const (
+	soakValidity         = 40 * time.Second
+	soakExecutorFailures = 8
+)
 
 // fault is one kind of failure the soak injects. inject breaks something and
 // mends it (restarting a daemon, thawing a process) before it returns.
@@ -190,7 +198,9 @@ func TestIntegrationFaultSoak(t *testing.T) {
 	s := &soak{t: t, a: o.newApp("soak"), rng: rand.New(rand.NewPCG(seed, 0)), injected: map[string]int{}}
 	s.a.start("reliablecount", []string{"--num-executors", "2", "--conf", "gostream.network.timeout=10s", "--conf", "gostream.executor.heartbeatInterval=1s",
 		"--conf", "spark.yarn.maxAppAttempts=2",
-		"--conf", "spark.yarn.am.attemptFailuresValidityInterval=" + soakValidity.String()})
+		"--conf", "spark.yarn.am.attemptFailuresValidityInterval=" + soakValidity.String(),
+		"--conf", "spark.executor.failuresValidityInterval=" + soakValidity.String(),
+		"--conf", fmt.Sprintf("spark.executor.maxNumFailures=%d", soakExecutorFailures)})
 	s.a.WaitRunning(1, 3*time.Minute)
 	s.a.waitAcked(0)
 

@@ -11,7 +11,9 @@
 # Integration part: `scripts/testcluster.sh up` brings up the test cluster
 # (on first use it installs docker.io, debootstrap and Maven as needed and
 # builds the image, a few minutes; where no docker engine can run it falls back
-# to host processes), then `go test -tags integration -p 1 -count=1 ./...`.
+# to host processes), `scripts/testcluster.sh --secure up` the kerberized one
+# beside it (installing MIT Kerberos's KDC when missing), then
+# `go test -tags integration -p 1 -count=1 ./...`.
 # Packages run one at a time (-p 1): they share the cluster, and fault-injection
 # tests kill its daemons. Afterwards the cluster is left up for the next run
 # (it is reused in seconds; `scripts/testcluster.sh down` removes it), except
@@ -26,7 +28,7 @@ short=0
 for a in "$@"; do
   case $a in
     -short|--short) short=1 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument $a (try -h)" >&2; exit 2 ;;
   esac
 done
@@ -72,7 +74,13 @@ EOF
   exit 0
 fi
 echo "test cluster ready after $((SECONDS - start))s"
-[ "${CI:-}" = true ] && trap 'scripts/testcluster.sh down || true' EXIT
+[ "${CI:-}" = true ] && trap 'scripts/testcluster.sh down || true; scripts/testcluster.sh --secure down || true' EXIT
+start=$SECONDS
+if ! scripts/testcluster.sh --secure up; then
+  echo "test.sh: FAILED: the secure (Kerberos) test cluster could not be started (see above)" >&2
+  exit 1
+fi
+echo "secure test cluster ready after $((SECONDS - start))s"
 
 echo "== integration tests"
 if ! go test -tags integration -p 1 -count=1 -timeout 40m ./...; then

@@ -2,7 +2,11 @@
 # Runs gostream's test cluster: a real Hadoop 3.4 HDFS + YARN on this host
 # (NameNode, DataNode, ResourceManager, two NodeManagers), all on 127.0.0.1.
 #
-# Usage: scripts/testcluster.sh COMMAND [DAEMON]
+# Usage: scripts/testcluster.sh [--secure] COMMAND [DAEMON]
+#   --secure  the kerberized cluster instead: its own KDC (MIT krb5kdc, realm
+#             GOSTREAM.TEST on 127.0.0.1), keytabs, ports (the insecure ones
+#             plus 1000), containers and state dir; it runs beside the
+#             insecure cluster and never touches it (testcluster/README.md)
 #   up        build the image when needed, start the daemons (only the missing
 #             ones if a cluster is partly up), wait until HDFS has left safe
 #             mode and both NodeManagers are RUNNING, then print the client
@@ -22,28 +26,52 @@
 # Environment: TESTCLUSTER_DIR state directory (default /tmp/gostream-testcluster),
 #   TESTCLUSTER_TIMEOUT seconds `up` waits for readiness (default 240),
 #   TESTCLUSTER_KEEP=1 makes `down` keep the state dir (logs, data).
+#   With --secure: TESTCLUSTER_SECURE_DIR state directory (default
+#   /tmp/gostream-testcluster-secure), TESTCLUSTER_RPC_PROTECTION the daemons'
+#   hadoop.rpc.protection (default privacy,integrity,authentication: every QOP
+#   accepted, each client chooses), TESTCLUSTER_DATA_PROTECTION the
+#   DataNode's dfs.data.transfer.protection (default authentication).
 # Exit status: 0 success (status: cluster ready); 1 failure (status: partly up
 #   or not ready); 2 usage error; 3 no cluster (status, env, kill, start, logs).
 set -eu
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-STATE=${TESTCLUSTER_DIR:-/tmp/gostream-testcluster}
+SECURE=0
+if [ "${1:-}" = --secure ]; then SECURE=1; shift; fi
+if [ $SECURE = 1 ]; then
+  STATE=${TESTCLUSTER_SECURE_DIR:-/tmp/gostream-testcluster-secure}
+  PREFIX=gostream-tcs-
+  LABEL=org.gostream.testcluster-secure
+  OFFSET=1000
+else
+  STATE=${TESTCLUSTER_DIR:-/tmp/gostream-testcluster}
+  PREFIX=gostream-tc-
+  LABEL=org.gostream.testcluster
+  OFFSET=0
+fi
 LOCK=$STATE.lock
-PREFIX=gostream-tc-
-LABEL=org.gostream.testcluster
 DAEMONS="nn dn1 rm nm1 nm2"
 TIMEOUT=${TESTCLUSTER_TIMEOUT:-240}
 
-# Ports: all on 127.0.0.1, in 18000-18199 (below Linux's ephemeral range).
+# Ports: all on 127.0.0.1, in 18000-18199 (below Linux's ephemeral range);
+# the secure cluster's are these plus 1000.
 NN_RPC_PORT=18020 NN_HTTP_PORT=18870 SNN_HTTP_PORT=18868
 DN1_XFER_PORT=18866 DN1_HTTP_PORT=18864 DN1_IPC_PORT=18867
 RM_PORT=18032 RM_SCHEDULER_PORT=18030 RM_TRACKER_PORT=18031 RM_ADMIN_PORT=18033 RM_WEB_PORT=18088
 NM1_RPC_PORT=18041 NM1_LOCALIZER_PORT=18040 NM1_WEB_PORT=18042
 NM2_RPC_PORT=18141 NM2_LOCALIZER_PORT=18140 NM2_WEB_PORT=18142
+KDC_PORT=18750
+for v in NN_RPC_PORT NN_HTTP_PORT SNN_HTTP_PORT DN1_XFER_PORT DN1_HTTP_PORT DN1_IPC_PORT RM_PORT RM_SCHEDULER_PORT \
+  RM_TRACKER_PORT RM_ADMIN_PORT RM_WEB_PORT NM1_RPC_PORT NM1_LOCALIZER_PORT NM1_WEB_PORT NM2_RPC_PORT \
+  NM2_LOCALIZER_PORT NM2_WEB_PORT KDC_PORT; do
+  eval "$v=\$(($v + OFFSET))"
+done
+# shellcheck source=testcluster/kerberos.sh
+. "$repo/testcluster/kerberos.sh"
 
 log() { echo "testcluster: $*" >&2; }
 die() { echo "testcluster: ERROR: $*" >&2; exit 1; }
-usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 role_of() { case $1 in nn) echo namenode ;; dn*) echo datanode ;; rm) echo resourcemanager ;; nm*) echo nodemanager ;; esac; }
 heap_of() { case $1 in nn) echo 384m ;; rm) echo 512m ;; *) echo 256m ;; esac; }
@@ -67,8 +95,10 @@ render() {
       -e "s|@NM_RPC_PORT@|$nm_rpc|g; s|@NM_LOCALIZER_PORT@|$nm_loc|g; s|@NM_WEB_PORT@|$nm_web|g" \
       "$f" >"$dir/$(basename "$f")"
   done
+  [ $SECURE = 0 ] || secure_render "$dir" "$d"
   if [ "$d" != client ]; then
     printf 'DAEMON=%s\nROLE=%s\nHEAP=%s\nLOG_DIR=%s\n' "$d" "$(role_of "$d")" "$(heap_of "$d")" "$STATE/logs" >"$dir/daemon.env"
+    [ $SECURE = 0 ] || secure_daemon_env >>"$dir/daemon.env"
   else
     rm -f "$dir/log4j.properties" "$dir/capacity-scheduler.xml"
   fi
@@ -99,6 +129,7 @@ NODEMANAGER_nm2=localhost:$NM2_RPC_PORT
 NODEMANAGER_WEB_nm1=127.0.0.1:$NM1_WEB_PORT
 NODEMANAGER_WEB_nm2=127.0.0.1:$NM2_WEB_PORT
 EOF
+  [ $SECURE = 0 ] || secure_cluster_env >>"$STATE/cluster.env"
 }
 
 # ---- runners ----------------------------------------------------------------
@@ -177,6 +208,7 @@ remove_all() {
     done
     for d in nm1 nm2; do procs_under "$STATE/$d/local" | xargs -r kill -9 2>/dev/null || true; done
   fi
+  [ $SECURE = 0 ] || kdc_stop
 }
 
 load_state() { # sets RUNNER, IMAGE, HADOOP_HOME_DIR from a previous up; 1 if none
@@ -203,6 +235,7 @@ webhdfs() { # METHOD PATH QUERY
   curl -fsS -m 10 -X "$1" "http://127.0.0.1:$NN_HTTP_PORT/webhdfs/v1$2?user.name=root&$3" >/dev/null
 }
 prepare_hdfs() {
+  [ $SECURE = 0 ] || { secure_prepare_hdfs; return; }
   webhdfs PUT /tmp "op=MKDIRS&permission=1777" && webhdfs PUT /tmp "op=SETPERMISSION&permission=1777" &&
     webhdfs PUT /tmp/logs "op=MKDIRS&permission=1777" && webhdfs PUT /tmp/logs "op=SETPERMISSION&permission=1777" &&
     webhdfs PUT /user "op=MKDIRS&permission=755" && webhdfs PUT /user/root "op=MKDIRS&permission=755"
@@ -284,14 +317,16 @@ cmd_up() {
     rm -rf "$STATE"
     mkdir -p "$STATE"
     choose_runner
+    [ $SECURE = 0 ] || kdc_setup
     render_all
     missing=" $DAEMONS"
     log "starting$missing with the $RUNNER runner${IMAGE:+ (image $IMAGE)}; state in $STATE"
   fi
+  [ $SECURE = 0 ] || kdc_running || kdc_start
   for d in $missing; do start_daemon "$d"; done
   wait_ready || die "the test cluster did not become ready (logs in $STATE/logs); run: $0 down"
-  prepare_hdfs || die "could not create /tmp, /tmp/logs and /user in HDFS over WebHDFS"
-  log "ready in $((SECONDS - t0))s ($RUNNER runner): HDFS hdfs://127.0.0.1:$NN_RPC_PORT, YARN RM 127.0.0.1:$RM_PORT, web http://127.0.0.1:$RM_WEB_PORT"
+  prepare_hdfs || die "could not create /tmp, /tmp/logs and /user in HDFS"
+  log "ready in $((SECONDS - t0))s ($RUNNER runner${REALM:+, Kerberos realm $REALM, KDC 127.0.0.1:$KDC_PORT}): HDFS hdfs://127.0.0.1:$NN_RPC_PORT, YARN RM 127.0.0.1:$RM_PORT, web http://127.0.0.1:$RM_WEB_PORT"
   echo "$STATE/conf/client"
 }
 
@@ -317,7 +352,9 @@ cmd_status() {
   done
   echo "HDFS: $(hdfs_ready && echo 'ready (out of safe mode, DataNode live)' || echo 'NOT ready')"
   echo "YARN: $(running_nms) NodeManager(s) RUNNING"
+  [ $SECURE = 0 ] || echo "KDC:  $(kdc_running && echo "running on 127.0.0.1:$KDC_PORT" || echo DOWN)"
   [ $up = 0 ] && return 3
+  [ $SECURE = 0 ] || kdc_running || return 1
   ready && [ $up = $n ] && return 0
   return 1
 }
@@ -325,6 +362,7 @@ cmd_status() {
 cmd_env() {
   [ -f "$STATE/conf/client/core-site.xml" ] || { log "no test cluster; run: $0 up"; return 3; }
   echo "export HADOOP_CONF_DIR=$STATE/conf/client"
+  [ $SECURE = 0 ] || echo "export KRB5_CONFIG=$STATE/krb5.conf"
 }
 
 need_cluster() { load_state || { log "no test cluster; run: $0 up"; exit 3; }; }

@@ -95,7 +95,7 @@ func Get(t testing.TB) *Cluster {
 	shared.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), upTimeout)
 		defer cancel()
-		shared.c, shared.err = obtain(ctx)
+		shared.c, shared.err = obtain(ctx, stateDir())
 		if shared.c != nil {
 			fmt.Fprintf(os.Stderr, "testcluster: using the %s runner (HADOOP_CONF_DIR=%s)\n", shared.c.Runner, shared.c.HadoopConfDir)
 		}
@@ -116,24 +116,24 @@ func unavailable(t testing.TB, err error) {
 	t.Skip("SKIPPED (loudly): " + msg)
 }
 
-// obtain reuses a ready cluster or runs `testcluster.sh up`.
-func obtain(ctx context.Context) (*Cluster, error) {
+// obtain reuses the ready cluster of state or runs `testcluster.sh
+// [options] up`.
+func obtain(ctx context.Context, state string, options ...string) (*Cluster, error) {
 	script, err := scriptPath()
 	if err != nil {
 		return nil, err
 	}
-	state := stateDir()
 	if c, err := load(state, script); err == nil {
 		if err := c.checkReady(ctx); err == nil {
 			return c, nil
 		}
 	}
-	cmd := exec.CommandContext(ctx, script, "up")
+	cmd := exec.CommandContext(ctx, script, append(options, "up")...)
 	var stderr bytes.Buffer
 	cmd.Stdout = io.Discard // the conf dir; read back from cluster.env instead
 	cmd.Stderr = &teeWriter{w: os.Stderr, buf: &stderr}
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s up: %w; its output ends:\n%s", script, err, lastLines(stderr.String(), 30))
+		return nil, fmt.Errorf("%s %s up: %w; its output ends:\n%s", script, strings.Join(options, " "), err, lastLines(stderr.String(), 30))
 	}
 	c, err := load(state, script)
 	if err != nil {
@@ -216,7 +216,11 @@ func fromEnv(env map[string]string, script string) (*Cluster, error) {
 		}
 		c.runner = &dockerRunner{prefix: prefix}
 	case "process":
-		c.runner = &processRunner{script: script, state: c.StateDir, hadoopHome: env["HADOOP_HOME"]}
+		r := &processRunner{script: script, state: c.StateDir, hadoopHome: env["HADOOP_HOME"]}
+		if env["SECURE"] == "1" {
+			r.options = []string{"--secure"}
+		}
+		c.runner = r
 	default:
 		return nil, fmt.Errorf("cluster.env: unknown RUNNER %q", c.Runner)
 	}

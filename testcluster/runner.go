@@ -122,6 +122,7 @@ done; true`
 // group (pid files in STATE/pids), started by the script.
 type processRunner struct {
 	script     string
+	options    []string // the script's options before its command (--secure)
 	state      string
 	hadoopHome string // the jars (lib/)
 }
@@ -156,7 +157,7 @@ func (r *processRunner) kill(ctx context.Context, d string) error {
 }
 
 func (r *processRunner) start(ctx context.Context, d string) error {
-	_, err := run(ctx, r.script, "start", d)
+	_, err := run(ctx, r.script, append(append([]string(nil), r.options...), "start", d)...)
 	return err
 }
 

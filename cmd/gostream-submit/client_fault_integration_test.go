@@ -48,6 +48,27 @@ func TestIntegrationYarnClientModeDriverFailure(t *testing.T) {
 	}
 }
 
+// TestIntegrationYarnClientModeDriverEndsFirst: a client-mode driver that
+// ends before the application master reaches it (here: its setup function
+// fails) leaves nothing listening, and the AM ends the application FAILED at
+// once, saying so. Before, gostream-submit kept the socket open, the AM
+// waited on it, and gostream-submit killed the application after
+// gostream.network.timeout: it ended KILLED.
+func TestIntegrationYarnClientModeDriverEndsFirst(t *testing.T) {
+	y := newYarnIT(t)
+	var stdout, stderr syncBuffer
+	const reason = "the database is not there"
+	status := submit(clientModeArgs(t, "-fail-setup", reason), y.environ(), stdio{strings.NewReader(""), &stdout, &stderr}, noSignals)
+	t.Logf("gostream-submit exited %d:\n%s", status, stderr.String())
+	if status == exitOK || !strings.Contains(stderr.String(), reason) {
+		t.Errorf("gostream-submit exited %d, want the driver's failure, saying why", status)
+	}
+	r := y.endedApp(t, stderr.String())
+	if r.FinalStatus != yarn.FinalFailed || !strings.Contains(r.Diagnostics, "had ended before the application master could reach it") {
+		t.Errorf("application ended %s with diagnostics %q: want FAILED, saying the driver had ended", r.FinalStatus, r.Diagnostics)
+	}
+}
+
 // TestIntegrationYarnClientModeSubmitKilled (issue 11, client mode):
 // gostream-submit killed with SIGKILL takes its driver down (the kernel
 // sends it SIGTERM); the application must not end SUCCEEDED, as Spark's

@@ -18,9 +18,10 @@
 // --conf < the options that set keys. Every value is checked by
 // conf; a rejected one is reported against the flag, file line or variable
 // it came from. --help-conf lists every key, --verbose shows the resolved
-// settings and the command run. Kerberos is not supported yet: a principal
-// or keytab (--principal, --keytab or their keys) fails before anything runs
-// (security.ErrKerberosUnsupported).
+// settings and the command run. On a kerberized cluster --principal and
+// --keytab (or the ticket cache) log in for --status, --kill and a local
+// master's HDFS; submitting to a kerberized YARN is refused before anything
+// is submitted (delegation tokens are not obtained yet).
 //
 // With a local master (local, local[N], local[*]) the application runs as a
 // child process in the driver role (GOSTREAM_ROLE=driver) with the resolved

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/container"
 	"github.com/gostream/gostream/internal/yarn"
+	"github.com/gostream/gostream/ui"
 )
 
 // TestIntegrationYarnFrozenExecutorIsReplaced (issue 11, item 3): an
@@ -93,7 +93,7 @@ func TestIntegrationYarnFrozenExecutorIsReplaced(t *testing.T) {
 }
 
 // executorContainer is the container of executor id on the status page.
-func executorContainer(t *testing.T, st *am.Status, id string) string {
+func executorContainer(t *testing.T, st *ui.Status, id string) string {
 	t.Helper()
 	for _, e := range st.Executors {
 		if e.ID == id {
@@ -105,11 +105,11 @@ func executorContainer(t *testing.T, st *am.Status, id string) string {
 }
 
 // running says whether the AM runs executor id in a container.
-func running(st *am.Status, id string) bool {
-	return slices.ContainsFunc(st.Executors, func(e am.Executor) bool { return e.ID == id })
+func running(st *ui.Status, id string) bool {
+	return slices.ContainsFunc(st.Executors, func(e ui.Executor) bool { return e.ID == id })
 }
 
 // registered says whether executor id is registered with the driver.
-func registered(st *am.Status, id string) bool {
+func registered(st *ui.Status, id string) bool {
 	return slices.ContainsFunc(st.Registered, func(e container.ExecutorInfo) bool { return e.ID == id })
 }

@@ -62,8 +62,8 @@ var keyFlags = []keyFlag{
 	{name: "queue", key: conf.YarnQueue, usage: "YARN `QUEUE` to submit to"},
 	{name: "files", key: conf.Files, list: true,
 		usage: "comma-separated `FILES` for the working directory of the driver and executors (YARN; checked locally); repeatable"},
-	{name: "principal", key: conf.KerberosPrincipal, usage: "Kerberos `PRINCIPAL` (with --keytab; not supported yet: refused)"},
-	{name: "keytab", key: conf.KerberosKeytab, usage: "Kerberos keytab `FILE` (with --principal; not supported yet: refused)"},
+	{name: "principal", key: conf.KerberosPrincipal, usage: "Kerberos `PRINCIPAL` to log in as (with --keytab; without both, the ticket cache)"},
+	{name: "keytab", key: conf.KerberosKeytab, usage: "Kerberos keytab `FILE` of --principal"},
 }
 
 // sparkFlag is a spark-submit flag gostream-submit does not have. It is

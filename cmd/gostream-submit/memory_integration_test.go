@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/internal/yarn"
 	"github.com/gostream/gostream/internal/yarntest"
+	"github.com/gostream/gostream/ui"
 )
 
 // TestIntegrationYarnExecutorKilledForMemory: executor 1 of testdata/memhogapp
@@ -26,7 +26,7 @@ func TestIntegrationYarnExecutorKilledForMemory(t *testing.T) {
 		yarntest.Build(t, "./testdata/memhogapp", "memhogapp"), "-mb", "600", "-executor", "1")
 	r := app.WaitRunning(1, 2*time.Minute)
 
-	var killed am.EndedExecutor
+	var killed ui.EndedExecutor
 	deadline := time.Now().Add(90 * time.Second)
 	for killed.ID == "" {
 		st := app.Status(r.TrackingURL)

@@ -14,7 +14,6 @@ import (
 	"syscall"
 
 	"github.com/gostream/gostream/conf"
-	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/procenv"
 	"github.com/gostream/gostream/internal/yarnctl"
 )
@@ -49,7 +48,8 @@ func notifySignals() (<-chan os.Signal, func()) {
 // submit runs gostream-submit with args (without the program name) and the
 // environment environ, and returns its exit status.
 func submit(args, environ []string, std stdio, signals signalSource) int {
-	logf := func(format string, a ...any) { fmt.Fprintf(std.err, "gostream-submit: "+format+"\n", a...) }
+	prog := newProgress(std.err)
+	logf := prog.logf
 	fail := func(err error) int {
 		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
 		logf("%s", msg)
@@ -91,10 +91,6 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 		}
 		logf("run 'gostream-submit --help-conf' for every key and its values")
 		return exitUsage
-	}
-	// A keytab login would go unused: refuse it before anything runs.
-	if err := security.CheckKeytab(c.String(conf.KerberosPrincipal), c.String(conf.KerberosKeytab)); err != nil {
-		return fail(fmt.Errorf("%w: %w", errUsage, err))
 	}
 	if o.status != "" || o.kill != "" {
 		if o.status != "" && o.kill != "" || o.app != "" {
@@ -152,14 +148,17 @@ func submit(args, environ []string, std stdio, signals signalSource) int {
 			ctx, cancel = contextUntilSignal(sigs)
 		}
 		defer cancel()
-		y, err := yarnctl.Connect(ctx, environ)
+		y, err := yarnctl.Connect(ctx, environ, kerberosCredentials(c))
 		if err != nil {
 			return fail(err)
 		}
 		defer y.Close()
+		if y.Hadoop.Kerberos() {
+			return fail(errKerberosSubmit)
+		}
 		var status int
 		if cluster {
-			status, err = submitYARN(ctx, yarnCluster{y}, c, app, o.appArgs, environ, std.out, logf)
+			status, err = submitYARN(ctx, yarnCluster{y}, c, app, o.appArgs, environ, std.out, prog)
 		} else {
 			status, err = runYARNClient(ctx, yarnCluster{y}, c, app, o.appArgs, environ, std, sigs, logf)
 		}

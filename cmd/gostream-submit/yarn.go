@@ -5,17 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/conf"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoop/security"
+	"github.com/gostream/gostream/internal/procenv"
 	"github.com/gostream/gostream/internal/yarn"
 	"github.com/gostream/gostream/internal/yarnctl"
 )
@@ -32,7 +34,8 @@ func (y yarnCluster) staging(ctx context.Context, c *conf.Conf, id yarn.Applicat
 // submitYARN submits the application in cluster mode and, unless
 // gostream.yarn.submit.waitAppCompletion=false, follows it until it ends.
 // It returns gostream-submit's exit status.
-func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *application, appArgs []string, environ []string, stdout io.Writer, logf func(string, ...any)) (int, error) {
+func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *application, appArgs []string, environ []string, stdout io.Writer, prog *progress) (int, error) {
+	logf := prog.logf
 	amRes := yarn.Resource{
 		MemoryMB: am.ContainerMemoryMB(c.Size(conf.DriverMemory), c.Size(conf.DriverMemoryOverhead)),
 		VCores:   int32(c.Int(conf.DriverCores)),
@@ -45,14 +48,15 @@ func submitYARN(ctx context.Context, y yarnCluster, c *conf.Conf, app *applicati
 		logf("not waiting for the application to end (%s=false): gostream-submit --status %s shows it", conf.YarnSubmitWaitAppCompletion, id)
 		return exitOK, nil
 	}
-	return y.follow(ctx, c, id, stg, logf)
+	return y.follow(ctx, c, id, stg, prog)
 }
 
 // submit stages the application and submits it with an AM container of
-// amRes and amEnv added to its environment. The application id is printed
-// on stdout, alone, for scripts. On failure it returns the exit status.
+// amRes, which in client mode (link not nil) launches executors for the
+// driver at link. The application id is printed on stdout, alone, for
+// scripts. On failure it returns the exit status.
 func (y yarnCluster) submit(ctx context.Context, c *conf.Conf, app *application, appArgs, environ []string, amRes yarn.Resource,
-	amEnv map[string]string, stdout io.Writer, logf func(string, ...any)) (yarn.ApplicationID, *client.Staging, int, error) {
+	link *driverLink, stdout io.Writer, logf func(string, ...any)) (yarn.ApplicationID, *client.Staging, int, error) {
 	var none yarn.ApplicationID
 	maxAttempts := c.Int(conf.YarnMaxAppAttempts)
 	if _, warning, err := client.CheckMaxAttempts(y.Hadoop, maxAttempts); err != nil {
@@ -87,7 +91,9 @@ func (y yarnCluster) submit(ctx context.Context, c *conf.Conf, app *application,
 	if err != nil {
 		return none, nil, exitStartFailed, err
 	}
-	maps.Copy(spec.Env, amEnv)
+	if link != nil {
+		spec.Env[procenv.ClientDriver], spec.Secret = link.addr, link.secret
+	}
 	lc, err := spec.LaunchContext()
 	if err != nil {
 		return none, nil, exitStartFailed, err
@@ -182,8 +188,27 @@ func (y yarnCluster) remoteResource(ctx context.Context, url string) (yarn.Local
 // follow reports the application's state changes until it ends, and exits
 // 0 only when it ended SUCCEEDED. When ctx ends first (a signal), the
 // application keeps running.
-func (y yarnCluster) follow(ctx context.Context, c *conf.Conf, id yarn.ApplicationID, stg *client.Staging, logf func(string, ...any)) (int, error) {
-	r, err := y.Follow(ctx, id, c.Duration(conf.YarnReportInterval), func(prev, cur *client.ApplicationReport) { reportChange(prev, cur, logf) })
+// On a terminal, a status line under the log lines shows how the
+// application does.
+func (y yarnCluster) follow(ctx context.Context, c *conf.Conf, id yarn.ApplicationID, stg *client.Staging, prog *progress) (int, error) {
+	logf, interval := prog.logf, c.Duration(conf.YarnReportInterval)
+	var latest atomic.Pointer[client.ApplicationReport]
+	sctx, stopStatus := context.WithCancel(ctx)
+	var shown sync.WaitGroup
+	if prog.tty {
+		shown.Add(1)
+		go func() {
+			defer shown.Done()
+			showStatus(sctx, prog, interval, latest.Load)
+		}()
+	}
+	r, err := y.Follow(ctx, id, interval, func(prev, cur *client.ApplicationReport) {
+		latest.Store(cur)
+		reportChange(prev, cur, logf)
+	})
+	stopStatus()
+	shown.Wait()
+	prog.clear()
 	switch {
 	case ctx.Err() != nil:
 		logf("stopped following %s; it keeps running: gostream-submit --kill %s stops it", id, id)
@@ -242,7 +267,7 @@ func yarnCommand(ctx context.Context, o *options, c *conf.Conf, environ []string
 	if err != nil {
 		return exitUsage, usageError("%v: give an application id like application_1700000000000_0001", err)
 	}
-	y, err := yarnctl.Connect(ctx, environ)
+	y, err := yarnctl.Connect(ctx, environ, kerberosCredentials(c))
 	if err != nil {
 		if errors.Is(err, yarnctl.ErrConfig) {
 			return exitUsage, err
@@ -265,3 +290,13 @@ func yarnCommand(ctx context.Context, o *options, c *conf.Conf, environ []string
 	logf("%s: %s, final status %s", id, r.State, r.FinalStatus)
 	return exitOK, nil
 }
+
+// kerberosCredentials is the Kerberos login the configuration gives
+// (--principal, --keytab); empty means the ticket cache.
+func kerberosCredentials(c *conf.Conf) security.Credentials {
+	return security.Credentials{Principal: c.String(conf.KerberosPrincipal), Keytab: c.String(conf.KerberosKeytab)}
+}
+
+// errKerberosSubmit refuses a submission to a kerberized cluster, which
+// needs delegation tokens gostream does not obtain yet; nothing is submitted.
+var errKerberosSubmit = errors.New("submitting to a kerberized YARN cluster is not supported yet: the NodeManagers need an HDFS delegation token to localize the application, which gostream does not obtain yet (--status, --kill and a local master work with Kerberos)")

@@ -18,6 +18,10 @@ import (
 	"github.com/gostream/gostream/internal/yarn"
 )
 
+// driverLink is how a client-mode AM reaches its driver: the endpoint's
+// address and the application secret.
+type driverLink struct{ addr, secret string }
+
 // runYARNClient runs --deploy-mode client: the driver runs here, as a child
 // process as with a local master, and an application master submitted to
 // YARN launches its executors, which connect back to the driver and run its
@@ -56,7 +60,7 @@ func runYARNClient(ctx context.Context, y yarnCluster, c *conf.Conf, app *applic
 	}
 	// The application's stdout is the driver's: the id goes to stderr only.
 	id, stg, status, err := y.submit(ctx, c, app, appArgs, environ, amRes,
-		map[string]string{procenv.ClientDriver: addr, procenv.ExecutorSecret: secret}, io.Discard, logf)
+		&driverLink{addr: addr, secret: secret}, io.Discard, logf)
 	if err != nil {
 		return status, err
 	}
@@ -99,6 +103,10 @@ func runYARNClient(ctx context.Context, y yarnCluster, c *conf.Conf, app *applic
 	env := mergeEnv(childEnv(environ, c), []string{procenv.DriverListenFD + "=3", procenv.ExecutorSecret + "=" + secret})
 	ch := child{path: app.path, args: appArgs, env: env, stdin: std.in, stdout: std.out, stderr: std.err, extraFiles: []*os.File{lnFile}}
 	status, err = runLocal(ch, childSigs)
+	// Nothing listens any more: an AM not yet connected is refused and ends
+	// the application FAILED at once, instead of waiting on a socket no
+	// driver will answer until we kill the application.
+	lnFile.Close()
 	close(driverDone)
 	<-fwdDone
 	if early != nil {

@@ -19,12 +19,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/yarn"
 	"github.com/gostream/gostream/internal/yarnctl"
 	"github.com/gostream/gostream/internal/yarntest"
+	"github.com/gostream/gostream/ui"
 )
 
 // These tests submit examples/filestream to the test cluster's YARN with
@@ -569,7 +569,7 @@ func BenchmarkIntegrationYarnFirstBatch(b *testing.B) {
 }
 
 // executorTasks is how many map tasks the driver's executors completed.
-func executorTasks(st *am.Status) int64 {
+func executorTasks(st *ui.Status) int64 {
 	var n int64
 	for _, x := range st.Registered {
 		n += x.CompletedTasks
@@ -609,7 +609,8 @@ func TestIntegrationYarnClientMode(t *testing.T) {
 	if status != exitOK {
 		t.Fatalf("client mode exited %d, want 0", status)
 	}
-	for _, want := range []string{"the driver runs here", `msg="receiver running on an executor"`, "final status SUCCEEDED"} {
+	for _, want := range []string{"the driver runs here", `msg="receiver running on an executor"`, "final status SUCCEEDED",
+		"status page at http://localhost:"} { // the client-mode driver's own page and metrics
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q", want)
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,11 +30,11 @@ const (
 )
 
 const usage = `usage:
-  gostream fs exists|touch|cat|rm PATH
-  gostream fs create PATH [TEXT]
-  gostream fs put PATH TEXT
-  gostream app status|kill APP_ID
-  gostream app wait [-timeout DURATION] APP_ID
+  gostream [--principal P --keytab FILE] fs exists|touch|cat|rm PATH
+  gostream [--principal P --keytab FILE] fs create PATH [TEXT]
+  gostream [--principal P --keytab FILE] fs put PATH TEXT
+  gostream [--principal P --keytab FILE] app status|kill APP_ID
+  gostream [--principal P --keytab FILE] app wait [-timeout DURATION] APP_ID
 (gostream -h: what each does)`
 
 // opTimeout bounds each file-system command.
@@ -49,15 +50,24 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	var status int
-	var err error
+	creds, args, err := kerberosFlags(args, environ)
+	if err != nil {
+		logf("%v", err)
+		fmt.Fprintln(stderr, usage)
+		return exitUsage
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return exitUsage
+	}
 	switch args[0] {
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, helpText)
 		return exitOK
 	case "fs":
-		status, err = runFS(ctx, args[1:], environ, stdout)
+		status, err = runFS(ctx, args[1:], environ, creds, stdout)
 	case "app":
-		status, err = runApp(ctx, args[1:], environ, stdout, logf)
+		status, err = runApp(ctx, args[1:], environ, creds, stdout, logf)
 	default:
 		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}
@@ -97,7 +107,11 @@ const helpText = `gostream: the operator's tool for gostream applications on YAR
 
 PATH is an hdfs:// URL, a file:// URL or a plain path (on fs.defaultFS of
 HADOOP_CONF_DIR). The cluster comes from HADOOP_CONF_DIR (or YARN_CONF_DIR),
-the user from HADOOP_USER_NAME.
+the user from HADOOP_USER_NAME. On a kerberized cluster the user is a
+Kerberos principal: --principal and --keytab (or GOSTREAM_KERBEROS_PRINCIPAL
+and GOSTREAM_KERBEROS_KEYTAB) log in with a keytab, otherwise the ticket
+cache of kinit (KRB5CCNAME) is used; krb5.conf comes from KRB5_CONFIG, else
+/etc/krb5.conf.
 
 Exit status: 0 yes/success; 1 no; 2 usage; 3 error; 124 timeout.
 `
@@ -105,7 +119,7 @@ Exit status: 0 yes/success; 1 no; 2 usage; 3 error; 124 timeout.
 var errUsage = errors.New("usage")
 
 // runFS runs a file-system command.
-func runFS(ctx context.Context, args, environ []string, stdout io.Writer) (int, error) {
+func runFS(ctx context.Context, args, environ []string, creds security.Credentials, stdout io.Writer) (int, error) {
 	if len(args) < 2 {
 		return exitUsage, fmt.Errorf("%w: fs needs a command and a path", errUsage)
 	}
@@ -124,7 +138,8 @@ func runFS(ctx context.Context, args, environ []string, stdout io.Writer) (int, 
 	if err != nil {
 		return exitError, err
 	}
-	resolver := &hdfsstore.Resolver{Conf: hc, User: yarnctl.Getenv(environ, security.EnvUser)}
+	resolver := &hdfsstore.Resolver{Conf: hc, User: yarnctl.Getenv(environ, security.EnvUser),
+		KerberosPrincipal: creds.Principal, KerberosKeytab: creds.Keytab}
 	defer resolver.Close()
 	fsys, p, err := resolver.ForPath(ctx, name)
 	if err != nil {
@@ -186,7 +201,7 @@ func createExclusive(ctx context.Context, fsys hdfsstore.FS, name, text string) 
 }
 
 // runApp runs an application command.
-func runApp(ctx context.Context, args, environ []string, stdout io.Writer, logf func(string, ...any)) (int, error) {
+func runApp(ctx context.Context, args, environ []string, creds security.Credentials, stdout io.Writer, logf func(string, ...any)) (int, error) {
 	if len(args) < 1 {
 		return exitUsage, fmt.Errorf("%w: app needs a command", errUsage)
 	}
@@ -207,7 +222,7 @@ func runApp(ctx context.Context, args, environ []string, stdout io.Writer, logf 
 	if err != nil {
 		return exitUsage, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	y, err := yarnctl.Connect(ctx, environ)
+	y, err := yarnctl.Connect(ctx, environ, creds)
 	if err != nil {
 		return exitError, err
 	}
@@ -266,4 +281,42 @@ func result(err error) (int, error) {
 		return exitError, err
 	}
 	return exitOK, nil
+}
+
+// kerberosFlags takes the leading --principal and --keytab off args; without
+// them, the Kerberos login is gostream.kerberos.principal and
+// gostream.kerberos.keytab of the environment (GOSTREAM_KERBEROS_*).
+func kerberosFlags(args, environ []string) (security.Credentials, []string, error) {
+	var creds security.Credentials
+	given := false
+	for len(args) > 0 && strings.HasPrefix(args[0], "--") {
+		name, value, hasValue := strings.Cut(args[0], "=")
+		var dst *string
+		switch name {
+		case "--principal":
+			dst = &creds.Principal
+		case "--keytab":
+			dst = &creds.Keytab
+		default:
+			return creds, args, fmt.Errorf("unknown option %s", name)
+		}
+		if !hasValue {
+			if len(args) < 2 {
+				return creds, args, fmt.Errorf("%s needs a value", name)
+			}
+			value, args = args[1], args[1:]
+		}
+		*dst, args, given = value, args[1:], true
+	}
+	if !given {
+		c, err := conf.Load(conf.Sources{Environ: environ, NoDefaultPropertiesFile: true})
+		if err != nil {
+			return creds, args, err
+		}
+		creds = security.Credentials{Principal: c.String(conf.KerberosPrincipal), Keytab: c.String(conf.KerberosKeytab)}
+	}
+	if (creds.Principal == "") != (creds.Keytab == "") {
+		return creds, args, fmt.Errorf("--principal and --keytab go together (principal %q, keytab %q): give both, or neither to use the ticket cache (kinit)", creds.Principal, creds.Keytab)
+	}
+	return creds, args, nil
 }

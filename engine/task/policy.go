@@ -19,6 +19,9 @@ type Policy struct {
 	// Retrying, when set, hears about each attempt that runs again: the
 	// attempt that failed (from 0), its error and kind.
 	Retrying func(attempt int, err error, kind Kind)
+	// Ended, when set, hears about every attempt's end: its final state
+	// (StateOf) and, unless it succeeded, its kind (the metrics count them).
+	Ended func(state State, kind Kind)
 }
 
 // Run runs attempt until it succeeds or the policy gives up, and returns
@@ -36,6 +39,9 @@ func (p Policy) Run(ctx context.Context, attempt func(ctx context.Context) error
 	failures, lost := 0, 0
 	for n := 0; ; n++ {
 		err := attempt(ctx)
+		if p.Ended != nil {
+			p.Ended(StateOf(ctx, err), KindOf(err))
+		}
 		if err == nil || ctx.Err() != nil {
 			return err
 		}

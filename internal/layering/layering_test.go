@@ -84,25 +84,31 @@ var rules = []rule{
 		tests: []string{"conf", "engine", "internal/logtest"}},
 	{pkg: "am", why: "the application master, running the driver in-process (asking the RM's client protocol which attempts failed)",
 		may: []string{"client", "conf", "container", "engine", "engine/cluster", "hdfsstore",
-			"internal/hadoop/...", "internal/hadoopconf", "internal/yarn", "internal/yarn/nodemanager"},
+			"internal/hadoop/...", "internal/hadoopconf", "internal/yarn", "internal/yarn/nodemanager", "metrics", "ui"},
 		tests: []string{"internal/logtest"}},
-	{pkg: "internal/yarnctl", why: "what the command-line tools do with a cluster",
-		may: []string{"am", "client", "hdfsstore", "internal/hadoop/...", "internal/hadoopconf", "internal/yarn"}},
+	{pkg: "internal/yarnctl", why: "what the command-line tools do with a cluster (reading the status page)",
+		may: []string{"client", "hdfsstore", "internal/hadoop/...", "internal/hadoopconf", "internal/yarn", "ui"}},
+
+	// Monitoring: the processes' metrics and the driver's status page, which
+	// the AM and a driver outside YARN serve alike.
+	{pkg: "metrics", why: "the processes' Prometheus metrics, fed by the engine's events", may: []string{"engine", "engine/task"}},
+	{pkg: "ui", why: "the driver's status page in every mode",
+		may: []string{"container", "engine"}},
 
 	// The top: nothing imports these but examples (the root) and tests.
-	{pkg: ".", why: "gostream.Main, linking every role (and owning the roles' HDFS connections)",
-		may: []string{"am", "conf", "container", "engine", "hdfsstore"}},
+	{pkg: ".", why: "gostream.Main, linking every role (and owning the roles' HDFS connections and monitoring servers)",
+		may: []string{"am", "conf", "container", "engine", "hdfsstore", "metrics", "ui"}},
 	{pkg: "cmd/...", why: "the commands",
 		may: []string{"am", "client", "conf", "container", "engine", "hdfsstore",
-			"internal/hadoop/...", "internal/hadoopconf", "internal/yarn", "internal/yarnctl"},
-		tests: []string{"internal/yarntest"}},
+			"internal/hadoop/...", "internal/hadoopconf", "internal/yarn", "internal/yarnctl", "ui"},
+		tests: []string{"internal/yarntest", "testcluster"}},
 	{pkg: "examples/...", why: "applications, on the author's API", may: []string{".", "engine", "hdfsstore"},
-		tests: []string{"internal/yarntest"}},
+		tests: []string{"internal/yarntest", "ui"}},
 	{pkg: "testcluster", why: "the Hadoop test cluster, standalone"},
 	{pkg: "internal/yarntest", why: "integration-test helpers",
-		may: []string{"am", "client", "hdfsstore", "internal/hadoopconf", "internal/yarn", "internal/yarnctl", "testcluster"}},
+		may: []string{"am", "client", "hdfsstore", "internal/hadoopconf", "internal/yarn", "internal/yarnctl", "testcluster", "ui"}},
 	{pkg: "scripts", why: "integration tests of the operator scripts, and the fault soak (testcluster's faults)",
-		tests: []string{"am", "client", "internal/yarn", "internal/yarnctl", "internal/yarntest", "testcluster"}},
+		tests: []string{"am", "client", "internal/yarn", "internal/yarnctl", "internal/yarntest", "testcluster", "ui"}},
 }
 
 func TestLayering(t *testing.T) {

@@ -45,7 +45,10 @@ const (
 	// DriverAddress is the driver's executor endpoint (host:port).
 	DriverAddress = "GOSTREAM_DRIVER_ADDRESS"
 	// ExecutorSecret is the per-application secret executors prove to the
-	// driver.
+	// driver, as gostream-submit hands it to its client-mode driver. YARN
+	// containers get it in their credentials instead (am.ContainerSecret):
+	// the NodeManager writes their environment into a script it keeps
+	// with their logs.
 	ExecutorSecret = "GOSTREAM_EXECUTOR_SECRET"
 	// ExecutorID is the executor's id (1, 2, …; replacements get new ids).
 	ExecutorID = "GOSTREAM_EXECUTOR_ID"

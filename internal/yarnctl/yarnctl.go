@@ -16,12 +16,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoop/security"
 	"github.com/gostream/gostream/internal/hadoopconf"
 	"github.com/gostream/gostream/internal/yarn"
+	"github.com/gostream/gostream/ui"
 )
 
 // ConnectTimeout bounds reaching the ResourceManager, the NameNode or a
@@ -42,10 +42,11 @@ type Cluster struct {
 }
 
 // Connect loads the Hadoop configuration named by HADOOP_CONF_DIR or
-// YARN_CONF_DIR in environ and connects to the ResourceManager. A
+// YARN_CONF_DIR in environ and connects to the ResourceManager, on a
+// kerberized cluster logging in with creds (empty: the ticket cache). A
 // configuration without site files is refused (ErrConfig) before any
 // connection, saying which variable names which directory.
-func Connect(ctx context.Context, environ []string) (*Cluster, error) {
+func Connect(ctx context.Context, environ []string, creds security.Credentials) (*Cluster, error) {
 	hc, err := hadoopconf.LoadEnv(func(name string) string { return Getenv(environ, name) })
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
@@ -58,11 +59,11 @@ func Connect(ctx context.Context, environ []string) (*Cluster, error) {
 	c := &Cluster{Hadoop: hc, User: Getenv(environ, security.EnvUser)}
 	cctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
 	defer cancel()
-	if c.RM, err = client.New(cctx, hc, client.Options{User: c.User, DialTimeout: 10 * time.Second, MaxRetries: 2}); err != nil {
+	if c.RM, err = client.New(cctx, hc, client.Options{User: c.User, DialTimeout: 10 * time.Second, MaxRetries: 2, Credentials: creds}); err != nil {
 		return nil, err
 	}
 	c.User = c.RM.User()
-	c.Resolver = &hdfsstore.Resolver{Conf: hc, User: c.User}
+	c.Resolver = &hdfsstore.Resolver{Conf: hc, User: c.User, KerberosPrincipal: creds.Principal, KerberosKeytab: creds.Keytab}
 	return c, nil
 }
 
@@ -161,9 +162,9 @@ func (c *Cluster) Kill(ctx context.Context, id yarn.ApplicationID, reason, stagi
 	return r, nil
 }
 
-// DriverStatus reads the driver's status page (am.Status) through the
+// DriverStatus reads the driver's status page (ui.Status) through the
 // application's tracking URL, that is through the RM's web proxy.
-func DriverStatus(ctx context.Context, trackingURL string) (*am.Status, error) {
+func DriverStatus(ctx context.Context, trackingURL string) (*ui.Status, error) {
 	if !strings.HasPrefix(trackingURL, "http") {
 		return nil, fmt.Errorf("no tracking URL yet (%q): the application master has not registered", trackingURL)
 	}
@@ -183,7 +184,7 @@ func DriverStatus(ctx context.Context, trackingURL string) (*am.Status, error) {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return nil, fmt.Errorf("status page %s: %s: %s", u, resp.Status, strings.TrimSpace(string(b)))
 	}
-	var st am.Status
+	var st ui.Status
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		return nil, fmt.Errorf("status page %s: %w", u, err)
 	}

@@ -6,6 +6,7 @@
 package yarntest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,13 +20,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gostream/gostream/am"
 	"github.com/gostream/gostream/client"
 	"github.com/gostream/gostream/hdfsstore"
 	"github.com/gostream/gostream/internal/hadoopconf"
+	"github.com/gostream/gostream/internal/procenv"
 	"github.com/gostream/gostream/internal/yarn"
 	"github.com/gostream/gostream/internal/yarnctl"
 	"github.com/gostream/gostream/testcluster"
+	"github.com/gostream/gostream/ui"
 )
 
 // Env is one test's view of the cluster.
@@ -296,7 +298,7 @@ func (a *App) AMContainer() string {
 
 // Status reads the driver's status page through the tracking URL (the RM's
 // proxy), once it answers.
-func (a *App) Status(trackingURL string) *am.Status {
+func (a *App) Status(trackingURL string) *ui.Status {
 	a.Env.T.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -342,9 +344,19 @@ func (a *App) WaitLog(s string, timeout time.Duration) {
 }
 
 // DumpLogsOnFailure logs the tail of the containers' logs when the test
-// fails, and kills the application when the test ends.
+// fails, and kills the application when the test ends. It also fails the
+// test if a container's launch script, which the NodeManager keeps in the
+// container's log directory, sets the application secret: containers get it
+// in their credentials.
 func (a *App) DumpLogsOnFailure() {
 	a.Env.T.Cleanup(func() {
+		if cls, err := a.Env.Cluster.ContainerLogs(a.ID.String()); err == nil {
+			for _, cl := range cls {
+				if bytes.Contains(cl.Files["launch_container.sh"], []byte(procenv.ExecutorSecret+"=")) {
+					a.Env.T.Errorf("the launch script of %s sets %s: the secret is readable in the container's logs", cl.ContainerID, procenv.ExecutorSecret)
+				}
+			}
+		}
 		if a.Env.T.Failed() {
 			logs := a.Logs()
 			if len(logs) > 20000 {

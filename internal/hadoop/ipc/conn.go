@@ -1,8 +1,10 @@
 package ipc
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -15,9 +17,11 @@ import (
 // responses to the calls waiting in pending; its pinger keeps it alive.
 // Both stop when the connection breaks or is closed.
 type conn struct {
-	nc       net.Conn
-	addr     string
-	maxFrame int
+	nc        net.Conn
+	addr      string
+	maxFrame  int
+	layer     SecurityLayer // SASL integrity or privacy; nil: none
+	unwrapped []byte        // bytes unwrapped and not yet read (the reader's)
 
 	wmu       sync.Mutex // serializes frame writes
 	lastWrite atomic.Int64
@@ -48,7 +52,7 @@ func dialConn(ctx context.Context, o *Options, auth Authenticator, addr string, 
 	if dl, ok := ctx.Deadline(); ok {
 		_ = nc.SetDeadline(dl)
 	}
-	err = handshake(nc, o, auth, clientID)
+	layer, err := handshake(nc, o, auth, clientID, addr)
 	if !stop() || ctx.Err() != nil {
 		if err == nil {
 			err = ctx.Err()
@@ -65,7 +69,7 @@ func dialConn(ctx context.Context, o *Options, auth Authenticator, addr string, 
 		return nil, &ConnError{Addr: addr, Op: "handshake", Err: err}
 	}
 	_ = nc.SetDeadline(time.Time{})
-	c := &conn{nc: nc, addr: addr, maxFrame: o.MaxFrame, pending: map[int32]chan result{}, done: make(chan struct{})}
+	c := &conn{nc: nc, addr: addr, maxFrame: o.MaxFrame, layer: layer, pending: map[int32]chan result{}, done: make(chan struct{})}
 	c.lastWrite.Store(time.Now().UnixNano())
 	c.wg.Add(1)
 	go c.readLoop()
@@ -124,7 +128,14 @@ func (c *conn) write(ctx context.Context, frame []byte) error {
 	}
 	dl, _ := ctx.Deadline()
 	_ = c.nc.SetWriteDeadline(dl)
-	_, err := c.nc.Write(frame)
+	var err error
+	if c.layer != nil {
+		// Wrapped here, under wmu, so tokens go out in their sequence.
+		frame, err = wrapFrames(c.layer, frame)
+	}
+	if err == nil {
+		_, err = c.nc.Write(frame)
+	}
 	if err != nil {
 		// A server that refuses us (an AccessControlException for a missing
 		// token) sends a fatal error and closes; a write racing with the
@@ -187,7 +198,7 @@ func (c *conn) forget(callID int32) {
 func (c *conn) readLoop() {
 	defer c.wg.Done()
 	for {
-		frame, err := readFrame(c.nc, c.maxFrame)
+		frame, err := c.readFrame()
 		if err != nil {
 			c.fail(&ConnError{Addr: c.addr, Op: "read", Err: err})
 			return
@@ -217,6 +228,36 @@ func (c *conn) readLoop() {
 		if ch != nil { // else: a call that gave up waiting; drop it
 			ch <- result{header: h, body: rest}
 		}
+	}
+}
+
+// readFrame returns the next frame from the server, unwrapping SASL WRAP
+// messages when a security layer is in use.
+func (c *conn) readFrame() ([]byte, error) {
+	if c.layer == nil {
+		return readFrame(c.nc, c.maxFrame)
+	}
+	for {
+		if len(c.unwrapped) >= 4 {
+			if frame, err := readFrame(bytes.NewReader(c.unwrapped), c.maxFrame); err == nil {
+				c.unwrapped = c.unwrapped[4+len(frame):]
+				return frame, nil
+			} else if !errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, err
+			}
+		}
+		frame, err := readFrame(c.nc, c.maxFrame)
+		if err != nil {
+			return nil, err
+		}
+		data, ok, err := unwrapFrame(c.layer, frame)
+		if err != nil {
+			return nil, err
+		}
+		if !ok { // a plain frame: a fatal error the server sends unwrapped
+			return frame, nil
+		}
+		c.unwrapped = append(c.unwrapped, data...)
 	}
 }
 

@@ -84,6 +84,16 @@ func (c *Credentials) ByKind(kind string) (Token, bool) {
 	return Token{}, false
 }
 
+// SecretByAlias returns the secret key stored under alias.
+func (c *Credentials) SecretByAlias(alias string) ([]byte, bool) {
+	for _, s := range c.Secrets {
+		if s.Alias == alias {
+			return s.Key, true
+		}
+	}
+	return nil, false
+}
+
 // ByAlias returns the token stored under alias.
 func (c *Credentials) ByAlias(alias string) (Token, bool) {
 	for _, e := range c.Tokens {

@@ -1,8 +1,9 @@
 // Command failingapp is the YARN application gostream-submit's client-mode
 // tests run: it counts the words of the built-in generator, whose receiver
 // runs on an executor, and with -fail the first batch holding records fails
-// with that message, which fails the driver. Without -fail it runs until a
-// signal stops it.
+// with that message, which fails the driver; with -fail-setup the setup
+// function fails with that message (in the driver, before the application
+// master starts). Without either it runs until a signal stops it.
 package main
 
 import (
@@ -21,9 +22,13 @@ import (
 
 func main() {
 	fail := flag.String("fail", "", "fail the first batch with records, with this message")
+	failSetup := flag.String("fail-setup", "", "fail the setup function with this message")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	gostream.Main(500*time.Millisecond, func(ssc *engine.Context) error {
+		if *failSetup != "" {
+			return errors.New(*failSetup)
+		}
 		lines := engine.GeneratedTextStream(ssc, engine.GeneratorOptions{RecordsPerSec: 200, Vocabulary: 10})
 		words := engine.FlatMap(lines, strings.FieldsSeq)
 		words.Count().ForeachRDD(func(ctx context.Context, t time.Time, r *engine.RDD[int64]) error {
