@@ -451,17 +451,27 @@ func (c *Context) generateBatch(t time.Time) {
 		}
 	}
 	for _, n := range c.graph.nodes {
-		if n.stateful {
-			if r := n.rddAtMs(ms); r != nil {
-				addJob(-1, "materialize "+n.kind, func(ctx context.Context) error {
-					keys, err := n.typed.force(ctx, r)
-					if err == nil {
-						c.stateMaterialized(StateInfo{StreamID: n.id, Kind: n.kind, BatchTime: t, Keys: keys})
-					}
-					return err
-				}, true)
+		var r any
+		switch {
+		case n.eager: // generated here when no output asked for it
+			var err error
+			if r, err = n.typed.rddAt(t); err != nil {
+				addJob(-1, "materialize "+n.kind, func(context.Context) error { return err }, true)
+				continue
 			}
+		case n.stateful:
+			r = n.rddAtMs(ms)
 		}
+		if r == nil {
+			continue
+		}
+		addJob(-1, "materialize "+n.kind, func(ctx context.Context) error {
+			keys, err := n.typed.force(ctx, r)
+			if err == nil && n.stateful {
+				c.stateMaterialized(StateInfo{StreamID: n.id, Kind: n.kind, BatchTime: t, Keys: keys})
+			}
+			return err
+		}, true)
 	}
 	c.inputMu.Lock()
 	for stream, n := range c.inputInfo[ms] {

@@ -27,6 +27,11 @@ type node struct {
 	parentExtra time.Duration // a window needs its parents to remember this much more
 	persist     bool          // cache generated RDDs: they are read by later batches
 	stateful    bool          // each RDD depends on the previous one: force it every batch
+	// eager: force every RDD in its own batch, though only a window sliding
+	// slower reads it. Left to the window's slide, the batches of a whole
+	// slide would be computed in that one batch, slide/batch times as long
+	// as the others, while the CPU idles in those.
+	eager bool
 
 	// Checkpointing (checkpoint.go, checkpoint_interval.go). A stateful node
 	// saves its RDD every snapshotEvery (0: every batch); snapshotSpan > 0

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"maps"
 	"slices"
 	"time"
 
@@ -172,17 +173,30 @@ func mapStatePartitions[K comparable, V, S, M any](env *rdd.Env, prev *RDD[state
 		deps = append(deps, prev)
 	}
 	return rdd.Zip(env, parts, func(ctx context.Context, p int, emit func(statePartition[K, S, M])) error {
-		states := map[K]stateEntry[S]{}
+		var states map[K]stateEntry[S]
 		if prev != nil {
 			if err := prev.Compute(ctx, p, func(sp statePartition[K, S, M]) {
-				for k, e := range sp.states {
-					states[k] = e
+				if states == nil {
+					states = maps.Clone(sp.states) // copied whole: the previous batch's state stays as it was
+				} else {
+					maps.Copy(states, sp.states)
 				}
 			}); err != nil {
 				return err
 			}
 		}
-		var mapped []M
+		if states == nil {
+			states = map[K]stateEntry[S]{}
+		}
+		var keys []Pair[K, []V]
+		records := 0
+		if err := grouped.Compute(ctx, p, func(kv Pair[K, []V]) {
+			keys = append(keys, kv)
+			records += len(kv.Value)
+		}); err != nil {
+			return err
+		}
+		mapped := make([]M, 0, records)
 		// call runs the user's function once and applies what it did to the state.
 		call := func(k K, value Opt[V], st State[S]) {
 			mapped = append(mapped, spec.Func(t, k, value, &st))
@@ -197,15 +211,34 @@ func mapStatePartitions[K comparable, V, S, M any](env *rdd.Env, prev *RDD[state
 				}
 			}
 		}
-		seen := map[K]bool{}
-		if err := grouped.Compute(ctx, p, func(kv Pair[K, []V]) {
+		seen := make(map[K]bool, len(keys))
+		// One State for every record's call, as Spark reuses one per
+		// partition: a State per call escaped to the heap, an allocation
+		// per record.
+		st := new(State[S])
+		for _, kv := range keys {
 			seen[kv.Key] = true
-			for _, v := range kv.Value { // one call per record, as in Spark
-				e, ok := states[kv.Key]
-				call(kv.Key, Some(v), State[S]{value: e.Value, exists: ok})
+			// One call per record, as in Spark. The key's state is looked
+			// up and stored once, not at every record: call's rules, applied
+			// to a copy.
+			e, ok := states[kv.Key]
+			for _, v := range kv.Value {
+				*st = State[S]{value: e.Value, exists: ok}
+				mapped = append(mapped, spec.Func(t, kv.Key, Some(v), st))
+				switch {
+				case st.touched && !st.exists:
+					e, ok = stateEntry[S]{}, false
+				case st.touched:
+					e, ok = stateEntry[S]{st.value, t}, true
+				case ok: // data arrived: the key is not idle even if its state is unchanged
+					e.Updated = t
+				}
 			}
-		}); err != nil {
-			return err
+			if ok {
+				states[kv.Key] = e
+			} else {
+				delete(states, kv.Key)
+			}
 		}
 		if spec.Timeout > 0 {
 			for k, e := range states {

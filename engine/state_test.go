@@ -415,3 +415,44 @@ func TestStatefulManyKeys(t *testing.T) {
 	checkBatches(t, h, upd, want)
 	checkBatches(t, h, snaps, want)
 }
+
+// TestMapWithStateRecordsOfAKeyInOneBatch: the calls for one key's records
+// in a batch run in arrival order, each seeing the state the previous one
+// left (updated, untouched, removed, created again), and the state after
+// the batch is the last call's.
+func TestMapWithStateRecordsOfAKeyInOneBatch(t *testing.T) {
+	spec := engine.StateSpec[string, int, int, string]{
+		Func: func(_ time.Time, key string, v engine.Opt[int], st *engine.State[int]) string {
+			seen := fmt.Sprintf("%s:%d saw %d/%t", key, v.Value, st.Get(), st.Exists())
+			switch {
+			case v.Value > 0:
+				st.Update(st.Get() + v.Value)
+			case v.Value < 0:
+				st.Remove()
+			}
+			return seen
+		},
+		Timeout: time.Hour,
+	}
+	in := [][]kvi{
+		{ki("k", 1), ki("k", 0), ki("k", 2), ki("k", -1), ki("k", 0), ki("k", 5), ki("j", 0)},
+		{ki("k", 0), ki("k", -1), ki("j", 3), ki("k", 0)},
+	}
+	h := streamtest.New(t, time.Second)
+	src, q := streamtest.Input[kvi](h)
+	ms := engine.MapWithState(src, spec)
+	mapped := streamtest.Collect(h, ms.DStream)
+	snaps := streamtest.Collect(h, ms.StateSnapshots())
+	h.Start()
+	pushAll(q, in)
+	h.Advance(len(in))
+	wantMapped := [][]string{
+		{"k:1 saw 0/false", "k:0 saw 1/true", "k:2 saw 1/true", "k:-1 saw 3/true", "k:0 saw 0/false", "k:5 saw 0/false", "j:0 saw 0/false"},
+		{"k:0 saw 5/true", "k:-1 saw 5/true", "k:0 saw 0/false", "j:3 saw 0/false"},
+	}
+	for _, b := range wantMapped {
+		slices.Sort(b)
+	}
+	checkBatches(t, h, mapped, wantMapped)
+	checkBatches(t, h, snaps, [][]string{{"(k,5)"}, {"(j,3)"}})
+}

@@ -44,6 +44,7 @@ func (d *DStream[T]) Window(window, slide time.Duration) *DStream[T] {
 		slide = d.n.slide
 	}
 	d.n.persist = true // every batch's RDD is read by several windows
+	d.n.eager = true
 	n := &node{kind: "window", params: fmt.Sprintf("window=%s", window), parents: []*node{d.n},
 		slide: slide, parentExtra: window}
 	return newStream(d.ssc, n, func(t time.Time) (*RDD[T], error) {
@@ -92,7 +93,7 @@ func ReduceByKeyAndWindowInv[K comparable, V any](d *DStream[Pair[K, V]], f, inv
 	if !checkWindow(d.ssc, "reduceByKeyAndWindow", reduced.n, window, slide) {
 		slide = reduced.n.slide
 	}
-	reduced.n.persist = true
+	reduced.n.persist, reduced.n.eager = true, true
 	n := &node{kind: "reduceByKeyAndWindow", params: fmt.Sprintf("window=%s inverse=true", window),
 		parents: []*node{reduced.n}, slide: slide, parentExtra: window + slide,
 		persist: true, stateful: true, remember: slide}

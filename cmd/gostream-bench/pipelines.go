@@ -14,6 +14,7 @@ type pipeline struct {
 	name     string
 	needsRun time.Duration // shortest trial that shows steady state
 	wal      bool          // receiver write-ahead log on (in the trial's temp checkpoint directory)
+	words    int           // the generator's vocabulary; 0: its default (1,000 words)
 	build    func(lines *engine.DStream[string])
 }
 
@@ -34,7 +35,30 @@ var pipelines = map[string]pipeline{
 			func(kv engine.Pair[string, int64]) bool { return kv.Value != 0 })
 		countEach(windowed)
 	}},
+	// The state benchmarks keep a count per word across batches: 10,034 of
+	// the 10,800 words occur in the generator's lines, a 10,000-key state.
+	"updatestate": {name: "updatestate", words: stateWords, build: func(lines *engine.DStream[string]) {
+		pairs := engine.Map(engine.FlatMap(lines, strings.FieldsSeq), one)
+		countEach(engine.UpdateStateByKey(pairs, func(counts []int64, total engine.Opt[int64]) engine.Opt[int64] {
+			for _, c := range counts {
+				total.Value += c
+			}
+			return engine.Some(total.Value)
+		}))
+	}},
+	"mapwithstate": {name: "mapwithstate", words: stateWords, build: func(lines *engine.DStream[string]) {
+		pairs := engine.Map(engine.FlatMap(lines, strings.FieldsSeq), one)
+		countEach(engine.MapWithState(pairs, engine.StateSpec[string, int64, int64, engine.Pair[string, int64]]{
+			Func: func(_ time.Time, word string, c engine.Opt[int64], total *engine.State[int64]) engine.Pair[string, int64] {
+				n := total.Get() + c.Value
+				total.Update(n)
+				return engine.KV(word, n)
+			},
+		}).DStream)
+	}},
 }
+
+const stateWords = 10_800
 
 func wordCounts(lines *engine.DStream[string]) *engine.DStream[engine.Pair[string, int64]] {
 	return engine.ReduceByKey(engine.Map(engine.FlatMap(lines, strings.FieldsSeq), one), add)

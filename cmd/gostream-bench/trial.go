@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +26,7 @@ type bench struct {
 	trial  time.Duration
 	out    *json.Encoder
 
+	profile        string         // directory for each trial's profiles; "": none
 	downtime       time.Duration  // recovery benchmark
 	sustainedRates map[string]int // by pipeline, for ratios
 }
@@ -37,6 +40,10 @@ type trialResult struct {
 	// RSSFirstHalf and RSSSecondHalf are the peaks of each half of the trial:
 	// under overload, memory must plateau rather than keep growing.
 	RSSFirstHalf, RSSSecondHalf float64
+	// IdleBatches is how many batches after warm-up ran no job at all: their
+	// records waited for a later batch (a window's slide), which then did
+	// the work of several.
+	IdleBatches int
 }
 
 // sustains reports whether the pipeline kept up with the rate: the input
@@ -57,7 +64,11 @@ func (b *bench) runWithMaxRate(p pipeline, rate int, d time.Duration, maxRate in
 	if err != nil {
 		return trialResult{}, err
 	}
-	cmd := exec.Command(self, "-master", b.master, "-one-trial", fmt.Sprintf("%s:%d:%s:%d", p.name, rate, d, maxRate))
+	args := []string{"-master", b.master, "-one-trial", fmt.Sprintf("%s:%d:%s:%d", p.name, rate, d, maxRate)}
+	if b.profile != "" {
+		args = append(args, "-profile", filepath.Join(b.profile, fmt.Sprintf("%s-%d", p.name, rate)))
+	}
+	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -71,7 +82,8 @@ func (b *bench) runWithMaxRate(p pipeline, rate int, d time.Duration, maxRate in
 }
 
 // runOneTrial is the child side of run: spec is pipeline:rate:duration:maxRate.
-func runOneTrial(master, spec string) error {
+// With profileDir, the trial's profiles are written there.
+func runOneTrial(master, spec, profileDir string) (err error) {
 	parts := strings.Split(spec, ":")
 	if len(parts) != 4 {
 		return fmt.Errorf("trial %q: want pipeline:rate:duration:maxRate", spec)
@@ -102,10 +114,17 @@ func runOneTrial(master, spec string) error {
 	}
 	defer os.RemoveAll(dir)
 	ssc.Checkpoint(dir)
-	p.build(engine.GeneratedTextStream(ssc, engine.GeneratorOptions{RecordsPerSec: rate, Seed: 1}))
+	p.build(engine.GeneratedTextStream(ssc, engine.GeneratorOptions{RecordsPerSec: rate, Seed: 1, Vocabulary: p.words}))
 	stats := &batchStats{}
 	ssc.AddListener(stats)
 	rss := sampleRSS(200*time.Millisecond, d)
+	if profileDir != "" {
+		stop, err := startProfiles(profileDir)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, stop()) }()
+	}
 	if err := ssc.Start(); err != nil {
 		return err
 	}
@@ -143,6 +162,9 @@ func (s *batchStats) result(rate int) trialResult {
 	delays := make([]float64, len(steady))
 	for i, b := range steady {
 		records += b.NumRecords()
+		if b.ProcessingDelay() == 0 {
+			r.IdleBatches++
+		}
 		delays[i] = float64(b.TotalDelay().Microseconds()) / 1000
 	}
 	slices.Sort(delays)
@@ -192,7 +214,7 @@ func (b *bench) sustained(p pipeline) error {
 		"p99_total_delay_ms":      round2(best.P99DelayMs),
 		"rss_mb":                  round2(best.MaxRSSMB),
 	}
-	if plain := b.sustainedRates["wordcount"]; p.wal && plain > 0 {
+	if plain := b.sustainedRates["wordcount"]; p.name != "wordcount" && plain > 0 {
 		fig["ratio_to_wordcount"] = round2(float64(best.Rate) / float64(plain))
 	}
 	return b.out.Encode(fig)

@@ -79,15 +79,6 @@ func ReduceByKey[K comparable, V any](r *RDD[Pair[K, V]], f func(V, V) V, parts 
 	return CombineByKey(r, Combiner[V, V]{Create: func(v V) V { return v }, MergeValue: f, MergeCombiners: f}, parts)
 }
 
-// GroupByKey gathers the values of each key into one slice.
-func GroupByKey[K comparable, V any](r *RDD[Pair[K, V]], parts int) *RDD[Pair[K, []V]] {
-	return CombineByKey(r, Combiner[V, []V]{
-		Create:         func(v V) []V { return []V{v} },
-		MergeValue:     func(c []V, v V) []V { return append(c, v) },
-		MergeCombiners: func(a, b []V) []V { return append(a, b...) },
-	}, parts)
-}
-
 // MapValues applies f to each value, keeping keys and their partitioning.
 func MapValues[K comparable, V, W any](r *RDD[Pair[K, V]], f func(V) W) *RDD[Pair[K, W]] {
 	out := Map(r, func(kv Pair[K, V]) Pair[K, W] { return Pair[K, W]{kv.Key, f(kv.Value)} })
