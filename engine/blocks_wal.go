@@ -94,8 +94,8 @@ func (w *receiverWAL) stream(id int) (*hdfsstore.WAL, error) {
 }
 
 // write makes a block durable: its segment (a remote block's executor wrote
-// it), then its "add" record. The hook hears the driver's part: for a remote
-// block, the "add" record alone.
+// it), then its "add" record. The hook hears the block's size and the
+// driver's part of the time: for a remote block, the "add" record's.
 func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (_ blockMeta, err error) {
 	start, size := time.Now(), 0
 	if w.written != nil {
@@ -109,7 +109,7 @@ func (w *receiverWAL) write(ctx context.Context, b *receivedBlock) (_ blockMeta,
 			return blockMeta{}, fmt.Errorf("block %s of stream %d from executor %s is not in a write-ahead log segment, "+
 				"though %s is on: is the executor running the driver's build?", b.remote.ID, b.streamID, b.remote.Executor, conf.ReceiverWALEnable)
 		}
-		ref = hdfsstore.RecordRef(*b.remote.WAL)
+		ref, size = hdfsstore.RecordRef(*b.remote.WAL), b.remote.Bytes
 	} else {
 		wal, err := w.stream(b.streamID)
 		if err != nil {

@@ -18,11 +18,15 @@ import (
 // RM rounds it up), so the NodeManager kills it (-104): the status page
 // names the reason and the key to raise; when a second executor failure
 // reaches gostream.executor.maxNumFailures, YARN's diagnostics name both
-// reasons, the memory kill first.
+// reasons, the memory kill first. The receiver's blocks are kept on the
+// executor, so the write-ahead log is on: without it the killed executor's
+// blocks would be lost and fail the batch (engine.LostBlocksError) before
+// the second failure.
 func TestIntegrationYarnExecutorKilledForMemory(t *testing.T) {
 	y := newYarnIT(t)
 	app := y.submit("--num-executors", "1", "--executor-memory", "128m", "--conf", "gostream.executor.memoryOverhead=64m",
 		"--conf", "spark.yarn.maxAppAttempts=1", "--conf", "spark.executor.maxNumFailures=2",
+		"--conf", "gostream.streaming.receiver.writeAheadLog.enable=true", "--conf", "gostream.streaming.checkpoint.directory="+y.URL("checkpoint"),
 		yarntest.Build(t, "./testdata/memhogapp", "memhogapp"), "-mb", "600", "-executor", "1")
 	r := app.WaitRunning(1, 2*time.Minute)
 
