@@ -3,6 +3,7 @@ package am
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -91,7 +92,7 @@ func (s *rmScheduler) Close() error           { return s.rpc.Close() }
 
 // dialScheduler reads the AMRMToken and the RM's scheduler address.
 func dialScheduler(callTimeout time.Duration) (Scheduler, error) {
-	creds, err := token.ReadFromEnv()
+	creds, err := token.ReadFromEnv(os.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -28,11 +28,7 @@ func secretCredentials(secret string) ([]byte, error) {
 // YARN container whose environment getenv reads: an executor's, or a
 // client-mode AM's.
 func ContainerSecret(getenv func(string) string) (string, error) {
-	name := getenv(token.EnvTokenFile)
-	if name == "" {
-		return "", fmt.Errorf("the application secret: %s is not set (containers are started by gostream-submit and the application master, not by hand)", token.EnvTokenFile)
-	}
-	c, err := token.ReadFile(name)
+	c, err := token.ReadFromEnv(getenv)
 	if err != nil {
 		return "", fmt.Errorf("the application secret: %w", err)
 	}

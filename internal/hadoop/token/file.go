@@ -117,9 +117,10 @@ func ReadFile(name string) (*Credentials, error) {
 	return c, nil
 }
 
-// ReadFromEnv reads the file named by HADOOP_TOKEN_FILE_LOCATION.
-func ReadFromEnv() (*Credentials, error) {
-	name := os.Getenv(EnvTokenFile)
+// ReadFromEnv reads the file named by HADOOP_TOKEN_FILE_LOCATION in the
+// environment getenv reads.
+func ReadFromEnv(getenv func(string) string) (*Credentials, error) {
+	name := getenv(EnvTokenFile)
 	if name == "" {
 		return nil, fmt.Errorf("read Hadoop credentials: %s is not set (not running in a YARN container?)", EnvTokenFile)
 	}

@@ -70,8 +70,8 @@ func TestRoundTripBothFormats(t *testing.T) {
 			t.Errorf("mode %v", st.Mode())
 		}
 	}
-	t.Setenv(EnvTokenFile, filepath.Join(dir, "tokens"))
-	if _, err := ReadFromEnv(); err != nil {
+	env := map[string]string{EnvTokenFile: filepath.Join(dir, "tokens")}
+	if _, err := ReadFromEnv(func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
 }
